@@ -1,0 +1,48 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// Linear algebra: OpenBLAS + LAPACKE on Linux, Accelerate on Apple platforms.
+let laLinker: [LinkerSetting] = [
+    .linkedLibrary("openblas", .when(platforms: [.linux])),
+    .linkedLibrary("lapacke", .when(platforms: [.linux])),
+    .linkedFramework("Accelerate", .when(platforms: [.macOS, .iOS])),
+]
+
+let package = Package(
+    name: "MLFlux",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "mlflux", targets: ["mlflux"]),
+        .library(name: "MLFluxCore", targets: ["MLFluxCore"]),
+        .library(name: "FluxML", targets: ["FluxML"]),
+        .library(name: "EMU", targets: ["EMU"]),
+        .library(name: "Bundles", targets: ["Bundles"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CLibXML2", path: "Sources/CLibXML2", pkgConfig: "libxml-2.0",
+            providers: [.apt(["libxml2-dev"]), .brew(["libxml2"])]),
+        .systemLibrary(
+            name: "CLAPACK", path: "Sources/CLAPACK",
+            providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]),
+        .target(name: "LinearAlgebra", dependencies: ["CLAPACK"], linkerSettings: laLinker),
+        .target(name: "MLFluxCore"),
+        .target(name: "FluxML", dependencies: ["CLibXML2", "MLFluxCore"]),
+        .target(name: "EMU", dependencies: ["MLFluxCore", "LinearAlgebra"]),
+        .target(name: "Bundles", dependencies: ["MLFluxCore", "FluxML", "EMU"]),
+        .executableTarget(
+            name: "mlflux",
+            dependencies: ["Bundles", "FluxML", "EMU", "MLFluxCore",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .target(name: "TestSupport", dependencies: ["MLFluxCore", "FluxML"], path: "Sources/TestSupport"),
+        .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra"]),
+        .testTarget(name: "MLFluxCoreTests", dependencies: ["MLFluxCore", "TestSupport"]),
+        .testTarget(name: "FluxMLTests", dependencies: ["FluxML", "MLFluxCore", "TestSupport"]),
+        .testTarget(name: "EMUTests", dependencies: ["EMU", "FluxML", "MLFluxCore", "TestSupport"]),
+        .testTarget(name: "BundlesTests", dependencies: ["Bundles", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
+    ]
+)

@@ -1,0 +1,6 @@
+#if defined(__APPLE__)
+#include <Accelerate/Accelerate.h>
+#else
+#include <cblas.h>
+#include <lapacke.h>
+#endif
