@@ -1,0 +1,244 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import MLFluxCore
+
+/// Reads FluxML (the 13CFLUX2 XML format, namespace `http://www.13cflux.net/fluxml`)
+/// into a validated `MetabolicNetwork`.
+///
+/// Read: `info/name`, `reactionnetwork` (`metabolitepools/pool`, `reaction` with
+/// `reduct`/`rproduct` and `leak`), `constraints/net|xch/textual`, and each
+/// `configuration`'s `input`/`label` elements. `measurement` and `simulation` are ignored.
+public enum FluxMLReader {
+    /// Reads the file at `path`. Errors name the file as given in `path`.
+    public static func read(contentsOf path: String) throws -> MetabolicNetwork {
+        guard let fp = fopen(path, "rb") else {
+            throw FluxMLError.unreadable(file: path, reason: String(cString: strerror(errno)))
+        }
+        defer { fclose(fp) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, fp) }
+            if n > 0 { bytes += chunk[0..<n] }
+            if n < chunk.count {
+                if ferror(fp) != 0 { throw FluxMLError.unreadable(file: path, reason: "read error") }
+                break
+            }
+        }
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw FluxMLError.unreadable(file: path, reason: "not UTF-8 text")
+        }
+        return try parse(text, fileName: path)
+    }
+
+    /// Parses FluxML text; `fileName` is used in error messages and, without an
+    /// `info/name`, as the network name (its last path component without extension).
+    public static func parse(_ text: String, fileName: String) throws -> MetabolicNetwork {
+        let root = try XMLTreeParser.parse(text, fileName: fileName)
+        var r = Reader(file: fileName)
+        return try r.read(root)
+    }
+}
+
+private struct Reader {
+    let file: String
+
+    init(file: String) { self.file = file }
+
+    func required(_ el: XMLElement, _ attr: String) throws -> String {
+        guard let v = el.attribute(attr) else {
+            throw FluxMLError.missingAttribute(file: file, line: el.line, element: el.name, attribute: attr)
+        }
+        return v
+    }
+
+    func count(_ el: XMLElement, _ attr: String) throws -> Int? {
+        guard let raw = el.attribute(attr) else { return nil }
+        let v = raw.trimmed()
+        guard let n = Int(v), n >= 0 else {
+            throw FluxMLError.invalidAttribute(file: file, line: el.line, element: el.name, attribute: attr,
+                                               value: raw, reason: "not a non-negative integer")
+        }
+        return n
+    }
+
+    mutating func read(_ root: XMLElement) throws -> MetabolicNetwork {
+        guard root.name == "fluxml" else {
+            throw FluxMLError.notFluxML(file: file, line: root.line, root: root.name)
+        }
+        var name = root.element("info")?.element("name")?.text.trimmed() ?? ""
+        if name.isEmpty {
+            let last = file.split(separator: "/").last.map(String.init) ?? file
+            name = last.split(separator: ".", omittingEmptySubsequences: false).count > 1
+                ? String(last[..<last.lastIndex(of: ".")!]) : last
+        }
+        guard let net = root.element("reactionnetwork") else {
+            throw FluxMLError.invalidElement(file: file, line: root.line, element: "fluxml",
+                                             reason: "no <reactionnetwork> element")
+        }
+        var pools: [Pool] = []
+        for group in net.elements("metabolitepools") {
+            for p in group.elements("pool") { pools.append(try pool(p)) }
+        }
+        let poolByID = Dictionary(pools.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        var reactions: [Reaction] = []
+        for rx in net.elements("reaction") { reactions.append(try reaction(rx)) }
+
+        var constraints: [FluxConstraint] = []
+        for cs in root.elements("constraints") {
+            // Sections in document order (the writer emits one per run of equal kind).
+            for section in cs.children where section.isFluxML {
+                // Pool-size constraints (13CFLUX2 `psconstraints`) are not modelled here.
+                if section.name == "psconstraints" { continue }
+                guard let kind = FluxKind(rawValue: section.name) else {
+                    throw FluxMLError.invalidElement(file: file, line: section.line, element: section.name,
+                                                     reason: "unknown constraint section (expected <net> or <xch>)")
+                }
+                for child in section.children where child.isFluxML {
+                    guard child.name == "textual" else {
+                        throw FluxMLError.invalidElement(
+                            file: file, line: child.line, element: child.name,
+                            reason: "unsupported constraint form (only <textual> is read)")
+                    }
+                    constraints += try textual(child, kind: kind)
+                }
+            }
+        }
+
+        var experiments: [TracerExperiment] = []
+        var experimentLine: [String: Int] = [:]
+        for cfg in root.elements("configuration") {
+            let id = try required(cfg, "name")
+            var inputs: [TracerInput] = []
+            for input in cfg.elements("input") {
+                let poolID = try required(input, "pool")
+                if let type = input.attribute("type"), type != "isotopomer" {
+                    throw FluxMLError.invalidAttribute(file: file, line: input.line, element: "input",
+                                                       attribute: "type", value: type,
+                                                       reason: "only type=\"isotopomer\" is supported")
+                }
+                var comps: [TracerComponent] = []
+                for label in input.elements("label") {
+                    comps.append(try component(label, pool: poolByID[poolID]))
+                }
+                inputs.append(TracerInput(pool: poolID, components: comps))
+            }
+            experiments.append(TracerExperiment(id: id, inputs: inputs))
+            if experimentLine[id] == nil, let l = cfg.line { experimentLine[id] = l }
+        }
+
+        do {
+            return try MetabolicNetwork(name: name, pools: pools, reactions: reactions,
+                                        constraints: constraints, experiments: experiments)
+        } catch let e as NetworkError {
+            var line = e.line
+            if case .invalidTracer(let exp, _, _) = e { line = experimentLine[exp] }
+            throw SourceLocatedError(file: file, line: line, underlying: e)
+        }
+    }
+
+    func pool(_ el: XMLElement) throws -> Pool {
+        let id = try required(el, "id")
+        var carbons: Int, hydrogens: Int
+        if el.attribute("C") != nil || el.attribute("H") != nil {
+            carbons = try count(el, "C") ?? 0
+            hydrogens = try count(el, "H") ?? 0
+        } else if let n = try count(el, "atoms") {
+            carbons = n
+            hydrogens = 0
+        } else {
+            throw FluxMLError.missingAttribute(file: file, line: el.line, element: "pool", attribute: "atoms")
+        }
+        var symmetric = false
+        if let s = el.attribute("symm") {
+            switch s.trimmed() {
+            case "180": symmetric = true
+            case "", "0", "none": symmetric = false
+            default:
+                throw FluxMLError.invalidAttribute(file: file, line: el.line, element: "pool", attribute: "symm",
+                                                   value: s, reason: "only symm=\"180\" is supported")
+            }
+        }
+        return Pool(id: id, carbons: carbons, hydrogens: hydrogens, isSymmetric: symmetric, line: el.line)
+    }
+
+    func reaction(_ el: XMLElement) throws -> Reaction {
+        let id = try required(el, "id")
+        func participant(_ p: XMLElement) throws -> ReactionParticipant {
+            let pool = try required(p, "id")
+            let cfg = (p.attribute("cfg") ?? "").filter { !$0.isWhitespace }
+            return ReactionParticipant(pool: pool, atomMap: Array(cfg), line: p.line)
+        }
+        let subs = try el.elements("reduct").map(participant)
+        let prods = try el.elements("rproduct").map(participant)
+        let leak = Set((el.attribute("leak") ?? "").filter { !$0.isWhitespace && $0 != "," })
+        return Reaction(id: id, substrates: subs, products: prods, leakAtoms: leak, line: el.line)
+    }
+
+    func textual(_ el: XMLElement, kind: FluxKind) throws -> [FluxConstraint] {
+        do {
+            return try ConstraintParser.parse(el.text, kind: kind, firstLine: el.line)
+        } catch let e as ConstraintParser.ParseError {
+            throw FluxMLError.invalidConstraint(file: file, line: el.line.map { $0 + e.lineOffset },
+                                                statement: e.statement, reason: e.reason)
+        }
+    }
+
+    /// `<label cfg="010" purity="0.99">1.0</label>`; cfg is a 0/1 string over the pool's
+    /// atoms (carbons, then hydrogens). Also accepted: `C#110000 H#0000100` (parts in any
+    /// order, each optional) and `110000+0000100`.
+    func component(_ el: XMLElement, pool: Pool?) throws -> TracerComponent {
+        let cfg = try required(el, "cfg")
+        func bad(_ why: String) -> FluxMLError { .invalidLabel(file: file, line: el.line, cfg: cfg, reason: why) }
+        var pattern = ""
+        if cfg.contains("#") {
+            var c: String? = nil, h: String? = nil
+            for part in cfg.split(whereSeparator: { $0.isWhitespace || $0 == "," || $0 == ";" || $0 == "+" }) {
+                let bits = part.split(separator: "#", omittingEmptySubsequences: false)
+                guard bits.count == 2 else { throw bad("expected parts like C#110000 and H#0000100") }
+                switch bits[0] {
+                case "C", "c": c = String(bits[1])
+                case "H", "h": h = String(bits[1])
+                default: throw bad("unknown element '\(bits[0])' (only C and H are traced)")
+                }
+            }
+            if let pool {
+                if c == nil { c = String(repeating: "0", count: pool.carbons) }
+                if h == nil { h = String(repeating: "0", count: pool.hydrogens) }
+                guard c!.count == pool.carbons else {
+                    throw bad("carbon part has \(c!.count) positions, pool '\(pool.id)' has \(pool.carbons) carbons")
+                }
+                guard h!.count == pool.hydrogens else {
+                    throw bad("hydrogen part has \(h!.count) positions, pool '\(pool.id)' has \(pool.hydrogens) hydrogens")
+                }
+            }
+            pattern = (c ?? "") + (h ?? "")
+        } else {
+            pattern = cfg.filter { !$0.isWhitespace && $0 != "+" }
+        }
+        let fracText = el.text.trimmed()
+        guard let fraction = Double(fracText.isEmpty ? "1" : fracText), fraction.isFinite else {
+            throw bad("fraction '\(fracText)' is not a number")
+        }
+        var purity = 1.0
+        if let p = el.attribute("purity") {
+            guard let v = Double(p.trimmed()), v.isFinite, v >= 0, v <= 1 else {
+                throw bad("purity '\(p)' is not a number in [0, 1]")
+            }
+            purity = v
+        }
+        guard fraction >= 0, fraction <= 1 else { throw bad("fraction \(fraction) is not in [0, 1]") }
+        guard let comp = TracerComponent(pattern: pattern, fraction: fraction, purity: purity) else {
+            throw bad("a pattern may only contain 0 and 1")
+        }
+        if let pool, comp.pattern.count != pool.atomCount {
+            throw bad("pattern has \(comp.pattern.count) positions, pool '\(pool.id)' has \(pool.atomCount) atoms (\(pool.carbons) C + \(pool.hydrogens) H)")
+        }
+        return comp
+    }
+}
