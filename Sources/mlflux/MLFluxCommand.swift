@@ -1,0 +1,23 @@
+import ArgumentParser
+import Bundles
+import Foundation
+
+/// `mlflux`: the command-line tool. Each subcommand parses its arguments, calls
+/// the library (Bundles, FluxML, EMU) and formats the result; errors print as one
+/// line on stderr (`Error: …`) with a non-zero exit status.
+@main
+struct MLFluxCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mlflux",
+        abstract: "Turn isotope labeling patterns into metabolic fluxes.",
+        discussion: """
+            Models are bundles (folders with a manifest.json) found on the search path: \
+            $MLFLUX_PLUGIN_PATH (colon-separated), ./Plugins, then the user data folder.
+            """,
+        subcommands: [Models.self, Describe.self, Simulate.self, Bench.self])
+
+    static func main() {
+        BLASThreads.limitToOne()
+        Self.main(nil)
+    }
+}
