@@ -65,13 +65,22 @@ struct EMUCompiler {
                             comp.append(w)
                             if w == v { break }
                         }
-                        out.append(contentsOf: comp.sorted().map { emus[$0] })
+                        out.append(contentsOf: eliminationOrder(comp.sorted(), deps: deps).map { emus[$0] })
                         starts.append(out.count)
                     }
                 }
             }
         }
         return (out, starts)
+    }
+
+    /// Orders a block's EMUs for sparse elimination (minimum degree on the coupling graph).
+    static func eliminationOrder(_ comp: [Int], deps: [[Int]]) -> [Int] {
+        guard comp.count > 1 else { return comp }
+        var local: [Int: Int] = [:]
+        for (i, v) in comp.enumerated() { local[v] = i }
+        let pattern = comp.map { v in deps[v].compactMap { local[$0] } }
+        return SparseLU.minimumDegreeOrder(n: comp.count, pattern: pattern).map { comp[$0] }
     }
 
     private mutating func build(size n: Int, emus: [EMUKey], blockStart: [Int],
@@ -118,11 +127,30 @@ struct EMUCompiler {
             cplStart.append(cplRow.count)
             rhsStart.append(rhsRow.count)
         }
+        // Sparse LU pattern per block; coupling entries inside a block map to packed LU slots.
+        var blockOf = [Int](repeating: 0, count: emus.count)
+        for b in 0..<(blockStart.count - 1) { for i in blockStart[b]..<blockStart[b + 1] { blockOf[i] = b } }
+        var blockLU: [SparseLU?] = []
+        var cplPacked = [Int32](repeating: -1, count: cplRow.count)
+        for b in 0..<(blockStart.count - 1) {
+            let s = blockStart[b], size = blockStart[b + 1] - s
+            guard size > 1 else { blockLU.append(nil); continue }
+            var pattern = [[Int]](repeating: [], count: size)
+            for k in cplRow.indices where blockOf[Int(cplRow[k])] == b && blockOf[Int(cplCol[k])] == b {
+                pattern[Int(cplRow[k]) - s].append(Int(cplCol[k]) - s)
+            }
+            let lu = SparseLU(n: size, pattern: pattern)
+            for k in cplRow.indices where blockOf[Int(cplRow[k])] == b && blockOf[Int(cplCol[k])] == b {
+                cplPacked[k] = lu.index[(Int(cplRow[k]) - s) * size + (Int(cplCol[k]) - s)]
+            }
+            blockLU.append(lu)
+        }
         return EMULevel(size: n, pool: emus.map(\.pool), mask: emus.map(\.mask), blockStart: blockStart,
                         rhsRow: rhsRow, rhsTerm: rhsTerm, rhsFlux: rhsFlux, rhsCoef: rhsCoef,
                         cplRow: cplRow, cplCol: cplCol, cplFlux: cplFlux, cplCoef: cplCoef,
                         selfRow: selfRow, selfFlux: selfFlux, selfCoef: selfCoef,
                         cplStart: cplStart, rhsStart: rhsStart,
-                        termStart: termStart, precursorLevel: precursorLevel, precursorRow: precursorRow)
+                        termStart: termStart, precursorLevel: precursorLevel, precursorRow: precursorRow,
+                        blockLU: blockLU, cplPacked: cplPacked)
     }
 }

@@ -38,6 +38,12 @@ struct EMULevel: Sendable {
     let termStart: [Int]
     let precursorLevel: [Int32], precursorRow: [Int32]
 
+    /// Sparse factorisation pattern of each block larger than 1×1 (`nil` for 1×1 blocks).
+    let blockLU: [SparseLU?]
+    /// Packed LU index of each coupling entry inside its own block, or -1 when the entry
+    /// couples to an earlier block (then it is applied by forward substitution).
+    let cplPacked: [Int32]
+
     var count: Int { pool.count }
     var termCount: Int { termStart.count - 1 }
 }

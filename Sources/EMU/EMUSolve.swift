@@ -1,4 +1,3 @@
-import LinearAlgebra
 import MLFluxCore
 
 /// `y[0..<n] += a · x[0..<n]`
@@ -7,32 +6,23 @@ private func axpy(_ a: Double, _ x: UnsafePointer<Double>, _ y: UnsafeMutablePoi
     for k in 0..<n { y[k] += a * x[k] }
 }
 
-/// Per-call buffers, freed when the call ends.
-private final class Buffers {
-    var pointers: [UnsafeMutablePointer<Double>] = []
-    func make(_ n: Int) -> UnsafeMutablePointer<Double> {
+/// Per-call scratch memory, released when the call ends.
+private final class Arena {
+    var pointers: [UnsafeMutableRawPointer] = []
+    func doubles(_ n: Int) -> UnsafeMutablePointer<Double> {
         let p = UnsafeMutablePointer<Double>.allocate(capacity: max(n, 1))
         p.initialize(repeating: 0, count: max(n, 1))
-        pointers.append(p)
+        pointers.append(UnsafeMutableRawPointer(p))
         return p
     }
     deinit { for p in pointers { p.deallocate() } }
 }
 
-/// Factorisation of one level, kept for the derivative pass.
-private struct LevelFactors {
-    /// Diagonal of 1×1 blocks (indexed by row).
-    var diagonal: [Double]
-    /// LU factors and pivots of the larger blocks, keyed by block index.
-    var lu: [Int: (a: [Double], pivots: [Int32])] = [:]
-}
-
 extension EMUSimulator {
     func run(_ state: FluxState, basis: FreeFluxBasis?) throws -> (labeling: SimulatedLabeling, jacobian: LabelingJacobian?) {
         let u = try layout.values(state, network: network)
-        let E = experiments.count
         let P = basis?.count ?? 0
-        let D = basis.map { layout.derivatives(state, basis: $0) }
+        let D = basis.map { layout.derivatives(state, basis: $0) } ?? []
         let poolCount = network.pools.count
         var inflow = [Double](repeating: 0, count: poolCount)
         var dInflow = [Double](repeating: 0, count: poolCount * P)
@@ -40,111 +30,193 @@ extension EMUSimulator {
             for k in inflowStart[p]..<inflowStart[p + 1] {
                 let f = Int(inflowFlux[k])
                 inflow[p] += inflowCoef[k] * u[f]
-                if let D { for (q, dv) in D[f] { dInflow[p * P + q] += inflowCoef[k] * dv } }
+                if P > 0 { for (q, dv) in D[f] { dInflow[p * P + q] += inflowCoef[k] * dv } }
             }
         }
-        let buffers = Buffers()
-        let X = buffers.make(valueCount)
-        let dX = P > 0 ? buffers.make(valueCount * P) : X
+        let arena = Arena()
+        let X = arena.doubles(valueCount)
+        let dX = P > 0 ? arena.doubles(valueCount * P) : X
         let scale = u.reduce(0) { max($0, abs($1)) }
-        let tolerance = 1e-14 * max(scale, 1e-300)
-
-        for li in levels.indices {
-            let L = levels[li]
-            let w = L.size + 1, C = E * w, m = L.count, T = L.termCount
-            let x = X + levelOffset[li]
-            let Y = buffers.make(T * C)
-            computeTerms(L, Y: Y, C: C, X: X, derivative: nil)
-            for i in 0..<m {
-                for k in L.rhsStart[i]..<L.rhsStart[i + 1] {
-                    axpy(L.rhsCoef[k] * u[Int(L.rhsFlux[k])], Y + Int(L.rhsTerm[k]) * C, x + i * C, C)
-                }
+        return try inputMIDs.withUnsafeBufferPointer { inputs in
+            let ctx = Context(u: u, D: D, P: P, X: X, dX: dX, inputs: inputs.baseAddress!, arena: arena,
+                              tolerance: 1e-14 * max(scale, 1e-300))
+            for li in levels.indices {
+                try solveLevel(li, ctx, inflow: inflow, dInflow: dInflow)
             }
-            var factors = LevelFactors(diagonal: (0..<m).map { inflow[L.pool[$0]] })
-            for s in L.selfRow.indices {
-                factors.diagonal[Int(L.selfRow[s])] -= L.selfCoef[s] * u[Int(L.selfFlux[s])]
-            }
-            try solveBlocks(L, x: x, width: C, u: u, factors: &factors, factorize: true, tolerance: tolerance)
-
-            guard let D, P > 0 else { continue }
-            // Sensitivities: A·dX = dB·Y + B·dY − dA·X, column (p, c) for free flux p.
-            let PC = P * C
-            let dx = dX + levelOffset[li] * P
-            let dY = buffers.make(T * PC)
-            computeTerms(L, Y: dY, C: C, X: X, derivative: (dX, P))
-            for i in 0..<m {
-                let row = dx + i * PC
-                for k in L.rhsStart[i]..<L.rhsStart[i + 1] {
-                    let f = Int(L.rhsFlux[k]), t = Int(L.rhsTerm[k]), c = L.rhsCoef[k]
-                    axpy(c * u[f], dY + t * PC, row, PC)
-                    for (q, dv) in D[f] { axpy(c * dv, Y + t * C, row + q * C, C) }
-                }
-                let pool = L.pool[i]
-                for q in 0..<P where dInflow[pool * P + q] != 0 {
-                    axpy(-dInflow[pool * P + q], x + i * C, row + q * C, C)
-                }
-                for k in L.cplStart[i]..<L.cplStart[i + 1] {
-                    let f = Int(L.cplFlux[k]), col = Int(L.cplCol[k]), c = L.cplCoef[k]
-                    for (q, dv) in D[f] { axpy(c * dv, x + col * C, row + q * C, C) }
-                }
-            }
-            for s in L.selfRow.indices {
-                let i = Int(L.selfRow[s]), f = Int(L.selfFlux[s]), c = L.selfCoef[s]
-                for (q, dv) in D[f] { axpy(c * dv, x + i * C, dx + i * PC + q * C, C) }
-            }
-            try solveBlocks(L, x: dx, width: PC, u: u, factors: &factors, factorize: false, tolerance: tolerance)
+            return assemble(X: X, dX: P > 0 ? dX : nil, P: P)
         }
-        return assemble(X: X, dX: P > 0 ? dX : nil, P: P)
     }
 
-    /// Known terms of a level: `Y[t]` = convolution of term `t`'s precursors, per experiment,
-    /// zero-padded to `n + 1` entries (atoms from unlabeled solvent add no mass).
-    /// With `derivative`, fills `dY[t, q, e]` by the product rule instead.
-    private func computeTerms(_ L: EMULevel, Y: UnsafeMutablePointer<Double>, C: Int,
-                              X: UnsafeMutablePointer<Double>,
-                              derivative: (dX: UnsafeMutablePointer<Double>, P: Int)?) {
-        let E = experiments.count, w = L.size + 1
-        var acc = [Double](repeating: 0, count: 2 * (w + 1))
-        acc.withUnsafeMutableBufferPointer { buf in
-            let a = buf.baseAddress!, b = a + (w + 1)
+    private struct Context {
+        let u: [Double]
+        let D: [[(Int, Double)]]
+        let P: Int
+        let X: UnsafeMutablePointer<Double>
+        let dX: UnsafeMutablePointer<Double>
+        let inputs: UnsafePointer<Double>
+        let arena: Arena
+        let tolerance: Double
+    }
+
+    private func solveLevel(_ li: Int, _ ctx: Context, inflow: [Double], dInflow: [Double]) throws {
+        let L = levels[li], E = experiments.count
+        let w = L.size + 1, C = E * w, m = L.count, T = L.termCount, P = ctx.P
+        let u = ctx.u
+        let x = ctx.X + levelOffset[li]
+        let Y = ctx.arena.doubles(T * C)
+        termValues(L, Y: Y, ctx)
+        for i in 0..<m {
+            for k in L.rhsStart[i]..<L.rhsStart[i + 1] {
+                axpy(L.rhsCoef[k] * u[Int(L.rhsFlux[k])], Y + Int(L.rhsTerm[k]) * C, x + i * C, C)
+            }
+        }
+        var diagonal = (0..<m).map { inflow[L.pool[$0]] }
+        for s in L.selfRow.indices { diagonal[Int(L.selfRow[s])] -= L.selfCoef[s] * u[Int(L.selfFlux[s])] }
+        // Numeric factorisation of every block (packed sparse LU, or the scalar diagonal).
+        var packedStart = [0]
+        for lu in L.blockLU { packedStart.append(packedStart.last! + (lu?.valueCount ?? 0)) }
+        let packed = ctx.arena.doubles(packedStart.last!)
+        for b in L.blockLU.indices {
+            let s = L.blockStart[b], e = L.blockStart[b + 1]
+            guard let lu = L.blockLU[b] else {
+                guard diagonal[s] > ctx.tolerance, diagonal[s].isFinite else {
+                    throw EMUError.singularSystem(pools: [network.pools[L.pool[s]].id], emuSize: L.size)
+                }
+                continue
+            }
+            let a = packed + packedStart[b]
+            var largest = 0.0
+            for r in 0..<lu.n {
+                a[Int(lu.pivot[r])] = diagonal[s + r]
+                largest = max(largest, abs(diagonal[s + r]))
+            }
+            for i in s..<e {
+                for k in L.cplStart[i]..<L.cplStart[i + 1] where L.cplPacked[k] >= 0 {
+                    a[Int(L.cplPacked[k])] -= L.cplCoef[k] * u[Int(L.cplFlux[k])]
+                }
+            }
+            if lu.factor(a, tolerance: max(1e-12 * largest, ctx.tolerance)) != nil || !largest.isFinite {
+                let pools = Set((s..<e).map { network.pools[L.pool[$0]].id }).sorted()
+                throw EMUError.singularSystem(pools: pools, emuSize: L.size)
+            }
+        }
+        substitute(L, x: x, width: C, u: u, diagonal: diagonal, packed: packed, packedStart: packedStart)
+
+        guard P > 0 else { return }
+        // Forward sensitivities: A·dX = dB·Y + B·dY − dA·X; columns (q, experiment, isotopologue).
+        let PC = P * C
+        let dx = ctx.dX + levelOffset[li] * P
+        let dY = ctx.arena.doubles(T * PC)
+        termDerivatives(L, Y: Y, dY: dY, ctx)
+        let D = ctx.D
+        for i in 0..<m {
+            let row = dx + i * PC
+            for k in L.rhsStart[i]..<L.rhsStart[i + 1] {
+                let f = Int(L.rhsFlux[k]), t = Int(L.rhsTerm[k]), c = L.rhsCoef[k]
+                axpy(c * u[f], dY + t * PC, row, PC)
+                for (q, dv) in D[f] { axpy(c * dv, Y + t * C, row + q * C, C) }
+            }
+            let pool = L.pool[i]
+            for q in 0..<P where dInflow[pool * P + q] != 0 {
+                axpy(-dInflow[pool * P + q], x + i * C, row + q * C, C)
+            }
+            for k in L.cplStart[i]..<L.cplStart[i + 1] {
+                let f = Int(L.cplFlux[k]), col = Int(L.cplCol[k]), c = L.cplCoef[k]
+                for (q, dv) in D[f] { axpy(c * dv, x + col * C, row + q * C, C) }
+            }
+        }
+        for s in L.selfRow.indices {
+            let i = Int(L.selfRow[s]), f = Int(L.selfFlux[s]), c = L.selfCoef[s]
+            for (q, dv) in D[f] { axpy(c * dv, x + i * C, dx + i * PC + q * C, C) }
+        }
+        substitute(L, x: dx, width: PC, u: u, diagonal: diagonal, packed: packed, packedStart: packedStart)
+    }
+
+    /// Block forward substitution with the factorised blocks: rows of `x` (`width` wide)
+    /// hold the right-hand sides on entry and the solution on exit.
+    private func substitute(_ L: EMULevel, x: UnsafeMutablePointer<Double>, width: Int, u: [Double],
+                            diagonal: [Double], packed: UnsafeMutablePointer<Double>, packedStart: [Int]) {
+        for b in L.blockLU.indices {
+            let s = L.blockStart[b], e = L.blockStart[b + 1]
+            for i in s..<e {
+                for k in L.cplStart[i]..<L.cplStart[i + 1] where L.cplPacked[k] < 0 {
+                    axpy(L.cplCoef[k] * u[Int(L.cplFlux[k])], x + Int(L.cplCol[k]) * width, x + i * width, width)
+                }
+            }
+            if let lu = L.blockLU[b] {
+                lu.solve(packed + packedStart[b], x: x + s * width, width: width, stride: width)
+            } else {
+                let inv = 1 / diagonal[s], row = x + s * width
+                for c in 0..<width { row[c] *= inv }
+            }
+        }
+    }
+
+    /// Base pointer and isotopologue count of precursor `j` of a level (value MIDs):
+    /// experiment `e` starts at `base + e * n`.
+    @inline(__always)
+    private func precursor(_ L: EMULevel, _ j: Int, _ ctx: Context) -> (UnsafePointer<Double>, Int) {
+        let lv = Int(L.precursorLevel[j]), r = Int(L.precursorRow[j])
+        if lv < 0 { return (ctx.inputs + inputOffset[r], inputSize[r] + 1) }
+        let n = levels[lv].size + 1
+        return (UnsafePointer(ctx.X + levelOffset[lv] + r * experiments.count * n), n)
+    }
+
+    /// Known terms `Y[t, e, 0...n]`: convolution of the precursors' MIDs, zero-padded
+    /// (atoms from unlabeled solvent add no mass).
+    private func termValues(_ L: EMULevel, Y: UnsafeMutablePointer<Double>, _ ctx: Context) {
+        let E = experiments.count, w = L.size + 1, C = E * w
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: 2 * w) { tmp in
+            let a = tmp.baseAddress!, b = a + w
             for t in 0..<L.termCount {
                 let lo = L.termStart[t], hi = L.termStart[t + 1]
-                // Pointer to precursor j's MID in experiment e (value or derivative q).
-                func mid(_ j: Int, _ e: Int, _ q: Int?) -> (UnsafePointer<Double>, Int)? {
-                    let lv = Int(L.precursorLevel[j]), r = Int(L.precursorRow[j])
-                    if lv < 0 {
-                        if q != nil { return nil }
-                        let n = inputSize[r] + 1
-                        return inputMIDs.withUnsafeBufferPointer { (UnsafePointer($0.baseAddress! + inputOffset[r] + e * n), n) }
+                for e in 0..<E {
+                    let out = Y + t * C + e * w
+                    if hi == lo { out[0] = 1; continue }  // every atom from unlabeled solvent
+                    let (p0, n0) = precursor(L, lo, ctx)
+                    if hi - lo == 1 { out.update(from: p0 + e * n0, count: n0); continue }
+                    a.update(from: p0 + e * n0, count: n0)
+                    var len = n0
+                    for j in (lo + 1)..<hi {
+                        let (pj, nj) = precursor(L, j, ctx)
+                        convolve(a, len, pj + e * nj, nj, into: b)
+                        len += nj - 1
+                        a.update(from: b, count: len)
                     }
-                    let n = levels[lv].size + 1, Cl = E * n
-                    if let q, let d = derivative {
-                        return (UnsafePointer(d.dX + levelOffset[lv] * d.P + r * d.P * Cl + q * Cl + e * n), n)
-                    }
-                    return (UnsafePointer(X + levelOffset[lv] + r * Cl + e * n), n)
+                    out.update(from: a, count: len)
                 }
-                let qs: [Int?] = derivative.map { d in (0..<d.P).map { Optional($0) } } ?? [nil]
-                for (qi, q) in qs.enumerated() {
+            }
+        }
+    }
+
+    /// Derivatives of the known terms, `dY[t, q, e, k]`, by the product rule: for each
+    /// computed precursor `j`, the convolution of the others times `d(precursor j)/dθ_q`.
+    private func termDerivatives(_ L: EMULevel, Y: UnsafeMutablePointer<Double>,
+                                 dY: UnsafeMutablePointer<Double>, _ ctx: Context) {
+        let E = experiments.count, w = L.size + 1, C = E * w, P = ctx.P, PC = P * C
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: 3 * w) { tmp in
+            let rest = tmp.baseAddress!, b = rest + w, c = b + w
+            for t in 0..<L.termCount {
+                let lo = L.termStart[t], hi = L.termStart[t + 1]
+                for j in lo..<hi {
+                    let lv = Int(L.precursorLevel[j])
+                    if lv < 0 { continue }  // tracer inputs do not depend on fluxes
+                    let nj = levels[lv].size + 1, Cj = E * nj
+                    let dBase = ctx.dX + levelOffset[lv] * P + Int(L.precursorRow[j]) * P * Cj
                     for e in 0..<E {
-                        let out = Y + (q == nil ? t * C : t * C * qs.count + qi * C) + e * w
-                        // Product rule: Σ_j conv(…, d_j, …); value: one pass with no derivative.
-                        let slots: [Int?] = q == nil ? [nil] : Array(lo..<hi).map { Optional($0) }
-                        for dj in slots {
-                            var len = 1
-                            a[0] = 1
-                            var zero = false
-                            for j in lo..<hi {
-                                guard let (p, n) = mid(j, e, j == dj ? q : nil) else { zero = true; break }
-                                convolve(a, len, p, n, into: b)
-                                len += n - 1
-                                a.update(from: b, count: len)
-                            }
-                            if zero { continue }
-                            if q == nil {
-                                out.update(from: a, count: len)
-                            } else {
-                                for k in 0..<len { out[k] += a[k] }
-                            }
+                        // rest = ⊗ of the other precursors for experiment e
+                        rest[0] = 1
+                        var len = 1
+                        for i in lo..<hi where i != j {
+                            let (pi, ni) = precursor(L, i, ctx)
+                            convolve(rest, len, pi + e * ni, ni, into: b)
+                            len += ni - 1
+                            rest.update(from: b, count: len)
+                        }
+                        for q in 0..<P {
+                            let out = dY + t * PC + q * C + e * w
+                            convolve(dBase + q * Cj + e * nj, nj, rest, len, into: c)
+                            for k in 0..<(nj + len - 1) { out[k] += c[k] }
                         }
                     }
                 }
@@ -152,72 +224,7 @@ extension EMUSimulator {
         }
     }
 
-    /// Solves `A·x = rhs` in place for one level, block by block in dependency order.
-    /// Rows of `x` are `width` wide. With `factorize`, builds and stores each block's
-    /// factorisation; otherwise reuses the stored one.
-    private func solveBlocks(_ L: EMULevel, x: UnsafeMutablePointer<Double>, width: Int, u: [Double],
-                             factors: inout LevelFactors, factorize: Bool, tolerance: Double) throws {
-        for b in 0..<(L.blockStart.count - 1) {
-            let s = L.blockStart[b], e = L.blockStart[b + 1], n = e - s
-            for i in s..<e {
-                for k in L.cplStart[i]..<L.cplStart[i + 1] where Int(L.cplCol[k]) < s {
-                    axpy(L.cplCoef[k] * u[Int(L.cplFlux[k])], x + Int(L.cplCol[k]) * width, x + i * width, width)
-                }
-            }
-            if n == 1 {
-                let d = factors.diagonal[s]
-                guard d > tolerance, d.isFinite else {
-                    throw EMUError.singularSystem(pools: [network.pools[L.pool[s]].id], emuSize: L.size)
-                }
-                let inv = 1 / d
-                let row = x + s * width
-                for k in 0..<width { row[k] *= inv }
-                continue
-            }
-            if factorize {
-                var a = [Double](repeating: 0, count: n * n)
-                for r in 0..<n { a[r + n * r] = factors.diagonal[s + r] }
-                for i in s..<e {
-                    for k in L.cplStart[i]..<L.cplStart[i + 1] {
-                        let col = Int(L.cplCol[k])
-                        if col >= s && col < e { a[(i - s) + n * (col - s)] -= L.cplCoef[k] * u[Int(L.cplFlux[k])] }
-                    }
-                }
-                var piv = [Int32](repeating: 0, count: n)
-                let info = a.withUnsafeMutableBufferPointer { ap in
-                    piv.withUnsafeMutableBufferPointer { LinearAlgebra.luFactor(n: n, a: ap.baseAddress!, lda: n, pivots: $0.baseAddress!) }
-                }
-                let maxPivot = (0..<n).reduce(0.0) { max($0, abs(a[$1 + n * $1])) }
-                let minPivot = (0..<n).reduce(Double.infinity) { min($0, abs(a[$1 + n * $1])) }
-                guard info == 0, minPivot > 1e-13 * maxPivot, minPivot.isFinite else {
-                    let pools = Set((s..<e).map { network.pools[L.pool[$0]].id }).sorted()
-                    throw EMUError.singularSystem(pools: pools, emuSize: L.size)
-                }
-                factors.lu[b] = (a, piv)
-            }
-            let (a, piv) = factors.lu[b]!
-            // Gather the block's rows into a column-major n × width matrix, solve, scatter back.
-            var rhs = [Double](repeating: 0, count: n * width)
-            for r in 0..<n {
-                let row = x + (s + r) * width
-                for c in 0..<width { rhs[r + n * c] = row[c] }
-            }
-            a.withUnsafeBufferPointer { ap in
-                piv.withUnsafeBufferPointer { pp in
-                    rhs.withUnsafeMutableBufferPointer {
-                        LinearAlgebra.luSolve(n: n, nrhs: width, lu: ap.baseAddress!, lda: n,
-                                              pivots: pp.baseAddress!, b: $0.baseAddress!, ldb: n)
-                    }
-                }
-            }
-            for r in 0..<n {
-                let row = x + (s + r) * width
-                for c in 0..<width { row[c] = rhs[r + n * c] }
-            }
-        }
-    }
-
-    private func assemble(X: UnsafeMutablePointer<Double>, dX: UnsafeMutablePointer<Double>?, P: Int)
+    func assemble(X: UnsafeMutablePointer<Double>, dX: UnsafeMutablePointer<Double>?, P: Int)
         -> (labeling: SimulatedLabeling, jacobian: LabelingJacobian?) {
         let E = experiments.count
         var values = [Double](repeating: 0, count: E * blockSize)
