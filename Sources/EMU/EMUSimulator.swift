@@ -122,6 +122,12 @@ public final class EMUSimulator: Sendable {
         self.blockSize = size
     }
 
+    /// An independent copy (compiled anew, sharing no buffers), for one worker thread of a
+    /// parallel run: workers then never contend on reference counts of shared arrays.
+    public func replica() throws -> EMUSimulator {
+        try EMUSimulator(network: network, measured: measured, experiments: experiments)
+    }
+
     /// Number of EMUs per size level, for diagnostics (`[size: count]`).
     public var emuCounts: [(size: Int, emus: Int, blocks: Int, largestBlock: Int)] {
         levels.map { l in

@@ -83,14 +83,17 @@ struct BenchSimulate: ParsableCommand {
         ]
         var results: [Case] = []
         for (name, sim, jacobian) in cases {
-            let work: @Sendable (FluxState) throws -> Void
+            // Each throughput worker gets its own simulator (as a dataset generator would),
+            // so workers share no reference counts on hot data.
+            let replicas = try (0..<threads).map { _ in try sim.replica() }
+            let work: @Sendable (EMUSimulator, FluxState) throws -> Void
             if jacobian {
-                work = { state in _ = try sim.simulate(state, basis: basis) }
+                work = { sim, state in _ = try sim.simulate(state, basis: basis) }
             } else {
-                work = { state in _ = try sim.simulate(state) }
+                work = { sim, state in _ = try sim.simulate(state) }
             }
-            let (median, reps) = try Self.medianTime { try work(base) }
-            let (rate, failures) = Self.throughput(perturbed, threads: threads, work)
+            let (median, reps) = try Self.medianTime { try work(sim, base) }
+            let (rate, failures) = Self.throughput(perturbed, replicas: replicas, work)
             results.append(Case(name: name, experiments: sim.experiments.count, jacobian: jacobian,
                                 medianSeconds: median, repetitions: reps, statesPerSecond: rate, failures: failures))
         }
@@ -135,15 +138,16 @@ struct BenchSimulate: ParsableCommand {
     }
 
     /// States per second over `threads` workers (worker `w` takes states `w, w+threads, …`).
-    static func throughput(_ states: [FluxState], threads: Int,
-                           _ work: @escaping @Sendable (FluxState) throws -> Void) -> (Double, Int) {
+    static func throughput(_ states: [FluxState], replicas: [EMUSimulator],
+                           _ work: @escaping @Sendable (EMUSimulator, FluxState) throws -> Void) -> (Double, Int) {
+        let threads = replicas.count
         let failures = FailureCounter(threads)
         let t0 = DispatchTime.now().uptimeNanoseconds
         DispatchQueue.concurrentPerform(iterations: threads) { w in
             var i = w
             var failed = 0
             while i < states.count {
-                do { try work(states[i]) } catch { failed += 1 }
+                do { try work(replicas[w], states[i]) } catch { failed += 1 }
                 i += threads
             }
             failures.set(w, failed)
