@@ -1,4 +1,3 @@
-import LinearAlgebra
 import MLFluxCore
 
 /// Steady-state isotope labeling simulator on the EMU framework.
