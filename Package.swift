@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "Bundles", targets: ["Bundles"]),
         .library(name: "FluxSampling", targets: ["FluxSampling"]),
         .library(name: "NeuralNetworks", targets: ["NeuralNetworks"]),
+        .library(name: "Prediction", targets: ["Prediction"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -36,10 +37,11 @@ let package = Package(
         .target(name: "EMU", dependencies: ["MLFluxCore"]),
         .target(name: "FluxSampling", dependencies: ["MLFluxCore", "EMU"]),
         .target(name: "NeuralNetworks", dependencies: ["LinearAlgebra"]),
-        .target(name: "Bundles", dependencies: ["MLFluxCore", "FluxML", "EMU", "FluxSampling"]),
+        .target(name: "Prediction", dependencies: ["MLFluxCore", "EMU", "NeuralNetworks"]),
+        .target(name: "Bundles", dependencies: ["MLFluxCore", "FluxML", "EMU", "FluxSampling", "Prediction"]),
         .executableTarget(
             name: "mlflux",
-            dependencies: ["Bundles", "FluxML", "EMU", "MLFluxCore", "FluxSampling", "NeuralNetworks",
+            dependencies: ["Bundles", "FluxML", "EMU", "MLFluxCore", "FluxSampling", "NeuralNetworks", "Prediction",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .target(name: "TestSupport", dependencies: ["MLFluxCore", "FluxML"], path: "Sources/TestSupport"),
         .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra"]),
@@ -48,6 +50,7 @@ let package = Package(
         .testTarget(name: "EMUTests", dependencies: ["EMU", "FluxML", "MLFluxCore", "TestSupport"]),
         .testTarget(name: "FluxSamplingTests", dependencies: ["FluxSampling", "EMU", "FluxML", "MLFluxCore", "TestSupport"]),
         .testTarget(name: "NeuralNetworksTests", dependencies: ["NeuralNetworks", "TestSupport"]),
+        .testTarget(name: "PredictionTests", dependencies: ["Prediction", "EMU", "FluxML", "MLFluxCore", "TestSupport"]),
         .testTarget(name: "BundlesTests", dependencies: ["Bundles", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
     ]

@@ -1,0 +1,65 @@
+/// Fluxes predicted from labeling data, each with its own standard error.
+///
+/// Net and exchange vectors are in reaction order (forward = xch + max(net, 0),
+/// reverse = xch − min(net, 0)); `deltaG` is in kJ/mol (NaN for one-way reactions).
+/// Standard errors are 1σ (half-width of a central 68 % interval).
+public struct FluxPrediction: Sendable, Equatable {
+    /// Free fluxes θ (order of `FreeFluxBasis.names`) and their standard errors.
+    public var free: [Double]
+    public var freeSE: [Double]
+    public var net: [Double]
+    public var netSE: [Double]
+    public var exchange: [Double]
+    public var exchangeSE: [Double]
+    public var deltaG: [Double]
+    public var deltaGSE: [Double]
+    /// Temperature (K) used for ΔG.
+    public var temperature: Double
+
+    /// Expands free fluxes and their standard errors through the kernels (independent
+    /// errors: var(v_r) = Σ_k K[r,k]² σ_k²), clamps exchange fluxes at 0, and derives ΔG
+    /// with first-order error propagation.
+    public init(free: [Double], freeSE: [Double], basis: FreeFluxBasis, network: MetabolicNetwork,
+                temperature: Double = Thermodynamics.bodyTemperature) {
+        precondition(free.count == basis.count && freeSE.count == basis.count)
+        var state = basis.fluxState(free: free)
+        let nNet = basis.freeNet.count, nX = basis.freeExchange.count
+        let R = basis.reactionCount
+        var netSE = [Double](repeating: 0, count: R), xchSE = netSE
+        for r in 0..<R {
+            var v = 0.0
+            for k in 0..<nNet { let c = basis.netKernel[r * nNet + k]; v += c * c * freeSE[k] * freeSE[k] }
+            netSE[r] = v.squareRoot()
+            v = 0
+            for k in 0..<nX { let c = basis.exchangeKernel[r * nX + k]; v += c * c * freeSE[nNet + k] * freeSE[nNet + k] }
+            xchSE[r] = v.squareRoot()
+            state.exchange[r] = max(state.exchange[r], 0)
+        }
+        var dG = [Double](repeating: .nan, count: R), dGSE = dG
+        for r in 0..<R where network.isBidirectional[r] {
+            dG[r] = Thermodynamics.deltaG(net: state.net[r], xch: state.exchange[r], temperature: temperature)
+            let g = Thermodynamics.deltaGGradient(net: state.net[r], xch: state.exchange[r], temperature: temperature)
+            dGSE[r] = ((g.dNet * netSE[r]) * (g.dNet * netSE[r]) + (g.dXch * xchSE[r]) * (g.dXch * xchSE[r])).squareRoot()
+        }
+        self.free = free
+        self.freeSE = freeSE
+        self.net = state.net
+        self.netSE = netSE
+        self.exchange = state.exchange
+        self.exchangeSE = xchSE
+        self.deltaG = dG
+        self.deltaGSE = dGSE
+        self.temperature = temperature
+    }
+
+    public var fluxState: FluxState { FluxState(net: net, exchange: exchange) }
+}
+
+/// Maps complete labeling data (a bundle's flattened layout, experiment-major MIDs) to
+/// fluxes. Implementations: the ANN predictor, least-squares MFA, hybrids.
+public protocol FluxPredictor: Sendable {
+    /// Strategy name as used on the command line (`ann`, `mfa`, …).
+    var name: String { get }
+    /// Predictions for a batch of labeling vectors (each `layout.count` long).
+    func predict(_ labeling: [[Double]]) throws -> [FluxPrediction]
+}

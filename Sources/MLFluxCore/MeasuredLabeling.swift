@@ -1,0 +1,142 @@
+/// Measured MIDs placed in a `LabelingLayout`: values, standard deviations and a mask
+/// of what was measured. Missing entries are NaN with `mask == false`.
+public struct MeasuredLabeling: Sendable, Equatable {
+    public let layout: LabelingLayout
+    /// Fractions in layout order (NaN where not measured).
+    public var values: [Double]
+    /// Standard deviations in layout order (NaN where not given).
+    public var stddev: [Double]
+    /// `true` where a value was measured.
+    public var mask: [Bool]
+    /// Notes for the user (e.g. MIDs that were renormalised).
+    public var notes: [String] = []
+
+    public init(layout: LabelingLayout, values: [Double], stddev: [Double], mask: [Bool]) {
+        self.layout = layout
+        self.values = values
+        self.stddev = stddev
+        self.mask = mask
+    }
+
+    /// `true` when every entry of the layout was measured.
+    public var isComplete: Bool { !mask.contains(false) }
+}
+
+/// Problems in a long-form labeling CSV; each names the file and line.
+public struct LabelingTableError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var file: String
+    public var line: Int?
+    public var message: String
+    public var description: String { line.map { "\(file):\($0): \(message)" } ?? "\(file): \(message)" }
+}
+
+/// Reads measured MIDs in long form:
+///
+///     experiment,metabolite,isotopologue,fraction[,stddev]
+///     A_100,molB,0,0.0714
+///     A_100,molB,M+1,0.9286
+///
+/// `isotopologue` is `k`, `Mk` or `M+k`. Experiments and metabolites are the ids of the
+/// bundle's layout (`mlflux describe`). A metabolite's MID in an experiment is either
+/// given completely or not at all; fractions must be finite, non-negative and sum to 1
+/// within `tolerance` (or, with `normalize`, are rescaled to sum to 1 and noted). Rows
+/// with an empty fraction (a blank template row) count as not measured.
+public enum LabelingTable {
+    public static func parse(_ text: String, file: String, layout: LabelingLayout,
+                             tolerance: Double = 0.01, normalize: Bool = false) throws -> MeasuredLabeling {
+        func fail(_ line: Int?, _ msg: String) -> LabelingTableError { LabelingTableError(file: file, line: line, message: msg) }
+        var lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
+            .map { $0.hasSuffix("\r") ? String($0.dropLast()) : String($0) }
+        while let last = lines.last, last.trimmingSpaces.isEmpty { lines.removeLast() }
+        guard let header = lines.first else { throw fail(nil, "empty file; expected header experiment,metabolite,isotopologue,fraction[,stddev]") }
+        let columns = header.split(separator: ",").map { String($0).trimmingSpaces.lowercased() }
+        guard columns.count >= 4, Array(columns.prefix(4)) == ["experiment", "metabolite", "isotopologue", "fraction"],
+              columns.count == 4 || (columns.count == 5 && columns[4] == "stddev") else {
+            throw fail(1, "header must be experiment,metabolite,isotopologue,fraction[,stddev], found '\(header)'")
+        }
+        let hasSD = columns.count == 5
+        var values = [Double](repeating: .nan, count: layout.count)
+        var sd = values
+        var mask = [Bool](repeating: false, count: layout.count)
+        var rowOf = [Int](repeating: 0, count: layout.count)
+        for (i, raw) in lines.enumerated().dropFirst() {
+            let line = i + 1
+            if raw.trimmingSpaces.isEmpty { continue }
+            let f = raw.split(separator: ",", omittingEmptySubsequences: false).map { String($0).trimmingSpaces }
+            guard f.count == columns.count else {
+                throw fail(line, "expected \(columns.count) fields, found \(f.count)")
+            }
+            guard let e = layout.experimentIndex(f[0]) else {
+                throw fail(line, "unknown experiment '\(f[0])'; known: \(layout.experimentIDs.joined(separator: ", "))")
+            }
+            guard let m = layout.fragmentNames.firstIndex(of: f[1]) else {
+                throw fail(line, "unknown metabolite '\(f[1])'; known: \(layout.fragmentNames.joined(separator: ", "))")
+            }
+            var iso = f[2].uppercased()
+            if iso.hasPrefix("M+") { iso.removeFirst(2) } else if iso.hasPrefix("M") { iso.removeFirst() }
+            guard let k = Int(iso), k >= 0, k < layout.isotopologues[m] else {
+                throw fail(line, "isotopologue '\(f[2])' of '\(f[1])' must be 0…\(layout.isotopologues[m] - 1)")
+            }
+            if f[3].isEmpty { continue }  // a template row left blank: not measured
+            guard let x = Double(f[3]), x.isFinite else { throw fail(line, "fraction '\(f[3])' is not a finite number") }
+            guard x >= 0 else { throw fail(line, "fraction \(x) is negative") }
+            let idx = layout.offsets[m] + e * layout.blockSize + k
+            guard !mask[idx] else {
+                throw fail(line, "duplicate row for \(f[0]) \(f[1]) M+\(k) (first given on line \(rowOf[idx]))")
+            }
+            if hasSD, !f[4].isEmpty {
+                guard let s = Double(f[4]), s.isFinite, s > 0 else { throw fail(line, "stddev '\(f[4])' is not a positive number") }
+                sd[idx] = s
+            }
+            values[idx] = x
+            mask[idx] = true
+            rowOf[idx] = line
+        }
+        var notes: [String] = []
+        for e in layout.experimentIDs.indices {
+            for m in layout.fragmentNames.indices {
+                let start = e * layout.blockSize + layout.offsets[m], n = layout.isotopologues[m]
+                let given = (start..<(start + n)).filter { mask[$0] }
+                if given.isEmpty { continue }
+                let name = "\(layout.experimentIDs[e]) \(layout.fragmentNames[m])"
+                guard given.count == n else {
+                    let missing = (0..<n).filter { !mask[start + $0] }.map { "M+\($0)" }.joined(separator: ", ")
+                    throw fail(rowOf[given[0]], "MID of \(name) is incomplete: \(missing) missing")
+                }
+                let sum = given.reduce(0) { $0 + values[$1] }
+                if abs(sum - 1) > tolerance || sum <= 0 {
+                    guard normalize, sum > 0 else {
+                        throw fail(rowOf[given[0]], "MID of \(name) sums to \(sum), not 1 (±\(tolerance)); use --normalize to rescale")
+                    }
+                }
+                if normalize && abs(sum - 1) > 1e-12 {
+                    for j in given { values[j] /= sum }
+                    notes.append("renormalised \(name) (sum was \(sum))")
+                }
+            }
+        }
+        var result = MeasuredLabeling(layout: layout, values: values, stddev: sd, mask: mask)
+        result.notes = notes
+        return result
+    }
+
+    /// An empty template with every (experiment, metabolite, isotopologue) row of `layout`.
+    public static func template(_ layout: LabelingLayout) -> String {
+        var out = "experiment,metabolite,isotopologue,fraction,stddev\n"
+        for e in layout.experimentIDs {
+            for (m, name) in layout.fragmentNames.enumerated() {
+                for k in 0..<layout.isotopologues[m] { out += "\(e),\(name),M+\(k),,\n" }
+            }
+        }
+        return out
+    }
+}
+
+extension StringProtocol {
+    var trimmingSpaces: String {
+        var s = Substring(self)
+        while let c = s.first, c == " " || c == "\t" { s.removeFirst() }
+        while let c = s.last, c == " " || c == "\t" { s.removeLast() }
+        return String(s)
+    }
+}

@@ -1,0 +1,53 @@
+import XCTest
+@testable import MLFluxCore
+
+final class MeasuredLabelingTests: XCTestCase {
+    let layout = LabelingLayout(experimentIDs: ["A_100", "A_010"], fragments: [("molB", 4), ("molE", 2)])
+
+    func parse(_ body: String, normalize: Bool = false) throws -> MeasuredLabeling {
+        try LabelingTable.parse("experiment,metabolite,isotopologue,fraction,stddev\n" + body,
+                                file: "in.csv", layout: layout, normalize: normalize)
+    }
+
+    func message(_ body: String) -> String {
+        do { _ = try parse(body); return "no error" } catch { return "\(error)" }
+    }
+
+    func testPlacesValuesInLayoutOrder() throws {
+        let m = try parse("A_010,molE,M+0,0.25,0.01\nA_010,molE,M+1,0.75,\nA_100,molB,0,0.1,\nA_100,molB,M1,0.2,\nA_100,molB,2,0.3,\nA_100,molB,M+3,0.4,\n")
+        // A_010 block starts at 6; molE offset 4 → indices 10, 11
+        XCTAssertEqual(m.values[10], 0.25)
+        XCTAssertEqual(m.values[11], 0.75)
+        XCTAssertEqual(m.stddev[10], 0.01)
+        XCTAssertTrue(m.stddev[11].isNaN)
+        XCTAssertEqual(Array(m.values[0..<4]), [0.1, 0.2, 0.3, 0.4])
+        XCTAssertEqual(m.mask.filter { $0 }.count, 6)
+        XCTAssertFalse(m.isComplete)
+    }
+
+    func testErrorsNameTheRow() {
+        XCTAssertTrue(message("A_999,molE,0,0.5,\n").hasPrefix("in.csv:2: unknown experiment 'A_999'"))
+        XCTAssertTrue(message("A_100,molX,0,0.5,\n").hasPrefix("in.csv:2: unknown metabolite 'molX'"))
+        XCTAssertTrue(message("A_100,molE,2,0.5,\n").contains("in.csv:2: isotopologue"))
+        XCTAssertTrue(message("A_100,molE,0,nan,\nA_100,molE,1,0.5,\n").hasPrefix("in.csv:2: fraction"))
+        XCTAssertTrue(message("A_100,molE,0,-0.1,\nA_100,molE,1,1.1,\n").hasPrefix("in.csv:2: fraction -0.1 is negative"))
+        XCTAssertTrue(message("A_100,molE,0,0.5,\nA_100,molE,0,0.5,\n").hasPrefix("in.csv:3: duplicate row"))
+        XCTAssertTrue(message("A_100,molE,0,0.5,\n").contains("incomplete"))
+        XCTAssertTrue(message("A_100,molE,0,0.5,\nA_100,molE,1,0.6,\n").contains("sums to 1.1"))
+        XCTAssertTrue(message("A_100,molE,0,0.5\n").hasPrefix("in.csv:2: expected 5 fields"))
+    }
+
+    func testNormalizeRescalesAndNotes() throws {
+        let m = try parse("A_100,molE,0,0.5,\nA_100,molE,1,0.6,\n", normalize: true)
+        XCTAssertEqual(m.values[4] + m.values[5], 1, accuracy: 1e-15)
+        XCTAssertEqual(m.values[4], 0.5 / 1.1, accuracy: 1e-15)
+        XCTAssertEqual(m.notes.count, 1)
+    }
+
+    func testTemplateRoundTripsAsEmpty() throws {
+        let t = LabelingTable.template(layout)
+        XCTAssertEqual(t.split(separator: "\n").count, 1 + layout.count)
+        let m = try LabelingTable.parse(t, file: "t.csv", layout: layout)
+        XCTAssertFalse(m.mask.contains(true))
+    }
+}
