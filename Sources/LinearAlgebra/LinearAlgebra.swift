@@ -1,4 +1,7 @@
 import CLAPACK
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A small facade over BLAS/LAPACK (OpenBLAS + LAPACKE on Linux, Accelerate on Apple).
 /// All matrices are **column-major** with an explicit leading dimension, as in LAPACK.
@@ -22,6 +25,16 @@ public enum LinearAlgebra {
                             beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
         cblas_sgemm(CblasColMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
                     Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+
+    /// `y ← alpha·op(A)·x + beta·y` (single precision), column-major `A` `m×n`
+    /// (`op(A)` is `A` or `Aᵀ`), unit strides.
+    @inlinable
+    public static func gemv(transA: Bool = false, m: Int, n: Int, alpha: Float = 1,
+                            a: UnsafePointer<Float>, lda: Int, x: UnsafePointer<Float>,
+                            beta: Float = 0, y: UnsafeMutablePointer<Float>) {
+        cblas_sgemv(CblasColMajor, transA ? CblasTrans : CblasNoTrans, Int32(m), Int32(n),
+                    alpha, a, Int32(lda), x, 1, beta, y, 1)
     }
 
     /// In-place LU factorisation with partial pivoting of the `n×n` column-major matrix `a`
@@ -63,5 +76,33 @@ public enum LinearAlgebra {
         _ = LAPACKE_dgesvd(LAPACK_COL_MAJOR, Int8(UInt8(ascii: "N")), Int8(UInt8(ascii: "N")),
                            Int32(m), Int32(n), &a, Int32(max(1, m)), &s, &u, 1, &vt, 1, &superb)
         return s
+    }
+}
+
+extension LinearAlgebra {
+    /// Sets the number of BLAS threads (OpenBLAS `openblas_set_num_threads`, looked up at run
+    /// time so other BLAS builds still link). Returns `false` when the BLAS has no such control
+    /// (Accelerate, reference BLAS), in which case nothing changes.
+    @discardableResult
+    public static func setThreadCount(_ n: Int) -> Bool {
+        #if os(Linux)
+        guard let sym = dlsym(nil, "openblas_set_num_threads") else { return false }
+        typealias SetThreads = @convention(c) (Int32) -> Void
+        unsafeBitCast(sym, to: SetThreads.self)(Int32(max(1, n)))
+        return true
+        #else
+        return false
+        #endif
+    }
+
+    /// The number of BLAS threads (OpenBLAS `openblas_get_num_threads`), `nil` when unknown.
+    public static var threadCount: Int? {
+        #if os(Linux)
+        guard let sym = dlsym(nil, "openblas_get_num_threads") else { return nil }
+        typealias GetThreads = @convention(c) () -> Int32
+        return Int(unsafeBitCast(sym, to: GetThreads.self)())
+        #else
+        return nil
+        #endif
     }
 }

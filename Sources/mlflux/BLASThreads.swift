@@ -24,4 +24,14 @@ enum BLASThreads {
         }
         #endif
     }
+
+    /// Lets BLAS use `threads` threads (large matrix products in neural-network training).
+    static func set(_ threads: Int) {
+        #if os(Linux)
+        if let sym = dlsym(nil, "openblas_set_num_threads") {
+            typealias SetThreads = @convention(c) (Int32) -> Void
+            unsafeBitCast(sym, to: SetThreads.self)(Int32(threads))
+        }
+        #endif
+    }
 }

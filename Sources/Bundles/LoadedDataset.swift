@@ -1,0 +1,71 @@
+import Foundation
+import FluxSampling
+import MLFluxCore
+import NeuralNetworks
+
+/// A dataset folder (`mlflux dataset generate`) read into memory for training or
+/// evaluation, checked against a bundle: same labeling layout, same free fluxes,
+/// same reactions.
+public struct LoadedDataset: Sendable {
+    public let directory: String
+    public let description: DatasetDescription
+    /// Free fluxes θ per sample.
+    public let free: [[Double]]
+    /// Full flux states per sample.
+    public let states: [FluxState]
+    /// MIDs `[samples, layout.count]` (Float32).
+    public let mids: Matrix
+
+    public var count: Int { free.count }
+
+    public static func load(_ directory: String, for bundle: ModelBundle) throws -> LoadedDataset {
+        let d = try DatasetDescription.read(directory: directory)
+        let sidecar = (directory as NSString).appendingPathComponent(DatasetDescription.fileName)
+        func mismatch(_ what: String) -> DatasetError {
+            DatasetError.invalidSidecar(file: sidecar, reason: "\(what) differ(s) from bundle '\(bundle.name)'")
+        }
+        guard d.layout == bundle.layout else { throw mismatch("labeling layout") }
+        guard d.freeFluxes == bundle.basis.names else { throw mismatch("free fluxes") }
+        guard d.reactions == bundle.network.reactions.map(\.id) else { throw mismatch("reactions") }
+        func path(_ f: String) -> String { (directory as NSString).appendingPathComponent(f) }
+        let n = d.produced, R = d.reactions.count, P = d.freeFluxes.count
+        func rows(_ a: NPYArray, _ columns: Int, _ file: String) throws -> [[Double]] {
+            guard a.shape == [n, columns] else {
+                throw DatasetError.invalidSidecar(file: path(file), reason: "shape \(a.shape), expected [\(n), \(columns)]")
+            }
+            let v = a.doubles
+            return (0..<n).map { Array(v[($0 * columns)..<(($0 + 1) * columns)]) }
+        }
+        let free = try rows(NPYArray(contentsOf: path(DatasetDescription.freeFluxesFile), expecting: .float64), P,
+                            DatasetDescription.freeFluxesFile)
+        let net = try rows(NPYArray(contentsOf: path(DatasetDescription.netFluxesFile), expecting: .float64), R,
+                           DatasetDescription.netFluxesFile)
+        let xch = try rows(NPYArray(contentsOf: path(DatasetDescription.exchangeFluxesFile), expecting: .float64), R,
+                           DatasetDescription.exchangeFluxesFile)
+        let midArray = try NPYArray(contentsOf: path(DatasetDescription.midsFile), expecting: .float32)
+        guard midArray.shape == [n, d.layout.count] else {
+            throw DatasetError.invalidSidecar(file: path(DatasetDescription.midsFile),
+                                              reason: "shape \(midArray.shape), expected [\(n), \(d.layout.count)]")
+        }
+        return LoadedDataset(directory: directory, description: d, free: free,
+                             states: zip(net, xch).map { FluxState(net: $0, exchange: $1) },
+                             mids: Matrix(rows: n, columns: d.layout.count, storage: midArray.floats))
+    }
+
+    /// Rows `range` as a new dataset value (same description).
+    public func slice(_ range: Range<Int>) -> LoadedDataset {
+        LoadedDataset(directory: directory, description: description, free: Array(free[range]),
+                      states: Array(states[range]), mids: mids.rows(range))
+    }
+
+    /// The rows of several datasets of one bundle, in order (the first description is kept).
+    public static func concatenate(_ parts: [LoadedDataset]) -> LoadedDataset {
+        precondition(!parts.isEmpty)
+        if parts.count == 1 { return parts[0] }
+        let columns = parts[0].mids.columns
+        return LoadedDataset(directory: parts.map(\.directory).joined(separator: ","), description: parts[0].description,
+                             free: parts.flatMap(\.free), states: parts.flatMap(\.states),
+                             mids: Matrix(rows: parts.reduce(0) { $0 + $1.count }, columns: columns,
+                                          storage: parts.flatMap(\.mids.storage)))
+    }
+}

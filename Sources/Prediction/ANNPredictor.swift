@@ -1,0 +1,94 @@
+import Foundation
+import MLFluxCore
+import NeuralNetworks
+
+/// One trained network: input standardisation, the MLP, and the map from its targets to
+/// free fluxes. The MLP outputs, per predicted free flux, a mean and a log-variance in
+/// target space (Gaussian negative log-likelihood training), so every prediction carries
+/// its own uncertainty.
+public struct ANNMember: Sendable, Equatable {
+    public var inputScaler: Standardizer
+    public var mlp: MLP
+    public var transform: FluxTransform
+
+    public init(inputScaler: Standardizer, mlp: MLP, transform: FluxTransform) {
+        self.inputScaler = inputScaler
+        self.mlp = mlp
+        self.transform = transform
+    }
+
+    /// Target-space means and standard deviations, `[batch, targets]` each.
+    func targets(_ x: Matrix) -> (mean: Matrix, std: Matrix) {
+        Loss.gaussianMeanAndStd(mlp(inputScaler.transform(x)))
+    }
+}
+
+/// The ANN flux predictor (ML-Flux): complete labeling (a bundle's flat layout) → free
+/// fluxes → mass-balanced net and exchange fluxes through the kernels, exchange fluxes
+/// clamped ≥ 0, ΔG = RT ln(v_rev/v_fwd) for every bidirectional reaction.
+///
+/// Uncertainty: each member states a per-prediction σ; a deep ensemble of members is
+/// combined as a Gaussian mixture in target space (mean of means; variance = mean of
+/// σ² + variance of the means), then propagated to θ (delta method), to full fluxes
+/// (kernels) and to ΔG (first order).
+public struct ANNPredictor: FluxPredictor {
+    public let name = "ann"
+    public let network: MetabolicNetwork
+    public let basis: FreeFluxBasis
+    public let layout: LabelingLayout
+    public let members: [ANNMember]
+    public var temperature: Double
+
+    public init(network: MetabolicNetwork, basis: FreeFluxBasis, layout: LabelingLayout, members: [ANNMember],
+                temperature: Double = Thermodynamics.bodyTemperature) {
+        precondition(!members.isEmpty, "an ANN predictor needs at least one member")
+        self.network = network
+        self.basis = basis
+        self.layout = layout
+        self.members = members
+        self.temperature = temperature
+    }
+
+    public func predict(_ labeling: [[Double]]) throws -> [FluxPrediction] {
+        for (i, row) in labeling.enumerated() {
+            guard row.count == layout.count else { throw PredictionError.wrongLength(sample: i, expected: layout.count, found: row.count) }
+            if let j = row.firstIndex(where: { !$0.isFinite }) { throw PredictionError.notFinite(sample: i, entry: j) }
+        }
+        let x = Matrix(rows: labeling.count, columns: layout.count, storage: labeling.flatMap { $0.map(Float.init) })
+        return predict(matrix: x)
+    }
+
+    /// Predictions for the rows of `x` (`[batch, layout.count]`, Float32 MIDs).
+    public func predict(matrix x: Matrix) -> [FluxPrediction] {
+        let outs = members.map { $0.targets(x) }
+        let t = outs[0].mean.columns, m = Float(members.count)
+        let transform = members[0].transform
+        return (0..<x.rows).map { r in
+            var mean = [Float](repeating: 0, count: t), second = mean
+            for o in outs {
+                for j in 0..<t {
+                    let mu = o.mean.storage[r * t + j], s = o.std.storage[r * t + j]
+                    mean[j] += mu / m
+                    second[j] += (s * s + mu * mu) / m
+                }
+            }
+            let std = (0..<t).map { (max(second[$0] - mean[$0] * mean[$0], 0)).squareRoot() }
+            return FluxPrediction(free: transform.free(fromTargets: mean), freeSE: transform.freeSE(targets: mean, std: std),
+                                  basis: basis, network: network, temperature: temperature)
+        }
+    }
+}
+
+public enum PredictionError: Error, Equatable, Sendable, CustomStringConvertible {
+    case wrongLength(sample: Int, expected: Int, found: Int)
+    case notFinite(sample: Int, entry: Int)
+    case incompatibleWeights(file: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .wrongLength(let s, let e, let f): return "sample \(s): labeling vector has \(f) entries, the layout has \(e)"
+        case .notFinite(let s, let j): return "sample \(s): entry \(j) is not a finite number"
+        case .incompatibleWeights(let f, let why): return "\(f): \(why)"
+        }
+    }
+}

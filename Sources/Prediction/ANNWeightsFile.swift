@@ -1,0 +1,95 @@
+import Foundation
+import MLFluxCore
+import NeuralNetworks
+
+/// Saves and loads an `ANNPredictor` as one safetensors file.
+///
+/// Tensors: `members.<m>.layers.<i>.weight` `[inputs, outputs]`, `members.<m>.layers.<i>.bias`
+/// `[outputs]`, `members.<m>.input.mean` / `.std` `[layout.count]` (all F32).
+/// Metadata (strings): `format` = `mlflux-ann-1`, `members`, `widths` (JSON, per member),
+/// `activations`, `transform` (JSON of `FluxTransform`), `layout` (JSON of `LabelingLayout`),
+/// `free_fluxes` (JSON list of names), `network`.
+public enum ANNWeightsFile {
+    public static let format = "mlflux-ann-1"
+
+    public static func write(_ p: ANNPredictor, to url: URL, extraMetadata: [String: String] = [:]) throws {
+        var tensors: [String: SafeTensor] = [:]
+        var widths: [[Int]] = [], activations: [[String]] = []
+        for (m, member) in p.members.enumerated() {
+            for (name, shape, values) in member.mlp.parameters {
+                tensors["members.\(m).\(name)"] = SafeTensor(values, shape: shape)
+            }
+            tensors["members.\(m).input.mean"] = SafeTensor(member.inputScaler.mean, shape: [member.inputScaler.columns])
+            tensors["members.\(m).input.std"] = SafeTensor(member.inputScaler.std, shape: [member.inputScaler.columns])
+            widths.append(member.mlp.widths)
+            activations.append(member.mlp.layers.map(\.activation.rawValue))
+        }
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys]
+        func json<T: Encodable>(_ v: T) throws -> String { String(decoding: try enc.encode(v), as: UTF8.self) }
+        var meta = extraMetadata
+        meta["format"] = format
+        meta["members"] = String(p.members.count)
+        meta["widths"] = try json(widths)
+        meta["activations"] = try json(activations)
+        meta["transform"] = try json(p.members[0].transform)
+        meta["layout"] = try json(p.layout)
+        meta["free_fluxes"] = try json(p.basis.names)
+        meta["network"] = p.network.name
+        try SafeTensors(tensors: tensors, metadata: meta).write(to: url)
+    }
+
+    /// Loads weights for a bundle; the file's layout and free fluxes must match the bundle's.
+    public static func read(_ url: URL, network: MetabolicNetwork, basis: FreeFluxBasis, layout: LabelingLayout)
+        throws -> ANNPredictor {
+        let file = url.path
+        let st = try SafeTensors(contentsOf: url)
+        func meta(_ key: String) throws -> String {
+            guard let v = st.metadata[key] else { throw PredictionError.incompatibleWeights(file: file, reason: "metadata '\(key)' is missing") }
+            return v
+        }
+        guard try meta("format") == format else {
+            throw PredictionError.incompatibleWeights(file: file, reason: "format '\(st.metadata["format"]!)' is not \(format)")
+        }
+        let dec = JSONDecoder()
+        func decode<T: Decodable>(_ t: T.Type, _ key: String) throws -> T {
+            do { return try dec.decode(t, from: Data(try meta(key).utf8)) } catch let e as PredictionError { throw e } catch {
+                throw PredictionError.incompatibleWeights(file: file, reason: "metadata '\(key)' is not valid: \(error)")
+            }
+        }
+        let fileLayout = try decode(LabelingLayout.self, "layout")
+        guard fileLayout == layout else {
+            throw PredictionError.incompatibleWeights(file: file, reason: "trained for a different labeling layout than the bundle's")
+        }
+        guard try decode([String].self, "free_fluxes") == basis.names else {
+            throw PredictionError.incompatibleWeights(file: file, reason: "trained for other free fluxes than the bundle's")
+        }
+        let transform = try decode(FluxTransform.self, "transform")
+        let widths = try decode([[Int]].self, "widths")
+        let activations = try decode([[String]].self, "activations")
+        guard let count = Int(try meta("members")), count == widths.count, count == activations.count, count > 0 else {
+            throw PredictionError.incompatibleWeights(file: file, reason: "metadata 'members' does not match 'widths'")
+        }
+        var members: [ANNMember] = []
+        for m in 0..<count {
+            let w = widths[m]
+            guard w.count >= 2, w.first == layout.count, w.last == 2 * transform.targetCount,
+                  activations[m].count == w.count - 1 else {
+                throw PredictionError.incompatibleWeights(file: file, reason: "member \(m): widths \(w) do not fit the layout and targets")
+            }
+            var layers: [Dense] = []
+            for i in 0..<(w.count - 1) {
+                guard let act = Activation(rawValue: activations[m][i]) else {
+                    throw PredictionError.incompatibleWeights(file: file, reason: "unknown activation '\(activations[m][i])'")
+                }
+                let weight = try st.floats("members.\(m).layers.\(i).weight", shape: [w[i], w[i + 1]])
+                let bias = try st.floats("members.\(m).layers.\(i).bias", shape: [w[i + 1]])
+                layers.append(Dense(weight: Matrix(rows: w[i], columns: w[i + 1], storage: weight), bias: bias, activation: act))
+            }
+            let mean = try st.floats("members.\(m).input.mean", shape: [layout.count])
+            let std = try st.floats("members.\(m).input.std", shape: [layout.count])
+            members.append(ANNMember(inputScaler: Standardizer(mean: mean, std: std), mlp: MLP(layers: layers), transform: transform))
+        }
+        return ANNPredictor(network: network, basis: basis, layout: layout, members: members)
+    }
+}

@@ -1,0 +1,104 @@
+import ArgumentParser
+import Bundles
+import Foundation
+import MLFluxCore
+import NeuralNetworks
+import Prediction
+
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train a predictor of a model bundle on a dataset.",
+        subcommands: [TrainANN.self])
+}
+
+struct TrainANN: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ann",
+        abstract: "Train the ANN flux predictor and store its weights in the bundle.",
+        discussion: """
+            --data is a dataset folder (mlflux dataset generate) or a split folder with train/ \
+            and validation/ (mlflux dataset split). Without a validation part the last 10 % of \
+            the rows validate. Writes <bundle>/ann.safetensors and reports/ann_training.json and \
+            registers them in the manifest (files.ann).
+            """)
+
+    @Option(help: "Model bundle name.") var model: String
+    @Option(help: "Dataset folder (or split folder with train/ and validation/); repeat to train on several.") var data: [String]
+    @Option(help: "Hidden layer widths, comma-separated.") var hidden: String = "256,256,256"
+    @Option(help: "Maximum epochs.") var epochs: Int = 150
+    @Option(help: "Mini-batch size.") var batchSize: Int = 128
+    @Option(help: "Initial learning rate (Adam; halved on plateaus).") var learningRate: Float = 1e-3
+    @Option(help: "Ensemble members.") var members: Int = 1
+    @Option(help: "Early-stopping patience in epochs.") var patience: Int = 25
+    @Option(help: "Use at most this many training rows.") var maxSamples: Int?
+    @Option(help: "Seed of initialisation and shuffling.") var seed: UInt64 = 1
+    @Option(help: "BLAS threads for the matrix products (1 was fastest on 2 cores).") var threads: Int = 1
+
+    func validate() throws {
+        guard epochs >= 1, batchSize >= 1, members >= 1, learningRate > 0 else {
+            throw ValidationError("--epochs, --batch-size, --members must be ≥ 1 and --learning-rate > 0")
+        }
+        guard hiddenWidths != nil else { throw ValidationError("--hidden must be positive integers, e.g. 256,256,256") }
+    }
+
+    var hiddenWidths: [Int]? {
+        let w = hidden.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        return w.allSatisfy({ ($0 ?? 0) > 0 }) && !w.isEmpty ? w.map { $0! } : nil
+    }
+
+    func run() throws {
+        BLASThreads.set(threads)
+        let bundle = try BundleRegistry(searchPaths: .standard()).load(model)
+        let fm = FileManager.default
+        var trainParts: [LoadedDataset] = [], validationParts: [LoadedDataset] = []
+        for dir in data {
+            let trainDir = (dir as NSString).appendingPathComponent("train")
+            if fm.fileExists(atPath: trainDir) {
+                trainParts.append(try LoadedDataset.load(trainDir, for: bundle))
+                validationParts.append(try LoadedDataset.load((dir as NSString).appendingPathComponent("validation"), for: bundle))
+            } else {
+                let all = try LoadedDataset.load(dir, for: bundle)
+                let cut = all.count - max(1, all.count / 10)
+                trainParts.append(all.slice(0..<cut))
+                validationParts.append(all.slice(cut..<all.count))
+            }
+        }
+        var train = LoadedDataset.concatenate(trainParts)
+        let validation = LoadedDataset.concatenate(validationParts)
+        if let maxSamples, maxSamples < train.count { train = train.slice(0..<maxSamples) }
+        let config = ANNTrainingConfiguration(hidden: hiddenWidths!, epochs: epochs, batchSize: batchSize,
+                                              learningRate: learningRate, members: members, patience: patience, seed: seed)
+        FileHandle.standardError.write(Data("training ann for \(bundle.name): \(train.count) training / \(validation.count) validation rows, widths \([bundle.layout.count] + config.hidden), \(members) member(s)\n".utf8))
+        let start = Date()
+        let (predictor, histories) = ANNTraining.train(
+            network: bundle.network, basis: bundle.basis, layout: bundle.layout,
+            inputs: train.mids, free: train.free, validation: (validation.mids, validation.free),
+            configuration: config) { member, r in
+                let line = String(format: "member %d  epoch %3d  loss %.5f  val %.5f  lr %.1e  %.1fs\n",
+                                  member, r.epoch + 1, r.trainingLoss, r.validationLoss, r.learningRate, r.seconds)
+                FileHandle.standardError.write(Data(line.utf8))
+                return true
+            }
+        let weights = "ann.safetensors"
+        try ANNWeightsFile.write(predictor, to: URL(fileURLWithPath: (bundle.directory as NSString).appendingPathComponent(weights)),
+                                 extraMetadata: ["trained_on": data.joined(separator: ","), "training_rows": String(train.count)])
+        let reportDir = (bundle.directory as NSString).appendingPathComponent("reports")
+        try fm.createDirectory(atPath: reportDir, withIntermediateDirectories: true)
+        struct Report: Encodable {
+            var configuration: ANNTrainingConfiguration
+            var trainingRows: Int, validationRows: Int, seconds: Double
+            var members: [[String: Double]]
+        }
+        let report = Report(configuration: config, trainingRows: train.count, validationRows: validation.count,
+                            seconds: Date().timeIntervalSince(start),
+                            members: histories.map { ["bestEpoch": Double($0.bestEpoch + 1),
+                                                      "bestValidationLoss": Double($0.bestValidationLoss),
+                                                      "epochs": Double($0.epochs.count),
+                                                      "secondsPerEpoch": $0.epochs.map(\.seconds).reduce(0, +) / Double(max($0.epochs.count, 1))] })
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try enc.encode(report).write(to: URL(fileURLWithPath: (reportDir as NSString).appendingPathComponent("ann_training.json")))
+        try bundle.register(files: ["ann": weights, "ann.training": "reports/ann_training.json"])
+        print("wrote \((bundle.directory as NSString).appendingPathComponent(weights)) (\(String(format: "%.0f", report.seconds)) s)")
+    }
+}

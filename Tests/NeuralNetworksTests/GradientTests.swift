@@ -1,0 +1,122 @@
+import XCTest
+import NeuralNetworks
+import TestSupport
+
+final class GradientTests: XCTestCase {
+    /// Weight, bias and input gradients of `Dense` for every activation.
+    func testDenseGradientsMatchFiniteDifferences() {
+        var rng = SplitMix64(seed: 11)
+        for act in Activation.allCases {
+            let layer = Dense(inputs: 5, outputs: 4, activation: act, using: &rng)
+            let x = randomMatrix(3, 5, using: &rng)
+            let c = randomMatrix(3, 4, using: &rng)          // L = Σ c ⊙ y
+            let y = layer(x)
+            let (g, gx) = layer.backward(input: x, output: y, outputGradient: c)
+            // ReLU has kinks: a smaller step keeps the differences on one side of them.
+            let h: Float = act == .relu ? 1e-3 : 1e-2
+            let tol = act == .relu ? 1e-2 : 2e-3
+            assertGradient({ w in
+                var l = layer; l.weight.storage = w; return dot(c, l(x))
+            }, at: layer.weight.storage, gradient: g.weight.storage, step: h, tolerance: tol, "\(act) weight")
+            assertGradient({ b in
+                var l = layer; l.bias = b; return dot(c, l(x))
+            }, at: layer.bias, gradient: g.bias, step: h, tolerance: tol, "\(act) bias")
+            assertGradient({ xs in
+                dot(c, layer(Matrix(rows: 3, columns: 5, storage: xs)))
+            }, at: x.storage, gradient: gx!.storage, step: h, tolerance: tol, "\(act) input")
+        }
+    }
+
+    /// A three-layer MLP (tanh, sigmoid, identity) under MSE: every parameter and the input.
+    func testMLPBackwardMatchesFiniteDifferences() {
+        var rng = SplitMix64(seed: 12)
+        var model = MLP(widths: [4, 6, 5, 3], hidden: .tanh, output: .identity, using: &rng)
+        model.layers[1].activation = .sigmoid
+        let x = randomMatrix(4, 4, using: &rng), t = randomMatrix(4, 3, using: &rng)
+        let trace = model.forwardTrace(x)
+        let (_, g0) = Loss.mse.valueAndGradient(trace.last!, t)
+        let (grads, gx) = model.backward(trace: trace, outputGradient: g0, needsInputGradient: true)
+        XCTAssertEqual(trace.last!, model(x))
+        for (k, p) in model.parameters.enumerated() {
+            let grad = k % 2 == 0 ? grads[k / 2].weight.storage : grads[k / 2].bias
+            assertGradient({ v in
+                var m = model
+                if k % 2 == 0 { m.layers[k / 2].weight.storage = v } else { m.layers[k / 2].bias = v }
+                return Double(Loss.mse(m(x), t))
+            }, at: p.values, gradient: grad, step: 1e-2, tolerance: 3e-3, p.name)
+        }
+        assertGradient({ Double(Loss.mse(model(Matrix(rows: 4, columns: 4, storage: $0)), t)) },
+                       at: x.storage, gradient: gx!.storage, "input")
+    }
+
+    func testLossGradientsMatchFiniteDifferences() {
+        var rng = SplitMix64(seed: 13)
+        let y = randomMatrix(5, 3, using: &rng)
+        var kernel = randomMatrix(4, 3, using: &rng)
+        kernel[0, 0] = 1
+        let map = LinearMap(kernel: kernel, offset: [0.5, -1, 0, 2])
+        let yMapped = randomMatrix(5, 4, using: &rng)
+        let cases: [(String, Loss, Matrix, Matrix)] = [
+            ("mse", .mse, randomMatrix(5, 3, using: &rng), y),
+            ("mae", .mae, randomMatrix(5, 3, using: &rng), y),
+            ("weightedMSE", .weightedMSE([0.5, 2, 0.1]), randomMatrix(5, 3, using: &rng), y),
+            ("gaussianNLL", .gaussianNLL, randomMatrix(5, 6, using: &rng), y),
+            ("mapped weightedMSE", .mapped(map, .weightedMSE([1, 2, 3, 0.5])), randomMatrix(5, 3, using: &rng), yMapped),
+            ("mapped gaussianNLL", .mapped(LinearMap(kernel: randomMatrix(6, 2, using: &rng)), .gaussianNLL),
+             randomMatrix(5, 2, using: &rng), y),
+        ]
+        for (name, loss, p, t) in cases {
+            let (value, g) = loss.valueAndGradient(p, t)
+            XCTAssertEqual(value, loss(p, t), name)
+            XCTAssertEqual(g.rows, p.rows); XCTAssertEqual(g.columns, p.columns)
+            // MAE is piecewise linear: a small step stays on one side of |·|'s kink.
+            assertGradient({ Double(loss(Matrix(rows: p.rows, columns: p.columns, storage: $0), t)) },
+                           at: p.storage, gradient: g.storage, step: name == "mae" ? 1e-3 : 1e-2, name)
+        }
+    }
+
+    /// Known values: MSE/MAE/weighted MSE by hand; the NLL at μ = y, s = 0 is 0 and its
+    /// minimum over s for a residual r is at σ² = r².
+    func testLossValues() {
+        let p = Matrix([[1, 2], [3, 4]]), y = Matrix([[0, 2], [5, 4]])
+        XCTAssertEqual(Loss.mse(p, y), (1 + 0 + 4 + 0) / 4)
+        XCTAssertEqual(Loss.mae(p, y), (1 + 0 + 2 + 0) / 4)
+        XCTAssertEqual(Loss.weightedMSE([2, 1])(p, y), (2 + 0 + 8 + 0) / 4)
+        XCTAssertEqual(Loss.gaussianNLL(Matrix([[1, 0]]), Matrix([[1]])), 0)
+        let r: Float = 0.3
+        let (_, g) = Loss.gaussianNLL.valueAndGradient(Matrix([[0, logf(r * r)]]), Matrix([[r]]))
+        XCTAssertEqual(g[0, 1], 0, accuracy: 1e-6)
+        let (mean, std) = Loss.gaussianMeanAndStd(Matrix([[1, logf(4)]]))
+        XCTAssertEqual(mean[0, 0], 1); XCTAssertEqual(std[0, 0], 2, accuracy: 1e-6)
+        // A linear map: K = [[1, 1], [1, −1]] maps (a, b) to (a + b, a − b).
+        let map = LinearMap(kernel: Matrix([[1, 1], [1, -1]]), offset: [1, 0])
+        XCTAssertEqual(map(Matrix([[2, 1]])), Matrix([[4, 1]]))
+    }
+
+    /// Row-major products with every transpose combination against the definition.
+    func testMatrixProductsMatchDefinition() {
+        var rng = SplitMix64(seed: 14)
+        let a = randomMatrix(3, 4, using: &rng), b = randomMatrix(4, 5, using: &rng)
+        func naive(_ a: Matrix, _ b: Matrix) -> Matrix {
+            var c = Matrix(rows: a.rows, columns: b.columns)
+            for i in 0..<a.rows { for j in 0..<b.columns { for k in 0..<a.columns { c[i, j] += a[i, k] * b[k, j] } } }
+            return c
+        }
+        let ref = naive(a, b)
+        XCTAssertLessThan(Matrix.matmul(a, b).maxAbsDifference(ref), 1e-5)
+        XCTAssertLessThan(Matrix.matmul(a.transposed, transposeA: true, b).maxAbsDifference(ref), 1e-5)
+        XCTAssertLessThan(Matrix.matmul(a, b.transposed, transposeB: true).maxAbsDifference(ref), 1e-5)
+        XCTAssertLessThan(Matrix.matmul(a.transposed, transposeA: true, b.transposed, transposeB: true).maxAbsDifference(ref), 1e-5)
+        // One-row products take the sgemv path.
+        let row = a.rows(1..<2), refRow = ref.rows(1..<2)
+        XCTAssertLessThan(Matrix.matmul(row, b).maxAbsDifference(refRow), 1e-5)
+        XCTAssertLessThan(Matrix.matmul(row.transposed, transposeA: true, b).maxAbsDifference(refRow), 1e-5)
+        XCTAssertLessThan(Matrix.matmul(row, b.transposed, transposeB: true).maxAbsDifference(refRow), 1e-5)
+        var r1 = Matrix(rows: 1, columns: 5, repeating: 1)
+        Matrix.gemm(row, b, alpha: 2, beta: 1, into: &r1)
+        XCTAssertLessThan(r1.maxAbsDifference(Matrix(rows: 1, columns: 5, storage: refRow.storage.map { 2 * $0 + 1 })), 1e-5)
+        var c = Matrix(rows: 3, columns: 5, repeating: 1)
+        Matrix.gemm(a, b, alpha: 2, beta: 1, into: &c)
+        XCTAssertLessThan(c.maxAbsDifference(Matrix(rows: 3, columns: 5, storage: ref.storage.map { 2 * $0 + 1 })), 1e-5)
+    }
+}
