@@ -1,0 +1,48 @@
+import EMU
+import MLFluxCore
+
+/// How well predicted fluxes explain the measured MIDs: the MIDs re-simulated from the
+/// prediction against the input. SSR = Σ (simulated − measured)²; where standard
+/// deviations were given, VSSR = Σ ((simulated − measured)/σ)² over those entries.
+public struct FitReport: Sendable, Codable {
+    public struct Residual: Sendable, Codable {
+        public var experiment: String
+        public var metabolite: String
+        /// √Σ residual² over the MID.
+        public var norm: Double
+        public var residuals: [Double]
+    }
+    public var ssr: Double
+    public var vssr: Double?
+    public var weightedEntries: Int
+    public var residuals: [Residual]
+
+    public init(prediction: FluxPrediction, measured: MeasuredLabeling, simulator: EMUSimulator) throws {
+        let sim = try simulator.simulate(prediction.fluxState)
+        let layout = measured.layout
+        precondition(sim.values.count == layout.count, "simulator and layout disagree")
+        var ssr = 0.0, vssr = 0.0, weighted = 0
+        var out: [Residual] = []
+        for e in layout.experimentIDs.indices {
+            for f in layout.fragmentNames.indices {
+                let start = e * layout.blockSize + layout.offsets[f]
+                var r: [Double] = []
+                for k in 0..<layout.isotopologues[f] where measured.mask[start + k] {
+                    let d = sim.values[start + k] - measured.values[start + k]
+                    r.append(d)
+                    ssr += d * d
+                    let s = measured.stddev[start + k]
+                    if s.isFinite { vssr += (d / s) * (d / s); weighted += 1 }
+                }
+                if !r.isEmpty {
+                    out.append(Residual(experiment: layout.experimentIDs[e], metabolite: layout.fragmentNames[f],
+                                        norm: r.reduce(0) { $0 + $1 * $1 }.squareRoot(), residuals: r))
+                }
+            }
+        }
+        self.ssr = ssr
+        self.vssr = weighted > 0 ? vssr : nil
+        self.weightedEntries = weighted
+        self.residuals = out
+    }
+}

@@ -1,0 +1,93 @@
+import ArgumentParser
+import Bundles
+import Foundation
+import MLFluxCore
+import NeuralNetworks
+import Prediction
+
+struct Evaluate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Accuracy of a bundle's predictor on a held-out dataset.",
+        discussion: """
+            Prints per-flux error quantiles, R², slope, the share within 5 % (or 0.005 absolute), \
+            the coverage of the stated 1σ uncertainties, exchange fluxes and ΔG by decade, and the \
+            share of predictions passing the reduced χ² test (α = 0.05). Writes \
+            reports/evaluation-<label>.json and reports/parity-<label>-{net,xch}.svg into the bundle.
+            """)
+
+    @Option(help: "Model bundle name.") var model: String
+    @Option(help: "Dataset folder (not used in training).") var data: String
+    @Option(help: "Predictor: \(PredictorRegistry.known.joined(separator: ", ")).") var predictor: String = "ann"
+    @Option(help: "Name of this evaluation in the report files.") var label: String = "test"
+    @Option(help: "ΔG tolerance in kJ/mol for the 'within' column.") var dgTolerance: Double = 1
+    @Option(help: "Output format: table or json.") var format: OutputFormat = .table
+
+    func run() throws {
+        let bundle = try BundleRegistry(searchPaths: .standard()).load(model)
+        let p = try PredictorRegistry.predictor(predictor, bundle: bundle)
+        let data = try LoadedDataset.load(self.data, for: bundle)
+        let start = Date()
+        let predictions: [FluxPrediction]
+        if let ann = p as? ANNPredictor {
+            predictions = ann.predict(matrix: data.mids)
+        } else {
+            predictions = try p.predict((0..<data.count).map { r in data.mids.row(r).map(Double.init) })
+        }
+        let seconds = Date().timeIntervalSince(start)
+        let report = Evaluation.evaluate(predictions: predictions, truth: data.states, truthFree: data.free,
+                                         basis: bundle.basis, network: bundle.network, dGTolerance: dgTolerance)
+        let reports = (bundle.directory as NSString).appendingPathComponent("reports")
+        try FileManager.default.createDirectory(atPath: reports, withIntermediateDirectories: true)
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+        enc.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        let jsonPath = (reports as NSString).appendingPathComponent("evaluation-\(label).json")
+        try enc.encode(report).write(to: URL(fileURLWithPath: jsonPath))
+        var panels: [ParityPlot.Panel] = []
+        for r in bundle.network.reactions.indices {
+            let id = bundle.network.reactions[r].id
+            let truth = data.states.map { $0.net[r] }
+            if Set(truth).count > 1 {
+                panels.append(.init(title: "\(id) net", truth: truth, predicted: predictions.map { $0.net[r] }))
+            }
+        }
+        for r in bundle.network.reactions.indices where bundle.network.isBidirectional[r] {
+            let truth = data.states.map { $0.exchange[r] }
+            if Set(truth).count > 1 {
+                panels.append(.init(title: "\(bundle.network.reactions[r].id) xch (log10)", truth: truth,
+                                    predicted: predictions.map { $0.exchange[r] }))
+            }
+        }
+        let netPath = (reports as NSString).appendingPathComponent("parity-\(label)-net.svg")
+        let xchPath = (reports as NSString).appendingPathComponent("parity-\(label)-xch.svg")
+        try ParityPlot.svg(panels.filter { !$0.title.hasSuffix("(log10)") })
+            .write(toFile: netPath, atomically: true, encoding: .utf8)
+        try ParityPlot.svg(panels.filter { $0.title.hasSuffix("(log10)") }, logScale: true)
+            .write(toFile: xchPath, atomically: true, encoding: .utf8)
+        if format == .json {
+            print(String(decoding: try enc.encode(report), as: UTF8.self))
+            return
+        }
+        print("model \(bundle.name), predictor \(predictor), \(data.count) states from \(self.data); \(String(format: "%.1f", seconds * 1e6 / Double(max(data.count, 1)))) µs per state")
+        print(String(format: "all net fluxes within 5%% (or 0.005): %.1f%%   all ΔG within %.2g kJ/mol: %.1f%%   χ² pass (dof %d, crit %.2f): %.1f%%   1σ coverage: %.1f%%",
+                     100 * report.allNetWithin5, dgTolerance, 100 * report.allDeltaGWithinTolerance, report.chiSquaredDOF,
+                     report.chiSquaredCritical, 100 * report.chiSquaredPass, 100 * report.coverage68))
+        var rows = [["KIND", "FLUX", "N", "ERR Q05", "Q25", "MEDIAN", "Q75", "Q95", "WITHIN", "R²", "SLOPE", "COVER 1σ", "TEST SE"]]
+        for q in report.quantities where q.kind != "free" && q.count > 0 {
+            let constant = q.errorQuantiles.allSatisfy { $0 == 0 } && q.r2.isNaN
+            if constant { continue }
+            let e = q.errorQuantiles.map { g($0) }
+            rows.append([q.kind, q.name, "\(q.count)"] + e + [pct(q.withinTolerance), g(q.r2), g(q.slope), pct(q.coverage68), g(q.testSetSE)])
+        }
+        print(TextTable.render(rows, rightAligned: Set(2..<13)))
+        var dec = [["EXCHANGE", "DECADE", "N", "XCH WITHIN 5%", "ΔG WITHIN", "COVER 1σ"]]
+        for d in report.exchangeByDecade {
+            dec.append([d.reaction, "\(g(d.lower))–\(g(d.upper))", "\(d.count)", pct(d.exchangeWithin5), pct(d.deltaGWithinTolerance), pct(d.coverage68)])
+        }
+        print(TextTable.render(dec, rightAligned: [2, 3, 4, 5]))
+        print("wrote \(jsonPath)\nwrote \(netPath)\nwrote \(xchPath)")
+    }
+
+    private func g(_ x: Double) -> String { x.isNaN ? "-" : String(format: "%.3g", x) }
+    private func pct(_ x: Double) -> String { x.isNaN ? "-" : String(format: "%.1f%%", 100 * x) }
+}

@@ -1,0 +1,69 @@
+import ArgumentParser
+import Bundles
+import Foundation
+import MLFluxCore
+import Prediction
+
+struct Predict: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Fluxes, ΔG and standard errors from measured MIDs.",
+        discussion: """
+            INPUT.csv is long form: experiment,metabolite,isotopologue,fraction[,stddev] with the \
+            experiment and metabolite ids of `mlflux describe <model>` (`mlflux template <model>` \
+            writes an empty one). Prints every net and exchange flux with its standard error, ΔG \
+            with its error, and the fit: MIDs re-simulated from the predicted fluxes against the input.
+            """)
+
+    @Option(help: "Model bundle name.") var model: String
+    @Option(help: "Predictor: \(PredictorRegistry.known.joined(separator: ", ")).") var predictor: String = "ann"
+    @Argument(help: "Measured MIDs (long-form CSV).") var input: String
+    @Option(help: "Output format: table, csv or json.") var format: OutputFormat = .table
+    @Option(help: "Write the output to this file instead of standard output.") var out: String?
+    @Flag(help: "Rescale MIDs that do not sum to 1 (within --tolerance) instead of rejecting them.") var normalize = false
+    @Option(help: "Allowed deviation of a MID's sum from 1.") var tolerance: Double = 0.01
+    @Option(help: "Temperature for ΔG, in K.") var temperature: Double = Thermodynamics.bodyTemperature
+
+    func run() throws {
+        let bundle = try BundleRegistry(searchPaths: .standard()).load(model)
+        guard let text = try? String(contentsOfFile: input, encoding: .utf8) else {
+            throw ValidationError("\(input): cannot be read")
+        }
+        let measured = try LabelingTable.parse(text, file: input, layout: bundle.layout,
+                                               tolerance: tolerance, normalize: normalize)
+        for note in measured.notes { FileHandle.standardError.write(Data("note: \(note)\n".utf8)) }
+        guard measured.isComplete else {
+            let layout = bundle.layout
+            let missing = measured.mask.indices.filter { !measured.mask[$0] }
+            let first = layout.entry(at: missing[0])
+            throw ValidationError("\(input): \(missing.count) of \(layout.count) MID entries are missing (first: \(layout.experimentIDs[first.experiment]) \(layout.fragmentNames[first.fragment]) M+\(first.isotopologue)); the '\(predictor)' predictor needs complete labeling")
+        }
+        var p = try PredictorRegistry.predictor(predictor, bundle: bundle)
+        if var ann = p as? ANNPredictor { ann.temperature = temperature; p = ann }
+        let prediction = try p.predict([measured.values])[0]
+        let fit = try FitReport(prediction: prediction, measured: measured, simulator: bundle.simulator())
+        let text2: String
+        switch format {
+        case .table: text2 = PredictionOutput.table(prediction, fit: fit, network: bundle.network)
+        case .csv: text2 = PredictionOutput.csv(prediction, network: bundle.network)
+        case .json: text2 = try PredictionOutput.json(prediction, fit: fit, network: bundle.network, model: bundle.name, predictor: predictor)
+        }
+        if let out {
+            try text2.write(toFile: out, atomically: true, encoding: .utf8)
+        } else {
+            print(text2, terminator: text2.hasSuffix("\n") ? "" : "\n")
+        }
+    }
+}
+
+struct Template: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write an empty measured-MID table (long-form CSV) for a model.")
+    @Argument(help: "Model bundle name.") var model: String
+    @Option(help: "Write to this file instead of standard output.") var out: String?
+
+    func run() throws {
+        let bundle = try BundleRegistry(searchPaths: .standard()).load(model)
+        let t = LabelingTable.template(bundle.layout)
+        if let out { try t.write(toFile: out, atomically: true, encoding: .utf8) } else { print(t, terminator: "") }
+    }
+}

@@ -1,0 +1,59 @@
+import Foundation
+import MLFluxCore
+import Prediction
+
+/// Formats of `mlflux predict`.
+enum PredictionOutput {
+    static func num(_ x: Double) -> String {
+        if x.isNaN { return "" }
+        if x.isInfinite { return x < 0 ? "-inf" : "inf" }
+        return String(format: "%.6g", x)
+    }
+
+    static func table(_ p: FluxPrediction, fit: FitReport, network: MetabolicNetwork) -> String {
+        var rows = [["REACTION", "NET", "±SE", "XCH", "±SE", "ΔG kJ/mol", "±SE"]]
+        for (r, reaction) in network.reactions.enumerated() {
+            let bi = network.isBidirectional[r]
+            rows.append([reaction.id, num(p.net[r]), num(p.netSE[r]),
+                         bi ? num(p.exchange[r]) : "", bi ? num(p.exchangeSE[r]) : "",
+                         bi ? num(p.deltaG[r]) : "", bi ? num(p.deltaGSE[r]) : ""])
+        }
+        var out = TextTable.render(rows, rightAligned: Set(1..<7)) + "\n"
+        out += String(format: "\nfit: SSR %.3e over %d MIDs", fit.ssr, fit.residuals.count)
+        if let v = fit.vssr { out += String(format: ", VSSR %.3g over %d entries with stddev", v, fit.weightedEntries) }
+        out += "\nlargest residuals (experiment, metabolite, √Σr²):\n"
+        for r in fit.residuals.sorted(by: { $0.norm > $1.norm }).prefix(5) {
+            out += "  \(r.experiment)  \(r.metabolite)  \(String(format: "%.2e", r.norm))\n"
+        }
+        return out
+    }
+
+    static func csv(_ p: FluxPrediction, network: MetabolicNetwork) -> String {
+        var out = "quantity,reaction,value,stderr\n"
+        for (r, reaction) in network.reactions.enumerated() {
+            out += "net,\(reaction.id),\(num(p.net[r])),\(num(p.netSE[r]))\n"
+            if network.isBidirectional[r] {
+                out += "xch,\(reaction.id),\(num(p.exchange[r])),\(num(p.exchangeSE[r]))\n"
+                out += "dG,\(reaction.id),\(num(p.deltaG[r])),\(num(p.deltaGSE[r]))\n"
+            }
+        }
+        return out
+    }
+
+    static func json(_ p: FluxPrediction, fit: FitReport, network: MetabolicNetwork, model: String, predictor: String) throws -> String {
+        struct Flux: Encodable { var net: Double; var netSE: Double; var xch: Double?; var xchSE: Double?; var deltaG: Double?; var deltaGSE: Double? }
+        struct Out: Encodable { var model: String; var predictor: String; var temperature: Double; var fluxes: [String: Flux]; var fit: FitReport }
+        var fluxes: [String: Flux] = [:]
+        for (r, reaction) in network.reactions.enumerated() {
+            let bi = network.isBidirectional[r]
+            fluxes[reaction.id] = Flux(net: p.net[r], netSE: p.netSE[r], xch: bi ? p.exchange[r] : nil,
+                                       xchSE: bi ? p.exchangeSE[r] : nil, deltaG: bi ? p.deltaG[r] : nil,
+                                       deltaGSE: bi ? p.deltaGSE[r] : nil)
+        }
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+        enc.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return String(decoding: try enc.encode(Out(model: model, predictor: predictor, temperature: p.temperature,
+                                                   fluxes: fluxes, fit: fit)), as: UTF8.self) + "\n"
+    }
+}
