@@ -37,7 +37,7 @@ let package = Package(
         .target(name: "EMU", dependencies: ["MLFluxCore"]),
         .target(name: "FluxSampling", dependencies: ["MLFluxCore", "EMU"]),
         .target(name: "NeuralNetworks", dependencies: ["LinearAlgebra"]),
-        .target(name: "Prediction", dependencies: ["MLFluxCore", "EMU", "NeuralNetworks"]),
+        .target(name: "Prediction", dependencies: ["MLFluxCore", "EMU", "NeuralNetworks", "LinearAlgebra"]),
         .target(name: "Bundles", dependencies: ["MLFluxCore", "FluxML", "EMU", "FluxSampling", "Prediction"]),
         .executableTarget(
             name: "mlflux",

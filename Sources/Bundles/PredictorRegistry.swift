@@ -1,5 +1,6 @@
 import Foundation
 import MLFluxCore
+import FluxSampling
 import Prediction
 
 /// Flux predictors by strategy name (`--predictor ann|…`), built from a bundle's files.
@@ -8,6 +9,8 @@ public enum PredictorRegistry {
     /// Strategy names and the bundle file key each needs.
     public static let strategies: [(name: String, fileKey: String?, summary: String)] = [
         ("ann", "ann", "neural network trained on simulated data (ML-Flux), per-prediction uncertainty"),
+        ("mfa", nil, "least-squares 13C-MFA (Levenberg–Marquardt on the EMU Jacobian, multi-start)"),
+        ("hybrid", "ann", "ANN prediction polished by least-squares MFA"),
     ]
 
     public static var known: [String] { strategies.map(\.name) }
@@ -19,9 +22,24 @@ public enum PredictorRegistry {
             let path = try bundle.file("ann")
             return try ANNWeightsFile.read(URL(fileURLWithPath: path), network: bundle.network,
                                            basis: bundle.basis, layout: bundle.layout)
+        case "mfa":
+            return MFAPredictor(mfa: try leastSquares(bundle), layout: bundle.layout)
+        case "hybrid":
+            let ann = try predictor("ann", bundle: bundle) as! ANNPredictor
+            return HybridPredictor(ann: ann, mfa: try leastSquares(bundle))
         default:
             throw UnknownStrategyError(kind: "predictor", name: name, known: known)
         }
+    }
+}
+
+extension PredictorRegistry {
+    /// Least-squares MFA over the bundle's flux space (bounds from the constraints).
+    static func leastSquares(_ bundle: ModelBundle) throws -> LeastSquaresMFA {
+        let sampler = try FluxSpaceSampler(network: bundle.network, basis: bundle.basis,
+                                           settings: .automatic(for: bundle.basis))
+        return LeastSquaresMFA(simulator: try bundle.simulator(), basis: bundle.basis, network: bundle.network,
+                               bounds: sampler.bounds)
     }
 }
 

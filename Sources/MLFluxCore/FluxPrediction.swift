@@ -62,4 +62,27 @@ public protocol FluxPredictor: Sendable {
     var name: String { get }
     /// Predictions for a batch of labeling vectors (each `layout.count` long).
     func predict(_ labeling: [[Double]]) throws -> [FluxPrediction]
+    /// `true` when every MID entry of the layout must be measured (no imputer in front).
+    var requiresCompleteLabeling: Bool { get }
+    /// The prediction for one measurement, which may carry standard deviations and, when
+    /// `requiresCompleteLabeling` is `false`, missing entries.
+    func predict(measured: MeasuredLabeling) throws -> FluxPrediction
+}
+
+extension FluxPredictor {
+    public var requiresCompleteLabeling: Bool { true }
+
+    public func predict(measured: MeasuredLabeling) throws -> FluxPrediction {
+        guard measured.isComplete else { throw IncompleteLabelingError(predictor: name, missing: measured.mask.filter { !$0 }.count) }
+        return try predict([measured.values])[0]
+    }
+}
+
+/// A predictor that needs complete labeling got a measurement with missing entries.
+public struct IncompleteLabelingError: Error, Equatable, Sendable, CustomStringConvertible {
+    public var predictor: String
+    public var missing: Int
+    public var description: String {
+        "the '\(predictor)' predictor needs complete labeling; \(missing) MID entries are missing (use --predictor mfa, which fits what was measured)"
+    }
 }

@@ -21,11 +21,13 @@ struct Evaluate: ParsableCommand {
     @Option(help: "Name of this evaluation in the report files.") var label: String = "test"
     @Option(help: "ΔG tolerance in kJ/mol for the 'within' column.") var dgTolerance: Double = 1
     @Option(help: "Output format: table or json.") var format: OutputFormat = .table
+    @Option(help: "Evaluate only the first N states (least-squares strategies are slower).") var limit: Int?
 
     func run() throws {
         let bundle = try BundleRegistry(searchPaths: .standard()).load(model)
         let p = try PredictorRegistry.predictor(predictor, bundle: bundle)
-        let data = try LoadedDataset.load(self.data, for: bundle)
+        var data = try LoadedDataset.load(self.data, for: bundle)
+        if let limit, limit < data.count { data = data.slice(0..<limit) }
         let start = Date()
         let predictions: [FluxPrediction]
         if let ann = p as? ANNPredictor {

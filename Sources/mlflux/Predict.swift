@@ -31,15 +31,15 @@ struct Predict: ParsableCommand {
         let measured = try LabelingTable.parse(text, file: input, layout: bundle.layout,
                                                tolerance: tolerance, normalize: normalize)
         for note in measured.notes { FileHandle.standardError.write(Data("note: \(note)\n".utf8)) }
-        guard measured.isComplete else {
+        var p = try PredictorRegistry.predictor(predictor, bundle: bundle)
+        if p.requiresCompleteLabeling && !measured.isComplete {
             let layout = bundle.layout
             let missing = measured.mask.indices.filter { !measured.mask[$0] }
             let first = layout.entry(at: missing[0])
-            throw ValidationError("\(input): \(missing.count) of \(layout.count) MID entries are missing (first: \(layout.experimentIDs[first.experiment]) \(layout.fragmentNames[first.fragment]) M+\(first.isotopologue)); the '\(predictor)' predictor needs complete labeling")
+            throw ValidationError("\(input): \(missing.count) of \(layout.count) MID entries are missing (first: \(layout.experimentIDs[first.experiment]) \(layout.fragmentNames[first.fragment]) M+\(first.isotopologue)); the '\(predictor)' predictor needs complete labeling (--predictor mfa fits partial data)")
         }
-        var p = try PredictorRegistry.predictor(predictor, bundle: bundle)
         if var ann = p as? ANNPredictor { ann.temperature = temperature; p = ann }
-        let prediction = try p.predict([measured.values])[0]
+        let prediction = try p.predict(measured: measured)
         let fit = try FitReport(prediction: prediction, measured: measured, simulator: bundle.simulator())
         let text2: String
         switch format {
