@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system libraries MLFlux links against (Debian/Ubuntu) when they are
-# missing, then simulates the toy model's example flux state.
+# missing, then predicts the toy model's fluxes, ΔG and standard errors from its
+# example MIDs (Plugins/toy/example_mids.csv, simulated from Plugins/toy/fluxes.json).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,4 +17,4 @@ if ((${#missing[@]})); then
     $sudo apt-get install -y "${missing[@]}"
 fi
 
-swift run -c release mlflux simulate --model toy --fluxes Plugins/toy/fluxes.json "$@"
+swift run -c release mlflux predict --model toy Plugins/toy/example_mids.csv "$@"

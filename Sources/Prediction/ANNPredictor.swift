@@ -1,17 +1,24 @@
 import Foundation
 import MLFluxCore
 import NeuralNetworks
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// One trained network: input standardisation, the MLP, and the map from its targets to
 /// free fluxes. The MLP outputs, per predicted free flux, a mean and a log-variance in
 /// target space (Gaussian negative log-likelihood training), so every prediction carries
 /// its own uncertainty.
 public struct ANNMember: Sendable, Equatable {
+    public var features: InputFeatures
     public var inputScaler: Standardizer
     public var mlp: MLP
     public var transform: FluxTransform
 
-    public init(inputScaler: Standardizer, mlp: MLP, transform: FluxTransform) {
+    public init(features: InputFeatures = .raw, inputScaler: Standardizer, mlp: MLP, transform: FluxTransform) {
+        self.features = features
         self.inputScaler = inputScaler
         self.mlp = mlp
         self.transform = transform
@@ -19,7 +26,34 @@ public struct ANNMember: Sendable, Equatable {
 
     /// Target-space means and standard deviations, `[batch, targets]` each.
     func targets(_ x: Matrix) -> (mean: Matrix, std: Matrix) {
-        Loss.gaussianMeanAndStd(mlp(inputScaler.transform(x)))
+        Loss.gaussianMeanAndStd(mlp(inputScaler.transform(features.apply(x))))
+    }
+}
+
+/// What the network sees of a labeling vector `x` (fractions in [0, 1]).
+///
+/// `.logs` appends log10(x + 1e-7) and log10(1 − x + 1e-7) to every entry: tiny
+/// differences near 0 or 1 — where small exchange fluxes leave their trace (toy:
+/// 1 − B₁ ∝ v2r for small v2r) — become as visible as differences mid-range.
+public enum InputFeatures: String, Codable, Sendable, CaseIterable {
+    case raw
+    case logs
+
+    public func width(_ columns: Int) -> Int { self == .raw ? columns : 3 * columns }
+
+    public func apply(_ x: Matrix) -> Matrix {
+        guard self == .logs else { return x }
+        let c = x.columns
+        return Matrix(rows: x.rows, columns: 3 * c) { out in
+            for r in 0..<x.rows {
+                for j in 0..<c {
+                    let v = x.storage[r * c + j]
+                    out[r * 3 * c + j] = v
+                    out[r * 3 * c + c + j] = log10f(max(v, 0) + 1e-7)
+                    out[r * 3 * c + 2 * c + j] = log10f(max(1 - v, 0) + 1e-7)
+                }
+            }
+        }
     }
 }
 

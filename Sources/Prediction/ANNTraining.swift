@@ -12,9 +12,12 @@ public struct ANNTrainingConfiguration: Sendable, Codable, Equatable {
     public var members: Int
     public var patience: Int
     public var seed: UInt64
+    /// Input features (`.logs` adds log-transformed fractions).
+    public var features: InputFeatures
 
     public init(hidden: [Int] = [256, 256, 256], epochs: Int = 150, batchSize: Int = 128, learningRate: Float = 1e-3,
-                members: Int = 1, patience: Int = 25, seed: UInt64 = 1) {
+                members: Int = 1, patience: Int = 25, seed: UInt64 = 1, features: InputFeatures = .logs) {
+        self.features = features
         self.hidden = hidden
         self.epochs = epochs
         self.batchSize = batchSize
@@ -42,13 +45,14 @@ public enum ANNTraining {
             Matrix(rows: f.count, columns: transform.targetCount, storage: f.flatMap { transform.targets($0) })
         }
         let y = targets(free), yVal = targets(validation.free)
-        let scaler = Standardizer(fitting: inputs)
-        let x = scaler.transform(inputs), xVal = scaler.transform(validation.inputs)
+        let raw = c.features.apply(inputs), rawVal = c.features.apply(validation.inputs)
+        let scaler = Standardizer(fitting: raw)
+        let x = scaler.transform(raw), xVal = scaler.transform(rawVal)
         var members: [ANNMember] = []
         var histories: [TrainingHistory] = []
         for m in 0..<c.members {
             var rng = SeededRandom(seed: c.seed &+ UInt64(m) &* 0x9E37_79B9)
-            var mlp = MLP(widths: [layout.count] + c.hidden + [2 * transform.targetCount], hidden: .relu,
+            var mlp = MLP(widths: [c.features.width(layout.count)] + c.hidden + [2 * transform.targetCount], hidden: .relu,
                           output: .identity, using: &rng)
             let trainer = Trainer(loss: .gaussianNLL, configuration: TrainingConfiguration(
                 epochs: c.epochs, batchSize: c.batchSize,
@@ -58,7 +62,7 @@ public enum ANNTraining {
                 progress?(m, report) ?? true
             }
             histories.append(h)
-            members.append(ANNMember(inputScaler: scaler, mlp: mlp, transform: transform))
+            members.append(ANNMember(features: c.features, inputScaler: scaler, mlp: mlp, transform: transform))
         }
         return (ANNPredictor(network: network, basis: basis, layout: layout, members: members), histories)
     }

@@ -8,7 +8,7 @@ import NeuralNetworks
 /// `[outputs]`, `members.<m>.input.mean` / `.std` `[layout.count]` (all F32).
 /// Metadata (strings): `format` = `mlflux-ann-1`, `members`, `widths` (JSON, per member),
 /// `activations`, `transform` (JSON of `FluxTransform`), `layout` (JSON of `LabelingLayout`),
-/// `free_fluxes` (JSON list of names), `network`.
+/// `free_fluxes` (JSON list of names), `network`, `features` (`raw` or `logs`).
 public enum ANNWeightsFile {
     public static let format = "mlflux-ann-1"
 
@@ -36,6 +36,7 @@ public enum ANNWeightsFile {
         meta["layout"] = try json(p.layout)
         meta["free_fluxes"] = try json(p.basis.names)
         meta["network"] = p.network.name
+        meta["features"] = p.members[0].features.rawValue
         try SafeTensors(tensors: tensors, metadata: meta).write(to: url)
     }
 
@@ -70,10 +71,14 @@ public enum ANNWeightsFile {
         guard let count = Int(try meta("members")), count == widths.count, count == activations.count, count > 0 else {
             throw PredictionError.incompatibleWeights(file: file, reason: "metadata 'members' does not match 'widths'")
         }
+        let features = InputFeatures(rawValue: st.metadata["features"] ?? "raw")
+        guard let features else {
+            throw PredictionError.incompatibleWeights(file: file, reason: "unknown input features '\(st.metadata["features"]!)'")
+        }
         var members: [ANNMember] = []
         for m in 0..<count {
             let w = widths[m]
-            guard w.count >= 2, w.first == layout.count, w.last == 2 * transform.targetCount,
+            guard w.count >= 2, w.first == features.width(layout.count), w.last == 2 * transform.targetCount,
                   activations[m].count == w.count - 1 else {
                 throw PredictionError.incompatibleWeights(file: file, reason: "member \(m): widths \(w) do not fit the layout and targets")
             }
@@ -86,9 +91,9 @@ public enum ANNWeightsFile {
                 let bias = try st.floats("members.\(m).layers.\(i).bias", shape: [w[i + 1]])
                 layers.append(Dense(weight: Matrix(rows: w[i], columns: w[i + 1], storage: weight), bias: bias, activation: act))
             }
-            let mean = try st.floats("members.\(m).input.mean", shape: [layout.count])
-            let std = try st.floats("members.\(m).input.std", shape: [layout.count])
-            members.append(ANNMember(inputScaler: Standardizer(mean: mean, std: std), mlp: MLP(layers: layers), transform: transform))
+            let mean = try st.floats("members.\(m).input.mean", shape: [features.width(layout.count)])
+            let std = try st.floats("members.\(m).input.std", shape: [features.width(layout.count)])
+            members.append(ANNMember(features: features, inputScaler: Standardizer(mean: mean, std: std), mlp: MLP(layers: layers), transform: transform))
         }
         return ANNPredictor(network: network, basis: basis, layout: layout, members: members)
     }

@@ -32,12 +32,14 @@ struct TrainANN: ParsableCommand {
     @Option(help: "Early-stopping patience in epochs.") var patience: Int = 25
     @Option(help: "Use at most this many training rows.") var maxSamples: Int?
     @Option(help: "Seed of initialisation and shuffling.") var seed: UInt64 = 1
+    @Option(help: "Input features: raw (the MIDs) or logs (MIDs plus log10 x and log10(1−x)).") var features: String = "logs"
     @Option(help: "BLAS threads for the matrix products (1 was fastest on 2 cores).") var threads: Int = 1
 
     func validate() throws {
         guard epochs >= 1, batchSize >= 1, members >= 1, learningRate > 0 else {
             throw ValidationError("--epochs, --batch-size, --members must be ≥ 1 and --learning-rate > 0")
         }
+        guard InputFeatures(rawValue: features) != nil else { throw ValidationError("--features must be raw or logs") }
         guard hiddenWidths != nil else { throw ValidationError("--hidden must be positive integers, e.g. 256,256,256") }
     }
 
@@ -67,8 +69,9 @@ struct TrainANN: ParsableCommand {
         let validation = LoadedDataset.concatenate(validationParts)
         if let maxSamples, maxSamples < train.count { train = train.slice(0..<maxSamples) }
         let config = ANNTrainingConfiguration(hidden: hiddenWidths!, epochs: epochs, batchSize: batchSize,
-                                              learningRate: learningRate, members: members, patience: patience, seed: seed)
-        FileHandle.standardError.write(Data("training ann for \(bundle.name): \(train.count) training / \(validation.count) validation rows, widths \([bundle.layout.count] + config.hidden), \(members) member(s)\n".utf8))
+                                              learningRate: learningRate, members: members, patience: patience, seed: seed,
+                                              features: InputFeatures(rawValue: features) ?? .logs)
+        FileHandle.standardError.write(Data("training ann for \(bundle.name): \(train.count) training / \(validation.count) validation rows, widths \([config.features.width(bundle.layout.count)] + config.hidden), \(members) member(s)\n".utf8))
         let start = Date()
         let (predictor, histories) = ANNTraining.train(
             network: bundle.network, basis: bundle.basis, layout: bundle.layout,
