@@ -1,0 +1,57 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// `mlflux predict` with the committed toy weights on MIDs simulated from the bundle's
+/// example flux state (v3 = 0.2, v2 exchange 0.5): the true fluxes lie within two of the
+/// stated standard errors, predictions are mass balanced, and bad input is reported by row.
+struct PredictCLITests {
+    struct Flux: Decodable { var net: Double; var netSE: Double; var xch: Double?; var xchSE: Double?; var deltaG: String?; }
+
+    func truth() throws -> [String: [String: Double]] {
+        let data = try Data(contentsOf: URL(fileURLWithPath: repositoryRoot() + "/Plugins/toy/fluxes.json"))
+        return try JSONSerialization.jsonObject(with: data) as! [String: [String: Double]]
+    }
+
+    @Test func annRecoversTrueFluxesWithinStatedErrors() throws {
+        let sim = try mlflux(["simulate", "--model", "toy", "--fluxes", "Plugins/toy/fluxes.json", "--format", "csv"])
+        #expect(sim.status == 0)
+        let csv = FileManager.default.temporaryDirectory.appendingPathComponent("toy-mids-\(UUID().uuidString).csv")
+        defer { try? FileManager.default.removeItem(at: csv) }
+        try sim.stdout.write(to: csv, atomically: true, encoding: .utf8)
+        for predictor in ["ann", "hybrid", "mfa"] {
+            let run = try mlflux(["predict", "--model", "toy", "--predictor", predictor, "--format", "json", csv.path])
+            #expect(run.status == 0, "\(predictor): \(run.stderr)")
+            let json = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as! [String: Any]
+            let fluxes = json["fluxes"] as! [String: [String: Any]]
+            var balanceB = 0.0
+            for (id, t) in try truth() {
+                let f = fluxes[id]!
+                let net = f["net"] as! Double, se = f["netSE"] as! Double
+                #expect(abs(net - t["net"]!) <= max(2 * se, 1e-9), "\(predictor) \(id) net \(net) ± \(se) vs \(t["net"]!)")
+                if let x = t["xch"], x > 0, let px = f["xch"] as? Double, let pse = f["xchSE"] as? Double {
+                    #expect(abs(px - x) <= 2 * pse, "\(predictor) \(id) xch \(px) ± \(pse) vs \(x)")
+                }
+            }
+            // molB balance: v1 − v2 − v3 − v4 = 0
+            func n(_ id: String) -> Double { fluxes[id]!["net"] as! Double }
+            balanceB = n("v1") - n("v2") - n("v3") - n("v4")
+            #expect(abs(balanceB) < 1e-9)
+        }
+    }
+
+    @Test func badInputNamesTheRow() throws {
+        let csv = FileManager.default.temporaryDirectory.appendingPathComponent("bad-\(UUID().uuidString).csv")
+        defer { try? FileManager.default.removeItem(at: csv) }
+        try "experiment,metabolite,isotopologue,fraction\nA_100,molB,0,0.5\nA_100,molB,1,0.6\nA_100,molB,2,0\nA_100,molB,3,0\n"
+            .write(to: csv, atomically: true, encoding: .utf8)
+        let run = try mlflux(["predict", "--model", "toy", "--predictor", "mfa", csv.path])
+        #expect(run.status != 0)
+        #expect(run.stderr.contains("\(csv.path):2") && run.stderr.contains("sums to 1.1"), "\(run.stderr)")
+        let incomplete = try mlflux(["predict", "--model", "toy", "--normalize", csv.path])
+        #expect(incomplete.status != 0)
+        #expect(incomplete.stderr.contains("missing"), "\(incomplete.stderr)")
+        let template = try mlflux(["template", "toy"])
+        #expect(template.stdout.split(separator: "\n").count == 103)
+    }
+}
