@@ -1,0 +1,59 @@
+import ArgumentParser
+import Bundles
+import Foundation
+import MLFluxCore
+import NeuralNetworks
+import Prediction
+
+struct BenchNN: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "nn",
+        abstract: "Training throughput against raw sgemm, and inference latency (build with -c release).")
+    @Option(help: "Layer widths, comma-separated.") var widths: String = "120,256,256,256,3"
+    @Option(help: "Mini-batch size.") var batchSize: Int = 64
+    @Option(help: "BLAS threads.") var threads: Int = 1
+    @Option(help: "Output format: table or json.") var format: OutputFormat = .table
+
+    func run() throws {
+        let w = widths.split(separator: ",").compactMap { Int($0) }
+        guard w.count >= 2 else { throw ValidationError("--widths needs at least two integers") }
+        let report = NeuralNetworkBenchmark.run(.init(widths: w, batchSize: batchSize, blasThreads: threads))
+        if format == .json {
+            let enc = JSONEncoder()
+            enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try enc.encode(report), as: UTF8.self))
+        } else {
+            print(report)
+        }
+    }
+}
+
+struct BenchPredict: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "predict",
+        abstract: "Inference time of a bundle's predictor per sample: one at a time and batched.")
+    @Option(help: "Model bundle name.") var model: String
+    @Option(help: "Predictor.") var predictor: String = "ann"
+    @Option(help: "Batch size for the batched case.") var batch: Int = 1024
+
+    func run() throws {
+        let bundle = try BundleRegistry(searchPaths: .standard()).load(model)
+        let p = try PredictorRegistry.predictor(predictor, bundle: bundle)
+        let x = try bundle.simulator().simulate(bundle.exampleFluxState()).values
+        func time(_ reps: Int, _ body: () throws -> Void) rethrows -> Double {
+            for _ in 0..<3 { try body() }
+            var best = Double.infinity
+            for _ in 0..<5 {
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                for _ in 0..<reps { try body() }
+                best = min(best, Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9 / Double(reps))
+            }
+            return best
+        }
+        let single = try time(200) { _ = try p.predict([x]) }
+        let rows = [[Double]](repeating: x, count: batch)
+        let batched = try time(3) { _ = try p.predict(rows) } / Double(batch)
+        print(String(format: "model %@, predictor %@: single sample %.1f µs (including ΔG and error propagation); batch of %d: %.2f µs per sample",
+                     bundle.name, predictor, single * 1e6, batch, batched * 1e6))
+    }
+}
