@@ -39,7 +39,8 @@ extension PredictorRegistry {
         let sampler = try FluxSpaceSampler(network: bundle.network, basis: bundle.basis,
                                            settings: .automatic(for: bundle.basis))
         return LeastSquaresMFA(simulator: try bundle.simulator(), basis: bundle.basis, network: bundle.network,
-                               bounds: sampler.bounds)
+                               bounds: sampler.bounds,
+                               interior: bundle.basis.freeFluxes(of: try bundle.exampleFluxState()))
     }
 }
 

@@ -39,8 +39,9 @@ public struct EvaluationReport: Codable, Sendable {
     public var samples: Int
     public var quantities: [Quantity]
     public var exchangeByDecade: [Decade]
-    /// Share of states whose every net flux is within 5 % (or the absolute floor).
+    /// Share of states whose every net flux (but those in `excludedFromAllNet`) is within 5 % (or the absolute floor).
     public var allNetWithin5: Double
+    public var excludedFromAllNet: [String]
     /// Share of states whose every ΔG is within `dGTolerance`.
     public var allDeltaGWithinTolerance: Double
     public var dGTolerance: Double
@@ -56,7 +57,8 @@ public enum Evaluation {
     public static func evaluate(predictions: [FluxPrediction], truth: [FluxState], truthFree: [[Double]],
                                 basis: FreeFluxBasis, network: MetabolicNetwork,
                                 absoluteFloor: Double = 0.005, dGTolerance: Double = 1,
-                                temperature: Double = Thermodynamics.bodyTemperature) -> EvaluationReport {
+                                temperature: Double = Thermodynamics.bodyTemperature,
+                                excludeFromAllNet: Set<String> = []) -> EvaluationReport {
         precondition(predictions.count == truth.count && truth.count == truthFree.count)
         let n = predictions.count
         let R = network.reactions.count
@@ -123,7 +125,8 @@ public enum Evaluation {
                 lo = hi
             }
         }
-        let allNet = (0..<n).filter { i in (0..<R).allSatisfy { within5(predictions[i].net[$0], truth[i].net[$0]) } }.count
+        let judged = (0..<R).filter { !excludeFromAllNet.contains(network.reactions[$0].id) }
+        let allNet = (0..<n).filter { i in judged.allSatisfy { within5(predictions[i].net[$0], truth[i].net[$0]) } }.count
         let bidirectional = (0..<R).filter { network.isBidirectional[$0] }
         let allDG = (0..<n).filter { i in bidirectional.allSatisfy {
             let t = dGTrue[$0][i], p = predictions[i].deltaG[$0]
@@ -137,7 +140,8 @@ public enum Evaluation {
             } < critical
         }.count
         return EvaluationReport(samples: n, quantities: quantities, exchangeByDecade: decades,
-                                allNetWithin5: share(allNet, n), allDeltaGWithinTolerance: share(allDG, n),
+                                allNetWithin5: share(allNet, n), excludedFromAllNet: excludeFromAllNet.sorted(),
+                                allDeltaGWithinTolerance: share(allDG, n),
                                 dGTolerance: dGTolerance, chiSquaredDOF: free.count, chiSquaredCritical: critical,
                                 chiSquaredPass: share(pass, n), coverage68: share(coveredFree, countedFree))
     }

@@ -23,10 +23,14 @@ public struct LeastSquaresMFA: Sendable {
     public var randomStarts: Int = 4
     public var seed: UInt64 = 1
     public var temperature: Double = Thermodynamics.bodyTemperature
+    /// A feasible free-flux vector: starts whose flux state is invalid (e.g. a dependent
+    /// efflux below 0) are pulled towards it until valid.
+    public var interior: [Double]?
 
     public init(simulator: EMUSimulator, basis: FreeFluxBasis, network: MetabolicNetwork,
-                bounds: [(lower: Double, upper: Double)]) {
+                bounds: [(lower: Double, upper: Double)], interior: [Double]? = nil) {
         precondition(bounds.count == basis.count)
+        self.interior = interior
         self.simulator = simulator
         self.basis = basis
         self.network = network
@@ -127,7 +131,20 @@ public struct LeastSquaresMFA: Sendable {
         -> (p: [Double], cost: Double, it: Int, J: [Double], m: Int)? {
         let pb = paramBounds, P = parameters.count
         var p = zip(start, pb).map { min(max($0, $1.0), $1.1) }
-        guard var cur = evaluate(p, measured: measured, jacobian: true) else { return nil }
+        var first = evaluate(p, measured: measured, jacobian: true)
+        if first == nil, let interior {
+            // Pull the start towards the interior point until its flux state is valid.
+            let q = params(interior)
+            var alpha = 0.5
+            while first == nil && alpha > 1e-3 {
+                p = zip(start, q).map { $1 + alpha * ($0 - $1) }
+                p = zip(p, pb).map { min(max($0, $1.0), $1.1) }
+                first = evaluate(p, measured: measured, jacobian: true)
+                alpha /= 2
+            }
+            if first == nil { p = q; first = evaluate(p, measured: measured, jacobian: true) }
+        }
+        guard var cur = first else { return nil }
         var cost = cur.r.reduce(0) { $0 + $1 * $1 }
         var lambda = 1e-3
         var it = 0

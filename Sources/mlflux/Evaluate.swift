@@ -22,6 +22,7 @@ struct Evaluate: ParsableCommand {
     @Option(help: "ΔG tolerance in kJ/mol for the 'within' column.") var dgTolerance: Double = 1
     @Option(help: "Output format: table or json.") var format: OutputFormat = .table
     @Option(help: "Evaluate only the first N states (least-squares strategies are slower).") var limit: Int?
+    @Option(help: "Reactions left out of the 'all net fluxes' share, comma-separated (e.g. tiny effluxes).") var exclude: String = ""
 
     func run() throws {
         let bundle = try BundleRegistry(searchPaths: .standard()).load(model)
@@ -37,7 +38,8 @@ struct Evaluate: ParsableCommand {
         }
         let seconds = Date().timeIntervalSince(start)
         let report = Evaluation.evaluate(predictions: predictions, truth: data.states, truthFree: data.free,
-                                         basis: bundle.basis, network: bundle.network, dGTolerance: dgTolerance)
+                                         basis: bundle.basis, network: bundle.network, dGTolerance: dgTolerance,
+                                         excludeFromAllNet: Set(exclude.split(separator: ",").map(String.init)))
         let reports = (bundle.directory as NSString).appendingPathComponent("reports")
         try FileManager.default.createDirectory(atPath: reports, withIntermediateDirectories: true)
         let enc = JSONEncoder()
@@ -71,17 +73,19 @@ struct Evaluate: ParsableCommand {
             return
         }
         print("model \(bundle.name), predictor \(predictor), \(data.count) states from \(self.data); \(String(format: "%.1f", seconds * 1e6 / Double(max(data.count, 1)))) µs per state")
+        if !report.excludedFromAllNet.isEmpty { print("all net fluxes: except \(report.excludedFromAllNet.joined(separator: ", "))") }
         print(String(format: "all net fluxes within 5%% (or 0.005): %.1f%%   all ΔG within %.2g kJ/mol: %.1f%%   χ² pass (dof %d, crit %.2f): %.1f%%   1σ coverage: %.1f%%",
                      100 * report.allNetWithin5, dgTolerance, 100 * report.allDeltaGWithinTolerance, report.chiSquaredDOF,
                      report.chiSquaredCritical, 100 * report.chiSquaredPass, 100 * report.coverage68))
-        var rows = [["KIND", "FLUX", "N", "ERR Q05", "Q25", "MEDIAN", "Q75", "Q95", "WITHIN", "R²", "SLOPE", "COVER 1σ", "TEST SE"]]
+        var rows = [["KIND", "FLUX", "N", "ERR Q05", "Q25", "MEDIAN", "Q75", "Q95", "REL IQR", "WITHIN", "R²", "SLOPE", "COVER 1σ", "TEST SE"]]
         for q in report.quantities where q.kind != "free" && q.count > 0 {
             let constant = q.errorQuantiles.allSatisfy { $0 == 0 } && q.r2.isNaN
             if constant { continue }
             let e = q.errorQuantiles.map { g($0) }
-            rows.append([q.kind, q.name, "\(q.count)"] + e + [pct(q.withinTolerance), g(q.r2), g(q.slope), pct(q.coverage68), g(q.testSetSE)])
+            let iqr = q.relativeErrorQuantiles.map { "\(pct($0[1]))…\(pct($0[3]))" } ?? ""
+            rows.append([q.kind, q.name, "\(q.count)"] + e + [iqr, pct(q.withinTolerance), g(q.r2), g(q.slope), pct(q.coverage68), g(q.testSetSE)])
         }
-        print(TextTable.render(rows, rightAligned: Set(2..<13)))
+        print(TextTable.render(rows, rightAligned: Set(2..<14)))
         var dec = [["EXCHANGE", "DECADE", "N", "XCH WITHIN 5%", "ΔG WITHIN", "COVER 1σ"]]
         for d in report.exchangeByDecade {
             dec.append([d.reaction, "\(g(d.lower))–\(g(d.upper))", "\(d.count)", pct(d.exchangeWithin5), pct(d.deltaGWithinTolerance), pct(d.coverage68)])
