@@ -95,8 +95,8 @@ public struct LeastSquaresMFA: Sendable {
         if candidates.isEmpty {
             let pb = paramBounds
             candidates.append(pb.map { ($0.0 + $0.1) / 2 })
-            var rng = MFARandom(seed: seed)
-            for _ in 0..<randomStarts { candidates.append(pb.map { $0.0 + ($0.1 - $0.0) * rng.unit() }) }
+            var rng = SplitMix64(seed: seed)
+            for _ in 0..<randomStarts { candidates.append(pb.map { $0.0 + ($0.1 - $0.0) * Double.random(in: 0..<1, using: &rng) }) }
         }
         var best: (p: [Double], cost: Double, it: Int, J: [Double], m: Int)?
         for start in candidates {
@@ -190,18 +190,6 @@ public struct LeastSquaresMFA: Sendable {
     }
 }
 
-/// Seeded uniform numbers for multi-start (SplitMix64).
-struct MFARandom {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func unit() -> Double {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return Double((z ^ (z >> 31)) >> 11) / Double(1 << 53)
-    }
-}
 
 #if canImport(Glibc)
 import Glibc

@@ -73,7 +73,7 @@ struct BenchSimulate: ParsableCommand {
         let one = try EMUSimulator(network: bundle.network, measured: bundle.measured,
                                    experiments: [bundle.experiments[0]])
         let all = try bundle.simulator()
-        var rng = SplitMix(seed: seed)
+        var rng = SplitMix64(seed: seed)
         let perturbed = PerturbedStates.exchange(around: base, count: states, sigma: 1, using: &rng)
 
         let cases: [(String, EMUSimulator, Bool)] = [
@@ -172,15 +172,3 @@ final class FailureCounter: @unchecked Sendable {
     var total: Int { lock.lock(); defer { lock.unlock() }; return counts.reduce(0, +) }
 }
 
-/// SplitMix64 (Steele et al. 2014): the seeded generator of the perturbations.
-struct SplitMix: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
