@@ -46,8 +46,6 @@ public enum FluxStateFile {
             case .unknownReaction(let r), .notFinite(let r, _), .negativeExchange(let r, _),
                  .exchangeOnOneWay(let r), .negativeOneWay(let r, _):
                 throw FluxFileError(file: path, reaction: r, reason: Self.strip(e.description, reaction: r))
-            case .wrongLength:
-                throw FluxFileError(file: path, reason: e.description)
             }
         }
     }

@@ -37,13 +37,17 @@ extension EMUSimulator {
         let X = arena.doubles(valueCount)
         let dX = P > 0 ? arena.doubles(valueCount * P) : X
         let scale = u.reduce(0) { max($0, abs($1)) }
-        return try inputMIDs.withUnsafeBufferPointer { inputs in
-            let ctx = Context(u: u, D: D, P: P, X: X, dX: dX, inputs: inputs.baseAddress!, arena: arena,
-                              tolerance: 1e-14 * max(scale, 1e-300))
-            for li in levels.indices {
-                try solveLevel(li, ctx, inflow: inflow, dInflow: dInflow)
+        // The arena owns X, dX and every scratch buffer: keep it alive until the results are
+        // copied out (Swift may otherwise end its lifetime after its last direct use).
+        return try withExtendedLifetime(arena) {
+            try inputMIDs.withUnsafeBufferPointer { inputs in
+                let ctx = Context(u: u, D: D, P: P, X: X, dX: dX, inputs: inputs.baseAddress!, arena: arena,
+                                  tolerance: 1e-14 * max(scale, 1e-300))
+                for li in levels.indices {
+                    try solveLevel(li, ctx, inflow: inflow, dInflow: dInflow)
+                }
+                return assemble(X: X, dX: P > 0 ? dX : nil, P: P)
             }
-            return assemble(X: X, dX: P > 0 ? dX : nil, P: P)
         }
     }
 

@@ -16,13 +16,15 @@ public struct FluxState: Hashable, Sendable {
 
     /// Builds a state from `{reaction: (net, xch)}`; a reaction left out has net 0 and xch 0.
     /// - Throws: `FluxStateError` for an unknown reaction, a non-finite value, a negative
-    ///   exchange flux, or an exchange flux given for a one-way reaction.
+    ///   exchange flux, an exchange flux given for a one-way reaction, or a negative net
+    ///   flux of a one-way reaction (uptake or efflux).
     public init(network: MetabolicNetwork, values: [String: (net: Double, xch: Double?)]) throws {
         var net = [Double](repeating: 0, count: network.reactions.count)
         var xch = net
         for (id, v) in values.sorted(by: { $0.key < $1.key }) {
             guard let j = network.reactionIndex[id] else { throw FluxStateError.unknownReaction(id) }
             guard v.net.isFinite else { throw FluxStateError.notFinite(reaction: id, kind: .net) }
+            guard network.isBidirectional[j] || v.net >= 0 else { throw FluxStateError.negativeOneWay(reaction: id, value: v.net) }
             net[j] = v.net
             if let x = v.xch {
                 guard x.isFinite else { throw FluxStateError.notFinite(reaction: id, kind: .exchange) }
@@ -51,7 +53,6 @@ public enum FluxStateError: Error, Equatable, Sendable, CustomStringConvertible 
     case negativeExchange(reaction: String, value: Double)
     case exchangeOnOneWay(reaction: String)
     case negativeOneWay(reaction: String, value: Double)
-    case wrongLength(expected: Int, found: Int)
 
     public var description: String {
         switch self {
@@ -61,7 +62,6 @@ public enum FluxStateError: Error, Equatable, Sendable, CustomStringConvertible 
         case .exchangeOnOneWay(let r): return "reaction '\(r)' is one-way (uptake or efflux) and has no exchange flux"
         case .negativeOneWay(let r, let v):
             return "reaction '\(r)' is one-way (uptake or efflux) but its net flux \(v) is negative"
-        case .wrongLength(let e, let f): return "flux vector has \(f) entries, the network has \(e) reactions"
         }
     }
 }

@@ -53,6 +53,7 @@ public struct MetabolicNetwork: Sendable {
         self.poolIndex = poolIndex
         self.reactionIndex = reactionIndex
         self.isInput = isInput
+        self.stoichiometry = Self.stoichiometry(pools: pools, reactions: reactions, poolIndex: poolIndex, isInput: isInput)
         self.isBidirectional = reactions.map { r in
             !r.isEfflux && !r.substrates.allSatisfy { isInput[poolIndex[$0.pool]!] }
         }
@@ -77,9 +78,12 @@ public struct MetabolicNetwork: Sendable {
     public func pool(_ id: String) -> Pool? { poolIndex[id].map { pools[$0] } }
     public func reaction(_ id: String) -> Reaction? { reactionIndex[id].map { reactions[$0] } }
 
-    /// Stoichiometric matrix of the balanced pools, row-major `[balancedPools.count][reactions.count]`:
+    /// Stoichiometric matrix of the balanced pools, `[balancedPools.count][reactions.count]`:
     /// +1 per product occurrence, −1 per substrate occurrence.
-    public var stoichiometry: [[Double]] {
+    public let stoichiometry: [[Double]]
+
+    private static func stoichiometry(pools: [Pool], reactions: [Reaction], poolIndex: [String: Int],
+                                      isInput: [Bool]) -> [[Double]] {
         let rows = pools.indices.filter { !isInput[$0] }
         var rowOf = [Int](repeating: -1, count: pools.count)
         for (k, p) in rows.enumerated() { rowOf[p] = k }

@@ -72,9 +72,13 @@ public struct ANNPredictor: FluxPredictor {
     public let layout: LabelingLayout
     public let members: [ANNMember]
     public var temperature: Double
+    /// Per-target factors on the stated σ, fitted on validation data so that the stated 1σ
+    /// covers 68.3 % of the true values (`calibrated(on:)`); `nil` = uncalibrated.
+    public var sigmaScale: [Float]?
 
     public init(network: MetabolicNetwork, basis: FreeFluxBasis, layout: LabelingLayout, members: [ANNMember],
-                temperature: Double = Thermodynamics.bodyTemperature) {
+                temperature: Double = Thermodynamics.bodyTemperature, sigmaScale: [Float]? = nil) {
+        self.sigmaScale = sigmaScale
         precondition(!members.isEmpty, "an ANN predictor needs at least one member")
         self.network = network
         self.basis = basis
@@ -94,9 +98,19 @@ public struct ANNPredictor: FluxPredictor {
 
     /// Predictions for the rows of `x` (`[batch, layout.count]`, Float32 MIDs).
     public func predict(matrix x: Matrix) -> [FluxPrediction] {
+        let transform = members[0].transform
+        return targetMoments(x).map { mean, std in
+            FluxPrediction(free: transform.free(fromTargets: mean), freeSE: transform.freeSE(targets: mean, std: std),
+                           basis: basis, network: network, temperature: temperature)
+        }
+    }
+
+    /// Target-space mean and (calibrated) σ of each row: members combined as a Gaussian
+    /// mixture (mean of means; variance = mean of σ² + variance of the means).
+    public func targetMoments(_ x: Matrix, calibrated: Bool = true) -> [(mean: [Float], std: [Float])] {
         let outs = members.map { $0.targets(x) }
         let t = outs[0].mean.columns, m = Float(members.count)
-        let transform = members[0].transform
+        let scale = calibrated ? sigmaScale : nil
         return (0..<x.rows).map { r in
             var mean = [Float](repeating: 0, count: t), second = mean
             for o in outs {
@@ -106,10 +120,31 @@ public struct ANNPredictor: FluxPredictor {
                     second[j] += (s * s + mu * mu) / m
                 }
             }
-            let std = (0..<t).map { (max(second[$0] - mean[$0] * mean[$0], 0)).squareRoot() }
-            return FluxPrediction(free: transform.free(fromTargets: mean), freeSE: transform.freeSE(targets: mean, std: std),
-                                  basis: basis, network: network, temperature: temperature)
+            let std = (0..<t).map { (max(second[$0] - mean[$0] * mean[$0], 0)).squareRoot() * (scale?[$0] ?? 1) }
+            return (mean, std)
         }
+    }
+
+    /// A copy whose σ are rescaled per target so that, on the validation rows `x` with true
+    /// free fluxes `free`, the stated 1σ covers 68.27 % of the errors (the 68.27th
+    /// percentile of |error|/σ becomes 1). Corrects the over- or under-confidence of the
+    /// likelihood heads and of small ensembles without retraining.
+    public func calibrated(on x: Matrix, free: [[Double]]) -> ANNPredictor {
+        let transform = members[0].transform
+        let moments = targetMoments(x, calibrated: false)
+        var scale = [Float](repeating: 1, count: transform.targetCount)
+        for j in 0..<transform.targetCount {
+            var z: [Double] = []
+            for (r, mo) in moments.enumerated() {
+                let truth = transform.targets(free[r])[j]
+                z.append(Double(abs(truth - mo.mean[j]) / max(mo.std[j], 1e-12)))
+            }
+            z.sort()
+            if !z.isEmpty { scale[j] = Float(max(z[min(z.count - 1, Int(0.6827 * Double(z.count)))], 1e-3)) }
+        }
+        var copy = self
+        copy.sigmaScale = scale
+        return copy
     }
 }
 

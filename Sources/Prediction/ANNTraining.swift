@@ -64,6 +64,7 @@ public enum ANNTraining {
             histories.append(h)
             members.append(ANNMember(features: c.features, inputScaler: scaler, mlp: mlp, transform: transform))
         }
-        return (ANNPredictor(network: network, basis: basis, layout: layout, members: members), histories)
+        let predictor = ANNPredictor(network: network, basis: basis, layout: layout, members: members)
+        return (predictor.calibrated(on: validation.inputs, free: validation.free), histories)
     }
 }

@@ -8,7 +8,8 @@ import NeuralNetworks
 /// `[outputs]`, `members.<m>.input.mean` / `.std` `[layout.count]` (all F32).
 /// Metadata (strings): `format` = `mlflux-ann-1`, `members`, `widths` (JSON, per member),
 /// `activations`, `transform` (JSON of `FluxTransform`), `layout` (JSON of `LabelingLayout`),
-/// `free_fluxes` (JSON list of names), `network`, `features` (`raw` or `logs`).
+/// `free_fluxes` (JSON list of names), `network`, `features` (`raw` or `logs`), and
+/// optionally `sigma_scale` (JSON, per-target σ calibration factors).
 public enum ANNWeightsFile {
     public static let format = "mlflux-ann-1"
 
@@ -37,6 +38,7 @@ public enum ANNWeightsFile {
         meta["free_fluxes"] = try json(p.basis.names)
         meta["network"] = p.network.name
         meta["features"] = p.members[0].features.rawValue
+        if let scale = p.sigmaScale { meta["sigma_scale"] = try json(scale) }
         try SafeTensors(tensors: tensors, metadata: meta).write(to: url)
     }
 
@@ -95,6 +97,10 @@ public enum ANNWeightsFile {
             let std = try st.floats("members.\(m).input.std", shape: [features.width(layout.count)])
             members.append(ANNMember(features: features, inputScaler: Standardizer(mean: mean, std: std), mlp: MLP(layers: layers), transform: transform))
         }
-        return ANNPredictor(network: network, basis: basis, layout: layout, members: members)
+        let scale = st.metadata["sigma_scale"] == nil ? nil : try decode([Float].self, "sigma_scale")
+        guard scale == nil || scale!.count == transform.targetCount else {
+            throw PredictionError.incompatibleWeights(file: file, reason: "metadata 'sigma_scale' has \(scale!.count) entries for \(transform.targetCount) targets")
+        }
+        return ANNPredictor(network: network, basis: basis, layout: layout, members: members, sigmaScale: scale)
     }
 }

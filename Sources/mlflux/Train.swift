@@ -8,7 +8,7 @@ import Prediction
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train a predictor of a model bundle on a dataset.",
-        subcommands: [TrainANN.self])
+        subcommands: [TrainANN.self, TrainCalibrate.self])
 }
 
 struct TrainANN: ParsableCommand {
@@ -103,5 +103,34 @@ struct TrainANN: ParsableCommand {
         try enc.encode(report).write(to: URL(fileURLWithPath: (reportDir as NSString).appendingPathComponent("ann_training.json")))
         try bundle.register(files: ["ann": weights, "ann.training": "reports/ann_training.json"])
         print("wrote \((bundle.directory as NSString).appendingPathComponent(weights)) (\(String(format: "%.0f", report.seconds)) s)")
+    }
+}
+
+struct TrainCalibrate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "calibrate",
+        abstract: "Rescale the ANN's stated uncertainties so its 1σ covers 68 % of validation errors.",
+        discussion: """
+            --data is a dataset not used for testing (a split folder's validation/ part is used \
+            when given a split folder). Rewrites <bundle>/ann.safetensors with per-target σ factors \
+            (metadata 'sigma_scale'); the network weights are unchanged.
+            """)
+    @Option(help: "Model bundle name.") var model: String
+    @Option(help: "Validation dataset folder.") var data: String
+
+    func run() throws {
+        let bundle = try BundleRegistry(searchPaths: .standard()).load(model)
+        let path = try bundle.file("ann")
+        let ann = try ANNWeightsFile.read(URL(fileURLWithPath: path), network: bundle.network,
+                                          basis: bundle.basis, layout: bundle.layout)
+        let validationDir = (data as NSString).appendingPathComponent("validation")
+        let set = try LoadedDataset.load(FileManager.default.fileExists(atPath: validationDir) ? validationDir : data, for: bundle)
+        let calibrated = ann.calibrated(on: set.mids, free: set.free)
+        let original = try SafeTensors(contentsOf: URL(fileURLWithPath: path)).metadata
+        try ANNWeightsFile.write(calibrated, to: URL(fileURLWithPath: path),
+                                 extraMetadata: original.filter { ["trained_on", "training_rows"].contains($0.key) }
+                                    .merging(["calibrated_on": data]) { $1 })
+        let names = calibrated.members[0].transform.outputs.map { bundle.basis.names[$0.free] }
+        print("σ factors: " + zip(names, calibrated.sigmaScale!).map { "\($0)=\(String(format: "%.3f", $1))" }.joined(separator: " "))
     }
 }
