@@ -26,6 +26,10 @@ public struct LeastSquaresMFA: Sendable {
     /// A feasible free-flux vector: starts whose flux state is invalid (e.g. a dependent
     /// efflux below 0) are pulled towards it until valid.
     public var interior: [Double]?
+    /// Weight of the penalty residuals that keep the fit inside the flux constraints
+    /// (`basis.freeConstraints`: bounds of dependent fluxes, one-way net ≥ 0): each violated
+    /// constraint adds `penaltyWeight · violation` to the residuals.
+    public var penaltyWeight: Double = 1e4
 
     public init(simulator: EMUSimulator, basis: FreeFluxBasis, network: MetabolicNetwork,
                 bounds: [(lower: Double, upper: Double)], interior: [Double]? = nil) {
@@ -69,22 +73,39 @@ public struct LeastSquaresMFA: Sendable {
     }
 
     /// Weighted residuals and their Jacobian in parameter space, or nil for an invalid state.
+    /// Residuals: the measured MID entries, (simulated − measured)/σ, then one penalty row
+    /// per flux constraint that `theta` violates.
     private func evaluate(_ p: [Double], measured: MeasuredLabeling, jacobian: Bool) -> (r: [Double], J: [Double])? {
         let t = theta(p)
         let state = basis.fluxState(free: t)
         let rows = measured.mask.indices.filter { measured.mask[$0] }
         let w = rows.map { 1 / (measured.stddev[$0].isFinite ? measured.stddev[$0] : defaultStddev) }
+        // Violated constraints: (constraint index, signed violation > 0 when outside).
+        var violated: [(Int, Double, Double)] = []   // (index, violation, sign of d violation / d lhs)
+        for (c, con) in basis.freeConstraints.enumerated() {
+            let v = con.lhs(t) - con.constant
+            switch con.relation {
+            case .lessOrEqual where v > 0: violated.append((c, v, 1))
+            case .greaterOrEqual where v < 0: violated.append((c, -v, -1))
+            case .equal where v != 0: violated.append((c, abs(v), v > 0 ? 1 : -1))
+            default: break
+            }
+        }
+        let penalty = violated.map { penaltyWeight * $0.1 }
         if !jacobian {
             guard let lab = try? simulator.simulate(state) else { return nil }
-            return (zip(rows, w).map { (lab.values[$0] - measured.values[$0]) * $1 }, [])
+            return (zip(rows, w).map { (lab.values[$0] - measured.values[$0]) * $1 } + penalty, [])
         }
         guard let (lab, jac) = try? simulator.simulate(state, basis: basis) else { return nil }
-        let r = zip(rows, w).map { (lab.values[$0] - measured.values[$0]) * $1 }
-        let P = parameters.count
-        var J = [Double](repeating: 0, count: rows.count * P)   // column-major rows × P
+        let r = zip(rows, w).map { (lab.values[$0] - measured.values[$0]) * $1 } + penalty
+        let P = parameters.count, m = r.count
+        var J = [Double](repeating: 0, count: m * P)   // column-major m × P
         for (c, k) in parameters.enumerated() {
             let scale = isExchange(k) ? t[k] * 2.302_585_092_994_046 : 1
-            for (i, row) in rows.enumerated() { J[i + rows.count * c] = jac[row, k] * scale * w[i] }
+            for (i, row) in rows.enumerated() { J[i + m * c] = jac[row, k] * scale * w[i] }
+            for (j, v) in violated.enumerated() {
+                J[rows.count + j + m * c] = penaltyWeight * v.2 * basis.freeConstraints[v.0].coefficients[k] * scale
+            }
         }
         return (r, J)
     }
