@@ -57,11 +57,22 @@ final class ANNPredictorTests: XCTestCase {
         // v3 is identifiable from the labeling; a small net trained 30 epochs on 1,500 states gets most within 0.02.
         XCTAssertGreaterThan(close, 150, "v3 within 0.02 in \(close)/200")
 
+        // Calibration: rescaled on the validation rows, the stated 1σ covers about 68 % of the
+        // errors on the independent test rows (200 rows: ±0.12 is > 3 binomial standard deviations).
+        let calibrated = p.calibrated(on: val.x, free: val.free)
+        let moments = calibrated.targetMoments(test.x)
+        let transform = p.members[0].transform
+        for j in 0..<transform.targetCount {
+            let inside = zip(moments, test.free).filter { m, f in abs(transform.targets(f)[j] - m.mean[j]) <= m.std[j] }.count
+            XCTAssertEqual(Double(inside) / Double(test.free.count), 0.6827, accuracy: 0.12, "target \(j)")
+        }
+
         let url = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("ann-\(UUID().uuidString).safetensors")
         defer { try? FileManager.default.removeItem(at: url) }
-        try ANNWeightsFile.write(p, to: url)
+        try ANNWeightsFile.write(calibrated, to: url)
         let q = try ANNWeightsFile.read(url, network: network, basis: basis, layout: layout)
         XCTAssertEqual(q.predict(matrix: test.x).map(\.free), predictions.map(\.free), "reloaded weights predict identically")
+        XCTAssertEqual(q.sigmaScale, calibrated.sigmaScale)
 
         // Errors name the file: another layout, and a truncated file.
         let other = LabelingLayout(experimentIDs: ["A_100"], measured: sim.measured)
