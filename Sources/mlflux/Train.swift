@@ -116,20 +116,22 @@ struct TrainCalibrate: ParsableCommand {
             (metadata 'sigma_scale'); the network weights are unchanged.
             """)
     @Option(help: "Model bundle name.") var model: String
-    @Option(help: "Validation dataset folder.") var data: String
+    @Option(help: "Validation dataset folder; repeat to calibrate on several (e.g. uniform and log-uniform exchange sampling).") var data: [String]
 
     func run() throws {
         let bundle = try BundleRegistry(searchPaths: .standard()).load(model)
         let path = try bundle.file("ann")
         let ann = try ANNWeightsFile.read(URL(fileURLWithPath: path), network: bundle.network,
                                           basis: bundle.basis, layout: bundle.layout)
-        let validationDir = (data as NSString).appendingPathComponent("validation")
-        let set = try LoadedDataset.load(FileManager.default.fileExists(atPath: validationDir) ? validationDir : data, for: bundle)
+        let set = LoadedDataset.concatenate(try data.map { dir in
+            let validationDir = (dir as NSString).appendingPathComponent("validation")
+            return try LoadedDataset.load(FileManager.default.fileExists(atPath: validationDir) ? validationDir : dir, for: bundle)
+        })
         let calibrated = ann.calibrated(on: set.mids, free: set.free)
         let original = try SafeTensors(contentsOf: URL(fileURLWithPath: path)).metadata
         try ANNWeightsFile.write(calibrated, to: URL(fileURLWithPath: path),
                                  extraMetadata: original.filter { ["trained_on", "training_rows"].contains($0.key) }
-                                    .merging(["calibrated_on": data]) { $1 })
+                                    .merging(["calibrated_on": data.joined(separator: ",")]) { $1 })
         let names = calibrated.members[0].transform.outputs.map { bundle.basis.names[$0.free] }
         print("σ factors: " + zip(names, calibrated.sigmaScale!).map { "\($0)=\(String(format: "%.3f", $1))" }.joined(separator: " "))
     }
