@@ -15,6 +15,8 @@ public final class EMUSimulator: Sendable {
     public let network: MetabolicNetwork
     public let measured: [MeasuredFragment]
     public let experiments: [TracerExperiment]
+    /// `experiments.map(\.id)`, kept so a simulation allocates no new id array.
+    let experimentIDs: [String]
 
     let layout: OneWayLayout
     let levels: [EMULevel]
@@ -59,6 +61,7 @@ public final class EMUSimulator: Sendable {
         self.network = network
         self.measured = fragments
         self.experiments = experiments
+        self.experimentIDs = experiments.map(\.id)
         self.layout = layout
         self.levels = compiled.levels
         var off = 0

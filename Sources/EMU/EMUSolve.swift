@@ -251,7 +251,7 @@ extension EMUSimulator {
                 }
             }
         }
-        let labeling = SimulatedLabeling(experimentIDs: experiments.map(\.id), fragments: measured,
+        let labeling = SimulatedLabeling(experimentIDs: experimentIDs, fragments: measured,
                                          offsets: offsets, blockSize: blockSize, values: values)
         let jacobian = dX == nil ? nil : LabelingJacobian(rows: values.count, columns: P, values: jac)
         return (labeling, jacobian)

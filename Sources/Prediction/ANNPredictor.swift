@@ -24,9 +24,10 @@ public struct ANNMember: Sendable, Equatable {
         self.transform = transform
     }
 
-    /// Target-space means and standard deviations, `[batch, targets]` each.
-    func targets(_ x: Matrix) -> (mean: Matrix, std: Matrix) {
-        Loss.gaussianMeanAndStd(mlp(inputScaler.transform(features.apply(x))))
+    /// Target-space means and standard deviations, `[batch, targets]` each, from inputs
+    /// already mapped by `features` (shared by all members of a predictor).
+    func targets(featured x: Matrix) -> (mean: Matrix, std: Matrix) {
+        Loss.gaussianMeanAndStd(mlp(inputScaler.transform(x)))
     }
 }
 
@@ -80,6 +81,8 @@ public struct ANNPredictor: FluxPredictor {
                 temperature: Double = Thermodynamics.bodyTemperature, sigmaScale: [Float]? = nil) {
         self.sigmaScale = sigmaScale
         precondition(!members.isEmpty, "an ANN predictor needs at least one member")
+        precondition(members.allSatisfy { $0.features == members[0].features && $0.transform == members[0].transform },
+                     "ensemble members share input features and flux transform")
         self.network = network
         self.basis = basis
         self.layout = layout
@@ -108,7 +111,8 @@ public struct ANNPredictor: FluxPredictor {
     /// Target-space mean and (calibrated) σ of each row: members combined as a Gaussian
     /// mixture (mean of means; variance = mean of σ² + variance of the means).
     public func targetMoments(_ x: Matrix, calibrated: Bool = true) -> [(mean: [Float], std: [Float])] {
-        let outs = members.map { $0.targets(x) }
+        let featured = members[0].features.apply(x)
+        let outs = members.map { $0.targets(featured: featured) }
         let t = outs[0].mean.columns, m = Float(members.count)
         let scale = calibrated ? sigmaScale : nil
         return (0..<x.rows).map { r in
@@ -132,12 +136,11 @@ public struct ANNPredictor: FluxPredictor {
     public func calibrated(on x: Matrix, free: [[Double]]) -> ANNPredictor {
         let transform = members[0].transform
         let moments = targetMoments(x, calibrated: false)
+        let truths = free.map(transform.targets)
         var scale = [Float](repeating: 1, count: transform.targetCount)
         for j in 0..<transform.targetCount {
-            var z: [Double] = []
-            for (r, mo) in moments.enumerated() {
-                let truth = transform.targets(free[r])[j]
-                z.append(Double(abs(truth - mo.mean[j]) / max(mo.std[j], 1e-12)))
+            var z = zip(moments, truths).map { mo, truth in
+                Double(abs(truth[j] - mo.mean[j]) / max(mo.std[j], 1e-12))
             }
             z.sort()
             if !z.isEmpty { scale[j] = Float(max(z[min(z.count - 1, Int(0.6827 * Double(z.count)))], 1e-3)) }

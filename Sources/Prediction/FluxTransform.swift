@@ -1,3 +1,4 @@
+import Foundation
 import MLFluxCore
 
 /// Maps free fluxes θ to the targets a network learns, and back.
@@ -81,16 +82,6 @@ public struct FluxTransform: Codable, Sendable, Equatable {
         return se
     }
 
-    static func log10(_ x: Double) -> Double { Foundation_log(x) / 2.302_585_092_994_046 }
-    static func pow10(_ x: Double) -> Double { Foundation_exp(x * 2.302_585_092_994_046) }
+    static func log10(_ x: Double) -> Double { Foundation.log10(x) }
+    static func pow10(_ x: Double) -> Double { Foundation.pow(10, x) }
 }
-
-#if canImport(Glibc)
-import Glibc
-@inline(__always) func Foundation_log(_ x: Double) -> Double { Glibc.log(x) }
-@inline(__always) func Foundation_exp(_ x: Double) -> Double { Glibc.exp(x) }
-#elseif canImport(Darwin)
-import Darwin
-@inline(__always) func Foundation_log(_ x: Double) -> Double { Darwin.log(x) }
-@inline(__always) func Foundation_exp(_ x: Double) -> Double { Darwin.exp(x) }
-#endif

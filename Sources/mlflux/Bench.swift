@@ -106,9 +106,7 @@ struct BenchSimulate: ParsableCommand {
                             measured: bundle.measured.count, freeFluxes: basis.count, threads: threads,
                             states: states, cases: results)
         if format == .json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            print(try JSONOutput.string(report))
             return
         }
         print("model \(report.model): \(report.experiments) experiments, \(report.measured) measured, \(report.freeFluxes) free fluxes; \(build) build; \(threads) threads, \(states) states")

@@ -19,9 +19,7 @@ struct BenchNN: ParsableCommand {
         guard w.count >= 2 else { throw ValidationError("--widths needs at least two integers") }
         let report = NeuralNetworkBenchmark.run(.init(widths: w, batchSize: batchSize, blasThreads: threads))
         if format == .json {
-            let enc = JSONEncoder()
-            enc.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try enc.encode(report), as: UTF8.self))
+            print(try JSONOutput.string(report))
         } else {
             print(report)
         }

@@ -23,9 +23,7 @@ struct Describe: ParsableCommand {
         let d = ModelDescription(bundle)
         switch format {
         case .json:
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: try encoder.encode(d), as: UTF8.self))
+            print(try JSONOutput.string(d))
         default:
             print(Self.text(d))
         }

@@ -42,11 +42,8 @@ struct Evaluate: ParsableCommand {
                                          excludeFromAllNet: Set(exclude.split(separator: ",").map(String.init)))
         let reports = (bundle.directory as NSString).appendingPathComponent("reports")
         try FileManager.default.createDirectory(atPath: reports, withIntermediateDirectories: true)
-        let enc = JSONEncoder()
-        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
-        enc.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         let jsonPath = (reports as NSString).appendingPathComponent("evaluation-\(label).json")
-        try enc.encode(report).write(to: URL(fileURLWithPath: jsonPath))
+        try JSONOutput.data(report).write(to: URL(fileURLWithPath: jsonPath))
         var panels: [ParityPlot.Panel] = []
         for r in bundle.network.reactions.indices {
             let id = bundle.network.reactions[r].id
@@ -69,7 +66,7 @@ struct Evaluate: ParsableCommand {
         try ParityPlot.svg(panels.filter { $0.title.hasSuffix("(log10)") }, logScale: true)
             .write(toFile: xchPath, atomically: true, encoding: .utf8)
         if format == .json {
-            print(String(decoding: try enc.encode(report), as: UTF8.self))
+            print(try JSONOutput.string(report))
             return
         }
         print("model \(bundle.name), predictor \(predictor), \(data.count) states from \(self.data); \(String(format: "%.1f", seconds * 1e6 / Double(max(data.count, 1)))) µs per state")

@@ -50,10 +50,7 @@ enum PredictionOutput {
                                        xchSE: bi ? p.exchangeSE[r] : nil, deltaG: bi ? p.deltaG[r] : nil,
                                        deltaGSE: bi ? p.deltaGSE[r] : nil)
         }
-        let enc = JSONEncoder()
-        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
-        enc.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return String(decoding: try enc.encode(Out(model: model, predictor: predictor, temperature: p.temperature,
-                                                   fluxes: fluxes, fit: fit)), as: UTF8.self) + "\n"
+        return try JSONOutput.string(Out(model: model, predictor: predictor, temperature: p.temperature,
+                                         fluxes: fluxes, fit: fit)) + "\n"
     }
 }

@@ -98,9 +98,7 @@ struct TrainANN: ParsableCommand {
                                                       "bestValidationLoss": Double($0.bestValidationLoss),
                                                       "epochs": Double($0.epochs.count),
                                                       "secondsPerEpoch": $0.epochs.map(\.seconds).reduce(0, +) / Double(max($0.epochs.count, 1))] })
-        let enc = JSONEncoder()
-        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try enc.encode(report).write(to: URL(fileURLWithPath: (reportDir as NSString).appendingPathComponent("ann_training.json")))
+        try JSONOutput.data(report).write(to: URL(fileURLWithPath: (reportDir as NSString).appendingPathComponent("ann_training.json")))
         try bundle.register(files: ["ann": weights, "ann.training": "reports/ann_training.json"])
         print("wrote \((bundle.directory as NSString).appendingPathComponent(weights)) (\(String(format: "%.0f", report.seconds)) s)")
     }
