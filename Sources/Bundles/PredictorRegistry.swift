@@ -15,18 +15,20 @@ public enum PredictorRegistry {
 
     public static var known: [String] { strategies.map(\.name) }
 
-    /// The predictor `name` of `bundle`.
-    public static func predictor(_ name: String, bundle: ModelBundle) throws -> any FluxPredictor {
+    /// The predictor `name` of `bundle`. `measurementStddev`: σ of MID entries that come
+    /// without a standard deviation, for the least-squares strategies (default 0.01).
+    public static func predictor(_ name: String, bundle: ModelBundle,
+                                 measurementStddev: Double? = nil) throws -> any FluxPredictor {
         switch name {
         case "ann":
             let path = try bundle.file("ann")
             return try ANNWeightsFile.read(URL(fileURLWithPath: path), network: bundle.network,
                                            basis: bundle.basis, layout: bundle.layout)
         case "mfa":
-            return MFAPredictor(mfa: try leastSquares(bundle), layout: bundle.layout)
+            return MFAPredictor(mfa: try leastSquares(bundle, measurementStddev), layout: bundle.layout)
         case "hybrid":
             let ann = try predictor("ann", bundle: bundle) as! ANNPredictor
-            return HybridPredictor(ann: ann, mfa: try leastSquares(bundle))
+            return HybridPredictor(ann: ann, mfa: try leastSquares(bundle, measurementStddev))
         default:
             throw UnknownStrategyError(kind: "predictor", name: name, known: known)
         }
@@ -35,12 +37,14 @@ public enum PredictorRegistry {
 
 extension PredictorRegistry {
     /// Least-squares MFA over the bundle's flux space (bounds from the constraints).
-    static func leastSquares(_ bundle: ModelBundle) throws -> LeastSquaresMFA {
+    static func leastSquares(_ bundle: ModelBundle, _ measurementStddev: Double?) throws -> LeastSquaresMFA {
         let sampler = try FluxSpaceSampler(network: bundle.network, basis: bundle.basis,
                                            settings: .automatic(for: bundle.basis))
-        return LeastSquaresMFA(simulator: try bundle.simulator(), basis: bundle.basis, network: bundle.network,
-                               bounds: sampler.bounds,
-                               interior: bundle.basis.freeFluxes(of: try bundle.exampleFluxState()))
+        var mfa = LeastSquaresMFA(simulator: try bundle.simulator(), basis: bundle.basis, network: bundle.network,
+                                  bounds: sampler.bounds,
+                                  interior: bundle.basis.freeFluxes(of: try bundle.exampleFluxState()))
+        if let measurementStddev { mfa.defaultStddev = measurementStddev }
+        return mfa
     }
 }
 

@@ -73,13 +73,14 @@ public struct ANNPredictor: FluxPredictor {
     public let layout: LabelingLayout
     public let members: [ANNMember]
     public var temperature: Double
-    /// Per-target factors on the stated σ, fitted on validation data so that the stated 1σ
-    /// covers 68.3 % of the true values (`calibrated(on:)`); `nil` = uncalibrated.
-    public var sigmaScale: [Float]?
+    /// Factors on the stated σ per target and predicted range, fitted on validation data so
+    /// that the stated 1σ covers 68.3 % of the true values (`calibrated(on:free:)`);
+    /// `nil` = uncalibrated.
+    public var calibration: SigmaCalibration?
 
     public init(network: MetabolicNetwork, basis: FreeFluxBasis, layout: LabelingLayout, members: [ANNMember],
-                temperature: Double = Thermodynamics.bodyTemperature, sigmaScale: [Float]? = nil) {
-        self.sigmaScale = sigmaScale
+                temperature: Double = Thermodynamics.bodyTemperature, calibration: SigmaCalibration? = nil) {
+        self.calibration = calibration
         precondition(!members.isEmpty, "an ANN predictor needs at least one member")
         precondition(members.allSatisfy { $0.features == members[0].features && $0.transform == members[0].transform },
                      "ensemble members share input features and flux transform")
@@ -114,7 +115,7 @@ public struct ANNPredictor: FluxPredictor {
         let featured = members[0].features.apply(x)
         let outs = members.map { $0.targets(featured: featured) }
         let t = outs[0].mean.columns, m = Float(members.count)
-        let scale = calibrated ? sigmaScale : nil
+        let scale = calibrated ? calibration : nil
         return (0..<x.rows).map { r in
             var mean = [Float](repeating: 0, count: t), second = mean
             for o in outs {
@@ -124,29 +125,23 @@ public struct ANNPredictor: FluxPredictor {
                     second[j] += (s * s + mu * mu) / m
                 }
             }
-            let std = (0..<t).map { (max(second[$0] - mean[$0] * mean[$0], 0)).squareRoot() * (scale?[$0] ?? 1) }
+            let std = (0..<t).map {
+                (max(second[$0] - mean[$0] * mean[$0], 0)).squareRoot() * (scale?.factor($0, mean: mean[$0]) ?? 1)
+            }
             return (mean, std)
         }
     }
 
-    /// A copy whose σ are rescaled per target so that, on the validation rows `x` with true
-    /// free fluxes `free`, the stated 1σ covers 68.27 % of the errors (the 68.27th
-    /// percentile of |error|/σ becomes 1). Corrects the over- or under-confidence of the
-    /// likelihood heads and of small ensembles without retraining.
-    public func calibrated(on x: Matrix, free: [[Double]]) -> ANNPredictor {
-        let transform = members[0].transform
+    /// A copy whose σ are rescaled per target and predicted range (`SigmaCalibration`) so
+    /// that, on the validation rows `x` with true free fluxes `free`, the stated 1σ covers
+    /// 68.27 % of the errors in each range. Corrects the over- or under-confidence of the
+    /// likelihood heads and of small ensembles without retraining. `bins: 1` = one factor
+    /// per target.
+    public func calibrated(on x: Matrix, free: [[Double]], bins: Int = 6) -> ANNPredictor {
         let moments = targetMoments(x, calibrated: false)
-        let truths = free.map(transform.targets)
-        var scale = [Float](repeating: 1, count: transform.targetCount)
-        for j in 0..<transform.targetCount {
-            var z = zip(moments, truths).map { mo, truth in
-                Double(abs(truth[j] - mo.mean[j]) / max(mo.std[j], 1e-12))
-            }
-            z.sort()
-            if !z.isEmpty { scale[j] = Float(max(z[min(z.count - 1, Int(0.6827 * Double(z.count)))], 1e-3)) }
-        }
         var copy = self
-        copy.sigmaScale = scale
+        copy.calibration = SigmaCalibration.fit(means: moments.map(\.mean), stds: moments.map(\.std),
+                                                truths: free.map(members[0].transform.targets), bins: bins)
         return copy
     }
 }

@@ -38,7 +38,7 @@ public enum ANNWeightsFile {
         meta["free_fluxes"] = try json(p.basis.names)
         meta["network"] = p.network.name
         meta["features"] = p.members[0].features.rawValue
-        if let scale = p.sigmaScale { meta["sigma_scale"] = try json(scale) }
+        if let c = p.calibration { meta["sigma_calibration"] = try json(c) }
         try SafeTensors(tensors: tensors, metadata: meta).write(to: url)
     }
 
@@ -97,10 +97,23 @@ public enum ANNWeightsFile {
             let std = try st.floats("members.\(m).input.std", shape: [features.width(layout.count)])
             members.append(ANNMember(features: features, inputScaler: Standardizer(mean: mean, std: std), mlp: MLP(layers: layers), transform: transform))
         }
-        let scale = st.metadata["sigma_scale"] == nil ? nil : try decode([Float].self, "sigma_scale")
-        guard scale == nil || scale!.count == transform.targetCount else {
-            throw PredictionError.incompatibleWeights(file: file, reason: "metadata 'sigma_scale' has \(scale!.count) entries for \(transform.targetCount) targets")
+        // 'sigma_calibration' (binned factors) or, from older files, 'sigma_scale' (one per target).
+        var calibration: SigmaCalibration?
+        if st.metadata["sigma_calibration"] != nil {
+            calibration = try decode(SigmaCalibration.self, "sigma_calibration")
+        } else if st.metadata["sigma_scale"] != nil {
+            calibration = SigmaCalibration(uniform: try decode([Float].self, "sigma_scale"))
         }
-        return ANNPredictor(network: network, basis: basis, layout: layout, members: members, sigmaScale: scale)
+        if let c = calibration {
+            let key = st.metadata["sigma_calibration"] != nil ? "sigma_calibration" : "sigma_scale"
+            guard c.targetCount == transform.targetCount else {
+                throw PredictionError.incompatibleWeights(file: file, reason: "metadata '\(key)' has \(c.targetCount) targets, the network \(transform.targetCount)")
+            }
+            guard zip(c.edges, c.factors).allSatisfy({ $0.count + 1 == $1.count }),
+                  c.factors.joined().allSatisfy({ $0.isFinite && $0 > 0 }) else {
+                throw PredictionError.incompatibleWeights(file: file, reason: "metadata '\(key)': every target needs one positive factor per bin (edges + 1)")
+            }
+        }
+        return ANNPredictor(network: network, basis: basis, layout: layout, members: members, calibration: calibration)
     }
 }

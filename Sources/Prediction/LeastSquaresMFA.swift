@@ -19,10 +19,15 @@ public struct LeastSquaresMFA: Sendable {
     public let bounds: [(lower: Double, upper: Double)]
     public var exchangeFloor: Double = 1e-4
     public var defaultStddev: Double = 0.01
-    public var maxIterations: Int = 60
+    public var maxIterations: Int = 100
     public var randomStarts: Int = 4
     public var seed: UInt64 = 1
     public var temperature: Double = Thermodynamics.bodyTemperature
+    /// Continuation for precise data: when the smallest MID σ is below this, the fit first
+    /// runs with every σ raised to this floor, then to floors ten times smaller, down to the
+    /// data's own σ, each stage starting where the last ended. Steep, narrow valleys of the
+    /// VSSR at tiny σ (exact simulated MIDs) are then reached from afar. 0 = off.
+    public var continuationStart: Double = 1e-2
     /// A feasible free-flux vector: starts whose flux state is invalid (e.g. a dependent
     /// efflux below 0) are pulled towards it until valid.
     public var interior: [Double]?
@@ -41,9 +46,24 @@ public struct LeastSquaresMFA: Sendable {
         self.bounds = bounds
     }
 
+    /// A Gaussian prior on the free fluxes (e.g. an ANN prediction and its stated σ): the
+    /// fit then minimises VSSR + Σ ((p − mean)/σ)² in parameter space (net fluxes as they
+    /// are, exchange fluxes in log10), i.e. the maximum a posteriori estimate. Directions
+    /// the labeling resolves follow the data; directions it does not keep the prior.
+    public struct Prior: Sendable {
+        /// Prior means and standard deviations of θ (fixed entries ignored).
+        public var mean: [Double]
+        public var sd: [Double]
+        public init(mean: [Double], sd: [Double]) {
+            self.mean = mean
+            self.sd = sd
+        }
+    }
+
     /// The fit of one measurement.
     public struct Fit: Sendable {
         public var prediction: FluxPrediction
+        /// Variance-weighted SSR of the labeling alone (prior and penalty terms left out).
         public var vssr: Double
         public var iterations: Int
     }
@@ -72,14 +92,26 @@ public struct LeastSquaresMFA: Sendable {
         }
     }
 
+    /// The prior in parameter space: (mean, 1/σ) per parameter. Exchange σ maps through
+    /// d log10 θ = dθ / (θ ln 10), with θ at least the floor.
+    private func parameterPrior(_ prior: Prior) -> [(mean: Double, weight: Double)] {
+        let means = params(prior.mean)
+        return parameters.enumerated().map { i, k in
+            var sd = prior.sd[k]
+            if isExchange(k) { sd /= max(prior.mean[k], exchangeFloor) * 2.302_585_092_994_046 }
+            return (means[i], sd.isFinite && sd > 0 ? 1 / sd : 0)
+        }
+    }
+
     /// Weighted residuals and their Jacobian in parameter space, or nil for an invalid state.
-    /// Residuals: the measured MID entries, (simulated − measured)/σ, then one penalty row
-    /// per flux constraint that `theta` violates.
-    private func evaluate(_ p: [Double], measured: MeasuredLabeling, jacobian: Bool) -> (r: [Double], J: [Double])? {
+    /// Residuals: the measured MID entries, (simulated − measured)/σ, then one row per prior
+    /// parameter, then one penalty row per flux constraint that `theta` violates.
+    private func evaluate(_ p: [Double], measured: MeasuredLabeling, prior: [(mean: Double, weight: Double)],
+                          sigmaFloor: Double = 0, jacobian: Bool) -> (r: [Double], J: [Double])? {
         let t = theta(p)
         let state = basis.fluxState(free: t)
         let rows = measured.mask.indices.filter { measured.mask[$0] }
-        let w = rows.map { 1 / (measured.stddev[$0].isFinite ? measured.stddev[$0] : defaultStddev) }
+        let w = rows.map { 1 / max(measured.stddev[$0].isFinite ? measured.stddev[$0] : defaultStddev, sigmaFloor) }
         // Violated constraints: (constraint index, signed violation > 0 when outside).
         var violated: [(Int, Double, Double)] = []   // (index, violation, sign of d violation / d lhs)
         for (c, con) in basis.freeConstraints.enumerated() {
@@ -92,26 +124,30 @@ public struct LeastSquaresMFA: Sendable {
             }
         }
         let penalty = violated.map { penaltyWeight * $0.1 }
+        let priorRows = zip(p, prior).map { ($0 - $1.mean) * $1.weight }
         if !jacobian {
             guard let lab = try? simulator.simulate(state) else { return nil }
-            return (zip(rows, w).map { (lab.values[$0] - measured.values[$0]) * $1 } + penalty, [])
+            return (zip(rows, w).map { (lab.values[$0] - measured.values[$0]) * $1 } + priorRows + penalty, [])
         }
         guard let (lab, jac) = try? simulator.simulate(state, basis: basis) else { return nil }
-        let r = zip(rows, w).map { (lab.values[$0] - measured.values[$0]) * $1 } + penalty
-        let P = parameters.count, m = r.count
+        let r = zip(rows, w).map { (lab.values[$0] - measured.values[$0]) * $1 } + priorRows + penalty
+        let P = parameters.count, m = r.count, offset = rows.count + priorRows.count
         var J = [Double](repeating: 0, count: m * P)   // column-major m × P
         for (c, k) in parameters.enumerated() {
             let scale = isExchange(k) ? t[k] * 2.302_585_092_994_046 : 1
             for (i, row) in rows.enumerated() { J[i + m * c] = jac[row, k] * scale * w[i] }
+            if !prior.isEmpty { J[rows.count + c + m * c] = prior[c].weight }
             for (j, v) in violated.enumerated() {
-                J[rows.count + j + m * c] = penaltyWeight * v.2 * basis.freeConstraints[v.0].coefficients[k] * scale
+                J[offset + j + m * c] = penaltyWeight * v.2 * basis.freeConstraints[v.0].coefficients[k] * scale
             }
         }
         return (r, J)
     }
 
-    /// Fits one measurement from the given starting free-flux vectors.
-    public func fit(_ measured: MeasuredLabeling, starts: [[Double]] = []) -> Fit? {
+    /// Fits one measurement from the given starting free-flux vectors; with a `prior`, the
+    /// maximum a posteriori estimate (its covariance then includes the prior).
+    public func fit(_ measured: MeasuredLabeling, starts: [[Double]] = [], prior: Prior? = nil) -> Fit? {
+        let prior = prior.map(parameterPrior) ?? []
         var candidates = starts.map(params)
         if candidates.isEmpty {
             let pb = paramBounds
@@ -119,9 +155,22 @@ public struct LeastSquaresMFA: Sendable {
             var rng = SplitMix64(seed: seed)
             for _ in 0..<randomStarts { candidates.append(pb.map { $0.0 + ($0.1 - $0.0) * Double.random(in: 0..<1, using: &rng) }) }
         }
-        var best: (p: [Double], cost: Double, it: Int, J: [Double], m: Int)?
+        var best: (p: [Double], cost: Double, it: Int, J: [Double], r: [Double], m: Int)?
+        let floors = continuationFloors(measured)
         for start in candidates {
-            if let f = levenbergMarquardt(from: start, measured: measured), f.cost < (best?.cost ?? .infinity) { best = f }
+            var from = start
+            var f: (p: [Double], cost: Double, it: Int, J: [Double], r: [Double], m: Int)?
+            var iterations = 0
+            for floor in floors {
+                guard let g = levenbergMarquardt(from: from, measured: measured, prior: prior, sigmaFloor: floor) else { break }
+                iterations += g.it
+                from = g.p
+                f = g
+            }
+            if var f, f.cost < (best?.cost ?? .infinity) {
+                f.it = iterations
+                best = f
+            }
         }
         guard let best else { return nil }
         // Linearised covariance of the parameters: (JᵀJ)⁻¹.
@@ -144,15 +193,44 @@ public struct LeastSquaresMFA: Sendable {
             let sp = info == 0 ? max(inverse[i + P * i], 0).squareRoot() : .infinity
             se[k] = isExchange(k) ? t[k] * 2.302_585_092_994_046 * sp : sp
         }
+        let dataRows = measured.mask.filter { $0 }.count
+        let vssr = best.r[..<dataRows].reduce(0) { $0 + $1 * $1 }
         return Fit(prediction: FluxPrediction(free: t, freeSE: se, basis: basis, network: network, temperature: temperature),
-                   vssr: best.cost, iterations: best.it)
+                   vssr: vssr, iterations: best.it)
     }
 
-    private func levenbergMarquardt(from start: [Double], measured: MeasuredLabeling)
-        -> (p: [Double], cost: Double, it: Int, J: [Double], m: Int)? {
+    /// A free flux `value` moved by a standard normal draw times `sd` (exchange fluxes in
+    /// log10, so the draw is relative), clamped to the bounds.
+    public func perturbed(_ value: Double, sd: Double, free k: Int, using rng: inout SplitMix64) -> Double {
+        let u1 = max(Double.random(in: 0..<1, using: &rng), 1e-300), u2 = Double.random(in: 0..<1, using: &rng)
+        let z = (-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2)
+        let v: Double
+        if isExchange(k) {
+            let x = max(value, exchangeFloor)
+            v = pow10(log10(x) + z * max(sd / (x * 2.302_585_092_994_046), 0.1))
+        } else {
+            v = value + z * sd
+        }
+        return min(max(v, bounds[k].lower), bounds[k].upper)
+    }
+
+    /// σ floors of the continuation stages, the last one 0 (the data's own σ).
+    private func continuationFloors(_ measured: MeasuredLabeling) -> [Double] {
+        let sigmas = measured.mask.indices.filter { measured.mask[$0] }
+            .map { measured.stddev[$0].isFinite ? measured.stddev[$0] : defaultStddev }
+        guard continuationStart > 0, let smallest = sigmas.min(), smallest < continuationStart else { return [0] }
+        var floors: [Double] = []
+        var f = continuationStart
+        while f > smallest * 1.5 { floors.append(f); f /= 10 }
+        return floors + [0]
+    }
+
+    private func levenbergMarquardt(from start: [Double], measured: MeasuredLabeling,
+                                    prior: [(mean: Double, weight: Double)], sigmaFloor: Double)
+        -> (p: [Double], cost: Double, it: Int, J: [Double], r: [Double], m: Int)? {
         let pb = paramBounds, P = parameters.count
         var p = zip(start, pb).map { min(max($0, $1.0), $1.1) }
-        var first = evaluate(p, measured: measured, jacobian: true)
+        var first = evaluate(p, measured: measured, prior: prior, sigmaFloor: sigmaFloor, jacobian: true)
         if first == nil, let interior {
             // Pull the start towards the interior point until its flux state is valid.
             let q = params(interior)
@@ -160,10 +238,10 @@ public struct LeastSquaresMFA: Sendable {
             while first == nil && alpha > 1e-3 {
                 p = zip(start, q).map { $1 + alpha * ($0 - $1) }
                 p = zip(p, pb).map { min(max($0, $1.0), $1.1) }
-                first = evaluate(p, measured: measured, jacobian: true)
+                first = evaluate(p, measured: measured, prior: prior, sigmaFloor: sigmaFloor, jacobian: true)
                 alpha /= 2
             }
-            if first == nil { p = q; first = evaluate(p, measured: measured, jacobian: true) }
+            if first == nil { p = q; first = evaluate(p, measured: measured, prior: prior, sigmaFloor: sigmaFloor, jacobian: true) }
         }
         guard var cur = first else { return nil }
         var cost = cur.r.reduce(0) { $0 + $1 * $1 }
@@ -172,24 +250,29 @@ public struct LeastSquaresMFA: Sendable {
         while it < maxIterations {
             it += 1
             let m = cur.r.count
-            var a = [Double](repeating: 0, count: P * P), g = [Double](repeating: 0, count: P)
+            var a = [Double](repeating: 0, count: P * P)
             cur.J.withUnsafeBufferPointer { jp in
                 a.withUnsafeMutableBufferPointer { c in
                     LinearAlgebra.gemm(transA: true, m: P, n: P, k: m, a: jp.baseAddress!, lda: m, b: jp.baseAddress!, ldb: m,
                                        c: c.baseAddress!, ldc: P)
                 }
             }
-            for c in 0..<P { for i in 0..<m { g[c] += cur.J[i + m * c] * cur.r[i] } }
             var improved = false
             for _ in 0..<12 {
-                var lhs = a
-                for i in 0..<P { lhs[i + P * i] += lambda * max(a[i + P * i], 1e-12) }
-                var step = g.map { -$0 }
-                var piv = [Int32](repeating: 0, count: P)
-                guard LinearAlgebra.luFactor(n: P, a: &lhs, lda: P, pivots: &piv) == 0 else { lambda *= 10; continue }
-                LinearAlgebra.luSolve(n: P, nrhs: 1, lu: lhs, lda: P, pivots: piv, b: &step, ldb: P)
+                // The damped step solves [J; √λ·D] s ≈ [−r; 0] by SVD rather than the normal
+                // equations, whose squared condition number loses the weakly resolved
+                // directions when σ is tiny (exact simulated MIDs).
+                var aug = [Double](repeating: 0, count: (m + P) * P)
+                for c in 0..<P {
+                    for i in 0..<m { aug[i + (m + P) * c] = cur.J[i + m * c] }
+                    aug[m + c + (m + P) * c] = (lambda * max(a[c + P * c], 1e-12)).squareRoot()
+                }
+                var rhs = cur.r.map { -$0 } + [Double](repeating: 0, count: P)
+                _ = LinearAlgebra.leastSquares(m: m + P, n: P, nrhs: 1, a: &aug, b: &rhs)
+                let step = Array(rhs[0..<P])
+                guard step.allSatisfy(\.isFinite) else { lambda *= 10; continue }
                 let trial = (0..<P).map { min(max(p[$0] + step[$0], pb[$0].0), pb[$0].1) }
-                if let next = evaluate(trial, measured: measured, jacobian: false) {
+                if let next = evaluate(trial, measured: measured, prior: prior, sigmaFloor: sigmaFloor, jacobian: false) {
                     let c = next.r.reduce(0) { $0 + $1 * $1 }
                     if c < cost {
                         let relative = (cost - c) / max(cost, 1e-300)
@@ -197,9 +280,9 @@ public struct LeastSquaresMFA: Sendable {
                         cost = c
                         lambda = max(lambda / 3, 1e-9)
                         improved = true
-                        guard let j = evaluate(p, measured: measured, jacobian: true) else { return nil }
+                        guard let j = evaluate(p, measured: measured, prior: prior, sigmaFloor: sigmaFloor, jacobian: true) else { return nil }
                         cur = j
-                        if relative < 1e-12 { return (p, cost, it, cur.J, cur.r.count) }
+                        if relative < 1e-12 { return (p, cost, it, cur.J, cur.r, cur.r.count) }
                         break
                     }
                 }
@@ -207,7 +290,7 @@ public struct LeastSquaresMFA: Sendable {
             }
             if !improved { break }
         }
-        return (p, cost, it, cur.J, cur.r.count)
+        return (p, cost, it, cur.J, cur.r, cur.r.count)
     }
 }
 

@@ -27,16 +27,25 @@ public struct MFAPredictor: FluxPredictor {
 }
 
 /// The hybrid strategy (`hybrid`): the ANN's prediction starts a least-squares
-/// polish — ML-Flux speed for the start, MFA's exact fit for the finish. Falls back to
-/// MFA multi-start when the labeling is incomplete.
+/// polish and, with `usesPrior`, is also its Gaussian prior (mean = the ANN's free fluxes,
+/// σ = its stated per-prediction standard errors), so the result is the maximum a
+/// posteriori estimate: fluxes the labeling resolves follow the measured MIDs to their
+/// stated precision, fluxes it barely resolves keep the ANN's estimate instead of drifting
+/// along flat directions of the VSSR. Falls back to MFA multi-start when the labeling is
+/// incomplete.
 public struct HybridPredictor: FluxPredictor {
     public let name = "hybrid"
     public let ann: ANNPredictor
     public var mfa: LeastSquaresMFA
+    public var usesPrior: Bool
+    /// Extra starts, drawn from the ANN's prediction, when the first fit misses the data.
+    public var restarts: Int
 
-    public init(ann: ANNPredictor, mfa: LeastSquaresMFA) {
+    public init(ann: ANNPredictor, mfa: LeastSquaresMFA, usesPrior: Bool = true, restarts: Int = 4) {
         self.ann = ann
         self.mfa = mfa
+        self.usesPrior = usesPrior
+        self.restarts = restarts
     }
 
     public var requiresCompleteLabeling: Bool { false }
@@ -48,8 +57,27 @@ public struct HybridPredictor: FluxPredictor {
     }
 
     public func predict(measured: MeasuredLabeling) throws -> FluxPrediction {
-        let starts = measured.isComplete ? try ann.predict([measured.values]).map(\.free) : []
-        guard let fit = mfa.fit(measured, starts: starts) else { throw FitError.noValidStart }
+        guard measured.isComplete, let start = try ann.predict([measured.values]).first else {
+            guard let fit = mfa.fit(measured) else { throw FitError.noValidStart }
+            return fit.prediction
+        }
+        let prior = usesPrior ? LeastSquaresMFA.Prior(mean: start.free, sd: start.freeSE) : nil
+        var fit = mfa.fit(measured, starts: [start.free], prior: prior)
+        // A fit that misses the data (VSSR beyond the χ² 95 % quantile) is a local minimum:
+        // restart from points drawn from the ANN's prediction (its mean ± its σ).
+        let dof = max(measured.mask.filter { $0 }.count - mfa.basis.count + mfa.basis.fixed.count, 1)
+        if (fit?.vssr ?? .infinity) > ChiSquared.quantile(0.95, dof: dof), restarts > 0 {
+            var rng = SplitMix64(seed: mfa.seed)
+            let draws = (0..<restarts).map { _ in
+                zip(start.free, start.freeSE).enumerated().map { k, e in
+                    mfa.basis.fixed[k] != nil ? e.0 : mfa.perturbed(e.0, sd: e.1, free: k, using: &rng)
+                }
+            }
+            if let again = mfa.fit(measured, starts: draws, prior: prior), again.vssr < (fit?.vssr ?? .infinity) {
+                fit = again
+            }
+        }
+        guard let fit else { throw FitError.noValidStart }
         return fit.prediction
     }
 }

@@ -22,11 +22,13 @@ struct Evaluate: ParsableCommand {
     @Option(help: "ΔG tolerance in kJ/mol for the 'within' column.") var dgTolerance: Double = 1
     @Option(help: "Output format: table or json.") var format: OutputFormat = .table
     @Option(help: "Evaluate only the first N states (least-squares strategies are slower).") var limit: Int?
+    @Option(help: "σ of every MID entry for the least-squares strategies (mfa, hybrid); simulated data is exact, so small values let the fit use all of it.") var stddev: Double?
+    @Option(help: "Worker threads for the least-squares strategies (default: all cores).") var threads: Int = ProcessInfo.processInfo.activeProcessorCount
     @Option(help: "Reactions left out of the 'all net fluxes' share, comma-separated (e.g. tiny effluxes).") var exclude: String = ""
 
     func run() throws {
         let bundle = try BundleRegistry(searchPaths: .standard()).load(model)
-        let p = try PredictorRegistry.predictor(predictor, bundle: bundle)
+        let p = try PredictorRegistry.predictor(predictor, bundle: bundle, measurementStddev: stddev)
         var data = try LoadedDataset.load(self.data, for: bundle)
         if let limit, limit < data.count { data = data.slice(0..<limit) }
         let start = Date()
@@ -34,7 +36,8 @@ struct Evaluate: ParsableCommand {
         if let ann = p as? ANNPredictor {
             predictions = ann.predict(matrix: data.mids)
         } else {
-            predictions = try p.predict((0..<data.count).map { r in data.mids.row(r).map(Double.init) })
+            let mids = data.mids
+            predictions = try ParallelPredict.run(p, rows: data.count, threads: threads) { r in mids.row(r).map(Double.init) }
         }
         let seconds = Date().timeIntervalSince(start)
         let report = Evaluation.evaluate(predictions: predictions, truth: data.states, truthFree: data.free,

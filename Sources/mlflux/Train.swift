@@ -110,11 +110,13 @@ struct TrainCalibrate: ParsableCommand {
         abstract: "Rescale the ANN's stated uncertainties so its 1σ covers 68 % of validation errors.",
         discussion: """
             --data is a dataset not used for testing (a split folder's validation/ part is used \
-            when given a split folder). Rewrites <bundle>/ann.safetensors with per-target σ factors \
-            (metadata 'sigma_scale'); the network weights are unchanged.
+            when given a split folder). Rewrites <bundle>/ann.safetensors with σ factors per target \
+            and range of the predicted value (metadata 'sigma_calibration'); the network weights \
+            are unchanged.
             """)
     @Option(help: "Model bundle name.") var model: String
     @Option(help: "Validation dataset folder; repeat to calibrate on several (e.g. uniform and log-uniform exchange sampling).") var data: [String]
+    @Option(help: "Equal-count ranges of the predicted value per flux, each with its own factor (1 = one factor per flux).") var bins: Int = 6
 
     func run() throws {
         let bundle = try BundleRegistry(searchPaths: .standard()).load(model)
@@ -125,12 +127,16 @@ struct TrainCalibrate: ParsableCommand {
             let validationDir = (dir as NSString).appendingPathComponent("validation")
             return try LoadedDataset.load(FileManager.default.fileExists(atPath: validationDir) ? validationDir : dir, for: bundle)
         })
-        let calibrated = ann.calibrated(on: set.mids, free: set.free)
+        guard bins >= 1 else { throw ValidationError("--bins must be at least 1") }
+        let calibrated = ann.calibrated(on: set.mids, free: set.free, bins: bins)
         let original = try SafeTensors(contentsOf: URL(fileURLWithPath: path)).metadata
         try ANNWeightsFile.write(calibrated, to: URL(fileURLWithPath: path),
                                  extraMetadata: original.filter { ["trained_on", "training_rows"].contains($0.key) }
                                     .merging(["calibrated_on": data.joined(separator: ",")]) { $1 })
         let names = calibrated.members[0].transform.outputs.map { bundle.basis.names[$0.free] }
-        print("σ factors: " + zip(names, calibrated.sigmaScale!).map { "\($0)=\(String(format: "%.3f", $1))" }.joined(separator: " "))
+        print("σ factors per range of the prediction (\(set.count) rows):")
+        for (name, f) in zip(names, calibrated.calibration!.factors) {
+            print("  \(name): " + f.map { String(format: "%.3f", $0) }.joined(separator: " "))
+        }
     }
 }

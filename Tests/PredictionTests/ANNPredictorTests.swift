@@ -72,7 +72,7 @@ final class ANNPredictorTests: XCTestCase {
         try ANNWeightsFile.write(calibrated, to: url)
         let q = try ANNWeightsFile.read(url, network: network, basis: basis, layout: layout)
         XCTAssertEqual(q.predict(matrix: test.x).map(\.free), predictions.map(\.free), "reloaded weights predict identically")
-        XCTAssertEqual(q.sigmaScale, calibrated.sigmaScale)
+        XCTAssertEqual(q.calibration, calibrated.calibration)
 
         // Errors name the file: another layout, and a truncated file.
         let other = LabelingLayout(experimentIDs: ["A_100"], measured: sim.measured)

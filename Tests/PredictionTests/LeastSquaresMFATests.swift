@@ -35,4 +35,41 @@ final class LeastSquaresMFATests: XCTestCase {
             XCTAssertEqual(pf.prediction.free[1], truth[1], accuracy: 1e-5)
         }
     }
+
+    /// The MAP fit with a Gaussian prior: where the data carry no weight (σ huge) the
+    /// estimate and its standard errors are the prior's; where they are exact (σ tiny, far
+    /// below any prior) the truth is recovered from a prior centred elsewhere.
+    func testPriorHoldsWhereDataAreSilentAndYieldsToPreciseData() throws {
+        let network = try toyNetwork(experiments: ["100", "011"].map {
+            TracerExperiment(id: "A_\($0)", inputs: [TracerInput(pool: "molA", components: [TracerComponent(pattern: $0, fraction: 1)!])])
+        })
+        let basis = try FreeFluxBasis(network: network)
+        let sim = try EMUSimulator(network: network, experiments: network.experiments)
+        let layout = LabelingLayout(experimentIDs: network.experiments.map(\.id), measured: sim.measured)
+        var mfa = LeastSquaresMFA(simulator: sim, basis: basis, network: network,
+                                  bounds: [(1, 1), (0.001, 0.999), (0, 100)])
+        let truth = [1, 0.3, 0.2]
+        let values = try sim.simulate(basis.fluxState(free: truth)).values
+        func measured(_ sd: Double) -> MeasuredLabeling {
+            MeasuredLabeling(layout: layout, values: values, stddev: [Double](repeating: sd, count: values.count),
+                             mask: [Bool](repeating: true, count: values.count))
+        }
+        let prior = LeastSquaresMFA.Prior(mean: [1, 0.6, 2.0], sd: [0, 0.05, 0.4])
+
+        // Data silent: the posterior is the prior.
+        let silent = try XCTUnwrap(mfa.fit(measured(1e6), starts: [[1, 0.5, 1.0]], prior: prior))
+        XCTAssertEqual(silent.prediction.free[1], 0.6, accuracy: 1e-6)
+        XCTAssertEqual(silent.prediction.free[2], 2.0, accuracy: 1e-5)
+        XCTAssertEqual(silent.prediction.freeSE[1], 0.05, accuracy: 1e-6)
+        XCTAssertEqual(silent.prediction.freeSE[2], 0.4, accuracy: 1e-5)
+
+        // Exact data at σ = 1e-9 (reached through the σ continuation from a start at the
+        // prior, 2 and 10 prior σ away from the truth).
+        mfa.continuationStart = 1e-2
+        let precise = try XCTUnwrap(mfa.fit(measured(1e-9), starts: [prior.mean], prior: prior))
+        XCTAssertEqual(precise.prediction.free[1], 0.3, accuracy: 1e-6)
+        XCTAssertEqual(precise.prediction.free[2], 0.2, accuracy: 1e-5)
+        XCTAssertLessThan(precise.prediction.freeSE[1], 1e-6)
+        XCTAssertLessThan(precise.vssr, 100, "the data-only VSSR excludes the prior term")
+    }
 }
