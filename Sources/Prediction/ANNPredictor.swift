@@ -125,23 +125,27 @@ public struct ANNPredictor: FluxPredictor {
                     second[j] += (s * s + mu * mu) / m
                 }
             }
+            let context = scale?.context(mean) ?? 0
             let std = (0..<t).map {
-                (max(second[$0] - mean[$0] * mean[$0], 0)).squareRoot() * (scale?.factor($0, mean: mean[$0]) ?? 1)
+                (max(second[$0] - mean[$0] * mean[$0], 0)).squareRoot() * (scale?.factor($0, mean: mean[$0], context: context) ?? 1)
             }
             return (mean, std)
         }
     }
 
-    /// A copy whose σ are rescaled per target and predicted range (`SigmaCalibration`) so
-    /// that, on the validation rows `x` with true free fluxes `free`, the stated 1σ covers
-    /// 68.27 % of the errors in each range. Corrects the over- or under-confidence of the
-    /// likelihood heads and of small ensembles without retraining. `bins: 1` = one factor
-    /// per target.
-    public func calibrated(on x: Matrix, free: [[Double]], bins: Int = 6) -> ANNPredictor {
+    /// A copy whose σ are rescaled per target, predicted range and exchange context
+    /// (`SigmaCalibration`) so that, on the validation rows `x` with true free fluxes `free`,
+    /// the stated 1σ covers 68.27 % of the errors in each range. Corrects the over- or
+    /// under-confidence of the likelihood heads and of small ensembles without retraining.
+    /// `bins: 1, contextClasses: 1` = one factor per target.
+    public func calibrated(on x: Matrix, free: [[Double]], bins: Int = 6, contextClasses: Int = 2) -> ANNPredictor {
         let moments = targetMoments(x, calibrated: false)
+        let transform = members[0].transform
+        let exchangeTargets = transform.outputs.indices.filter { transform.outputs[$0].kind == .log10 }
         var copy = self
         copy.calibration = SigmaCalibration.fit(means: moments.map(\.mean), stds: moments.map(\.std),
-                                                truths: free.map(members[0].transform.targets), bins: bins)
+                                                truths: free.map(transform.targets), contextTargets: exchangeTargets,
+                                                contextClasses: contextClasses, bins: bins)
         return copy
     }
 }

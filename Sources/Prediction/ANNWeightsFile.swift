@@ -109,10 +109,7 @@ public enum ANNWeightsFile {
             guard c.targetCount == transform.targetCount else {
                 throw PredictionError.incompatibleWeights(file: file, reason: "metadata '\(key)' has \(c.targetCount) targets, the network \(transform.targetCount)")
             }
-            guard zip(c.edges, c.factors).allSatisfy({ $0.count + 1 == $1.count }),
-                  c.factors.joined().allSatisfy({ $0.isFinite && $0 > 0 }) else {
-                throw PredictionError.incompatibleWeights(file: file, reason: "metadata '\(key)': every target needs one positive factor per bin (edges + 1)")
-            }
+            if let why = c.inconsistency { throw PredictionError.incompatibleWeights(file: file, reason: "metadata '\(key)': \(why)") }
         }
         return ANNPredictor(network: network, basis: basis, layout: layout, members: members, calibration: calibration)
     }

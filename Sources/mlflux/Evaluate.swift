@@ -28,6 +28,7 @@ struct Evaluate: ParsableCommand {
 
     func run() throws {
         let bundle = try BundleRegistry(searchPaths: .standard()).load(model)
+        if let stddev, !(stddev.isFinite && stddev > 0) { throw ValidationError("--stddev must be a positive number") }
         let p = try PredictorRegistry.predictor(predictor, bundle: bundle, measurementStddev: stddev)
         var data = try LoadedDataset.load(self.data, for: bundle)
         if let limit, limit < data.count { data = data.slice(0..<limit) }

@@ -22,6 +22,7 @@ struct Predict: ParsableCommand {
     @Flag(help: "Rescale MIDs that do not sum to 1 (within --tolerance) instead of rejecting them.") var normalize = false
     @Option(help: "Allowed deviation of a MID's sum from 1.") var tolerance: Double = 0.01
     @Option(help: "Temperature for ΔG, in K.") var temperature: Double = Thermodynamics.bodyTemperature
+    @Option(help: "σ of MID entries without a stddev column value, for the least-squares strategies (mfa, hybrid; default 0.01).") var stddev: Double?
 
     func run() throws {
         let bundle = try BundleRegistry(searchPaths: .standard()).load(model)
@@ -31,7 +32,8 @@ struct Predict: ParsableCommand {
         let measured = try LabelingTable.parse(text, file: input, layout: bundle.layout,
                                                tolerance: tolerance, normalize: normalize)
         for note in measured.notes { FileHandle.standardError.write(Data("note: \(note)\n".utf8)) }
-        var p = try PredictorRegistry.predictor(predictor, bundle: bundle)
+        if let stddev, !(stddev.isFinite && stddev > 0) { throw ValidationError("--stddev must be a positive number") }
+        var p = try PredictorRegistry.predictor(predictor, bundle: bundle, measurementStddev: stddev)
         if p.requiresCompleteLabeling && !measured.isComplete {
             let layout = bundle.layout
             let missing = measured.mask.indices.filter { !measured.mask[$0] }
@@ -39,6 +41,8 @@ struct Predict: ParsableCommand {
             throw ValidationError("\(input): \(missing.count) of \(layout.count) MID entries are missing (first: \(layout.experimentIDs[first.experiment]) \(layout.fragmentNames[first.fragment]) M+\(first.isotopologue)); the '\(predictor)' predictor needs complete labeling (--predictor mfa fits partial data)")
         }
         if var ann = p as? ANNPredictor { ann.temperature = temperature; p = ann }
+        if var mfa = p as? MFAPredictor { mfa.mfa.temperature = temperature; p = mfa }
+        if var hybrid = p as? HybridPredictor { hybrid.mfa.temperature = temperature; p = hybrid }
         let prediction = try p.predict(measured: measured)
         let fit = try FitReport(prediction: prediction, measured: measured, simulator: bundle.simulator())
         let text2: String

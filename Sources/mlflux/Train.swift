@@ -111,12 +111,13 @@ struct TrainCalibrate: ParsableCommand {
         discussion: """
             --data is a dataset not used for testing (a split folder's validation/ part is used \
             when given a split folder). Rewrites <bundle>/ann.safetensors with σ factors per target \
-            and range of the predicted value (metadata 'sigma_calibration'); the network weights \
-            are unchanged.
+            and range of the predicted value, in classes of the mean predicted exchange flux \
+            (metadata 'sigma_calibration'); the network weights are unchanged.
             """)
     @Option(help: "Model bundle name.") var model: String
     @Option(help: "Validation dataset folder; repeat to calibrate on several (e.g. uniform and log-uniform exchange sampling).") var data: [String]
     @Option(help: "Equal-count ranges of the predicted value per flux, each with its own factor (1 = one factor per flux).") var bins: Int = 6
+    @Option(help: "Equal-count classes of the mean predicted exchange flux, each calibrated on its own (1 = no classes).") var contexts: Int = 2
 
     func run() throws {
         let bundle = try BundleRegistry(searchPaths: .standard()).load(model)
@@ -128,15 +129,20 @@ struct TrainCalibrate: ParsableCommand {
             return try LoadedDataset.load(FileManager.default.fileExists(atPath: validationDir) ? validationDir : dir, for: bundle)
         })
         guard bins >= 1 else { throw ValidationError("--bins must be at least 1") }
-        let calibrated = ann.calibrated(on: set.mids, free: set.free, bins: bins)
+        guard contexts >= 1 else { throw ValidationError("--contexts must be at least 1") }
+        let calibrated = ann.calibrated(on: set.mids, free: set.free, bins: bins, contextClasses: contexts)
         let original = try SafeTensors(contentsOf: URL(fileURLWithPath: path)).metadata
         try ANNWeightsFile.write(calibrated, to: URL(fileURLWithPath: path),
                                  extraMetadata: original.filter { ["trained_on", "training_rows"].contains($0.key) }
                                     .merging(["calibrated_on": data.joined(separator: ",")]) { $1 })
         let names = calibrated.members[0].transform.outputs.map { bundle.basis.names[$0.free] }
-        print("σ factors per range of the prediction (\(set.count) rows):")
-        for (name, f) in zip(names, calibrated.calibration!.factors) {
-            print("  \(name): " + f.map { String(format: "%.3f", $0) }.joined(separator: " "))
+        let c = calibrated.calibration!
+        print("σ factors per range of the prediction (\(set.count) rows, \(c.factors.count) exchange context class(es)):")
+        for (k, classFactors) in c.factors.enumerated() {
+            if c.factors.count > 1 { print(" class \(k + 1)") }
+            for (name, f) in zip(names, classFactors) {
+                print("  \(name): " + f.map { String(format: "%.3f", $0) }.joined(separator: " "))
+            }
         }
     }
 }

@@ -27,14 +27,15 @@ final class SigmaCalibrationTests: XCTestCase {
         let train = draw(12_000), test = draw(12_000)
         let binned = SigmaCalibration.fit(means: train.means, stds: train.stds, truths: train.truths, bins: 6)
         let single = SigmaCalibration.fit(means: train.means, stds: train.stds, truths: train.truths, bins: 1)
-        XCTAssertEqual(binned.factors[0].count, 6)
-        XCTAssertEqual(single.factors[0].count, 1)
+        XCTAssertEqual(binned.factors[0][0].count, 6)
+        XCTAssertEqual(single.factors[0][0].count, 1)
         for lo in stride(from: Float(0), to: 1, by: 0.25) {
             XCTAssertEqual(coverage(binned, test, range: lo...(lo + 0.25)), 0.6827, accuracy: 0.06, "range \(lo)")
         }
         XCTAssertGreaterThan(coverage(single, test, range: 0...0.25), 0.85, "one factor over-covers the precise end")
         XCTAssertLessThan(coverage(single, test, range: 0.75...1), 0.5, "and under-covers the imprecise end")
-        XCTAssertEqual(binned.factor(0, mean: -5), binned.factors[0][0])
-        XCTAssertEqual(binned.factor(0, mean: 5), binned.factors[0][5])
+        XCTAssertEqual(binned.factor(0, mean: -5), binned.factors[0][0][0])
+        XCTAssertEqual(binned.factor(0, mean: 5), binned.factors[0][0][5])
+        XCTAssertNil(binned.inconsistency)
     }
 }
