@@ -162,7 +162,10 @@ public struct LeastSquaresMFA: Sendable {
             var f: (p: [Double], cost: Double, it: Int, J: [Double], r: [Double], m: Int)?
             var iterations = 0
             for floor in floors {
-                guard let g = levenbergMarquardt(from: from, measured: measured, prior: prior, sigmaFloor: floor) else { break }
+                // Every stage converges fully: stopping intermediate stages early (relative
+                // decrease < 1e-4) was 30 % faster but left more fits in side valleys.
+                guard let g = levenbergMarquardt(from: from, measured: measured, prior: prior, sigmaFloor: floor,
+                                                 tolerance: 1e-12) else { break }
                 iterations += g.it
                 from = g.p
                 f = g
@@ -226,7 +229,7 @@ public struct LeastSquaresMFA: Sendable {
     }
 
     private func levenbergMarquardt(from start: [Double], measured: MeasuredLabeling,
-                                    prior: [(mean: Double, weight: Double)], sigmaFloor: Double)
+                                    prior: [(mean: Double, weight: Double)], sigmaFloor: Double, tolerance: Double)
         -> (p: [Double], cost: Double, it: Int, J: [Double], r: [Double], m: Int)? {
         let pb = paramBounds, P = parameters.count
         var p = zip(start, pb).map { min(max($0, $1.0), $1.1) }
@@ -282,7 +285,7 @@ public struct LeastSquaresMFA: Sendable {
                         improved = true
                         guard let j = evaluate(p, measured: measured, prior: prior, sigmaFloor: sigmaFloor, jacobian: true) else { return nil }
                         cur = j
-                        if relative < 1e-12 { return (p, cost, it, cur.J, cur.r, cur.r.count) }
+                        if relative < tolerance { return (p, cost, it, cur.J, cur.r, cur.r.count) }
                         break
                     }
                 }

@@ -22,14 +22,14 @@ struct Evaluate: ParsableCommand {
     @Option(help: "ΔG tolerance in kJ/mol for the 'within' column.") var dgTolerance: Double = 1
     @Option(help: "Output format: table or json.") var format: OutputFormat = .table
     @Option(help: "Evaluate only the first N states (least-squares strategies are slower).") var limit: Int?
-    @Option(help: "σ of every MID entry for the least-squares strategies (mfa, hybrid); simulated data is exact, so small values let the fit use all of it.") var stddev: Double?
+    @Option(help: "σ of every MID entry for the least-squares strategies (mfa, hybrid). Default \(Evaluate.float32Resolution): simulated datasets are exact up to their Float32 storage (rounding ≤ 3e-8), so the fit may use all of it.") var stddev: Double?
     @Option(help: "Worker threads for the least-squares strategies (default: all cores).") var threads: Int = ProcessInfo.processInfo.activeProcessorCount
     @Option(help: "Reactions left out of the 'all net fluxes' share, comma-separated (e.g. tiny effluxes).") var exclude: String = ""
 
     func run() throws {
         let bundle = try BundleRegistry(searchPaths: .standard()).load(model)
         if let stddev, !(stddev.isFinite && stddev > 0) { throw ValidationError("--stddev must be a positive number") }
-        let p = try PredictorRegistry.predictor(predictor, bundle: bundle, measurementStddev: stddev)
+        let p = try PredictorRegistry.predictor(predictor, bundle: bundle, measurementStddev: stddev ?? Self.float32Resolution)
         var data = try LoadedDataset.load(self.data, for: bundle)
         if let limit, limit < data.count { data = data.slice(0..<limit) }
         let start = Date()
@@ -94,6 +94,9 @@ struct Evaluate: ParsableCommand {
         print(TextTable.render(dec, rightAligned: [2, 3, 4, 5]))
         print("wrote \(jsonPath)\nwrote \(netPath)\nwrote \(xchPath)")
     }
+
+    /// Half a Float32 unit in the last place just below 1: the rounding of stored MIDs.
+    static let float32Resolution = 3e-8
 
     private func g(_ x: Double) -> String { x.isNaN ? "-" : String(format: "%.3g", x) }
     private func pct(_ x: Double) -> String { x.isNaN ? "-" : String(format: "%.1f%%", 100 * x) }
