@@ -39,7 +39,7 @@ struct DatasetGenerate: ParsableCommand {
     @Option(help: "Net flux sampler: hit-and-run or uniform (default: the model's automatic choice).")
     var sampler: String?
 
-    @Option(help: "Exchange flux distribution: log-uniform, uniform or log-normal (default: log-uniform).")
+    @Option(help: "Exchange flux distribution: log-uniform, uniform, log-normal or mixed (each flux uniform or log-uniform, half each; default: log-uniform).")
     var exchange: String?
 
     @Option(help: "Seed of the run.")

@@ -62,6 +62,19 @@ final class SamplerDistributionTests: XCTestCase {
         XCTAssertLessThan(d, ksCritical(count: n))
     }
 
+    func testMixedExchangeIsHalfUniformHalfLogUniform() throws {
+        let n = 6000
+        let (sampler, samples) = try toySamples(SamplerSettings(net: .uniform, exchange: .mixed), count: n)
+        let (lo, hi) = sampler.bounds[2]
+        XCTAssertEqual(lo, 0)
+        // CDF of the equal mixture of U(0, hi) and log10 x ~ U(−4, log10 hi).
+        let a = -4.0, b = log10(hi)
+        let d = ksStatistic(samples.map { $0[2] }) { x in
+            0.5 * min(max(x / hi, 0), 1) + 0.5 * min(max((log10(max(x, 1e-300)) - a) / (b - a), 0), 1)
+        }
+        XCTAssertLessThan(d, ksCritical(count: n))
+    }
+
     func testHitAndRunOnABoxDrawsIndependently() throws {
         // A 1-D net polytope is a box: hit-and-run falls back to exact independent draws.
         let n = 3000

@@ -13,6 +13,8 @@ import Darwin
 /// - `logUniform`: `log10 x` uniform in `[log10 lo, log10 upper]`, `lo = max(lower, floor)`.
 /// - `logNormal`: `log10 x ~ N(log10 median, σ²)` truncated to the same interval, drawn as
 ///   `Φ⁻¹(Φ(α) + U·(Φ(β) − Φ(α)))`.
+/// - `uniformOrLogUniform`: `U < ½` → uniform with `2U`, else log-uniform with `2U − 1`
+///   (an equal mixture of the two, still one uniform number per draw).
 ///
 /// When `upper ≤ max(lower, floor)` (a range entirely below the floor, or a single value)
 /// the log methods fall back to uniform in `[lower, upper]`; when the truncated normal puts
@@ -23,6 +25,7 @@ enum CoordinateDistribution: Sendable {
     case uniform(lower: Double, upper: Double)
     case logUniform(lower: Double, upper: Double, logLower: Double, logUpper: Double)
     case logNormal(lower: Double, upper: Double, mu: Double, sigma: Double, pLower: Double, pUpper: Double)
+    case uniformOrLogUniform(lower: Double, upper: Double, logLower: Double, logUpper: Double)
 
     init(lower: Double, upper: Double, settings: SamplerSettings, logScale: Bool) {
         guard upper > lower else {
@@ -35,6 +38,10 @@ enum CoordinateDistribution: Sendable {
             return
         }
         let a = log10(lo), b = log10(upper)
+        if settings.exchange == .mixed {
+            self = .uniformOrLogUniform(lower: lower, upper: upper, logLower: a, logUpper: b)
+            return
+        }
         if settings.exchange == .logNormal {
             let mu = log10(settings.logNormalMedian), sigma = settings.logNormalSigmaDecades
             let pa = standardNormalCDF((a - mu) / sigma), pb = standardNormalCDF((b - mu) / sigma)
@@ -56,6 +63,9 @@ enum CoordinateDistribution: Sendable {
             return min(max(lo + (hi - lo) * u, lo), hi)
         case .logUniform(let lo, let hi, let a, let b):
             return min(max(pow(10, a + (b - a) * u), lo), hi)
+        case .uniformOrLogUniform(let lo, let hi, let a, let b):
+            let x = u < 0.5 ? lo + (hi - lo) * 2 * u : pow(10, a + (b - a) * (2 * u - 1))
+            return min(max(x, lo), hi)
         case .logNormal(let lo, let hi, let mu, let sigma, let pa, let pb):
             let q = standardNormalQuantile(pa + (pb - pa) * u)
             return min(max(pow(10, mu + sigma * q), lo), hi)

@@ -26,6 +26,10 @@ public struct SamplerSettings: Codable, Sendable, Hashable {
         /// `log10(xch)` normal with median `logNormalMedian` and standard deviation
         /// `logNormalSigmaDecades`, truncated to `[log10 max(lb, exchangeFloor), log10 ub]`.
         case logNormal = "log-normal"
+        /// Each exchange flux of each state independently uniform or log-uniform (one half
+        /// each): training data then holds slow exchange next to fast exchange elsewhere in
+        /// the network — states neither pure sampling produces often.
+        case mixed
     }
 
     public var net: NetMethod
