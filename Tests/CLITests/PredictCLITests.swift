@@ -40,6 +40,25 @@ struct PredictCLITests {
         }
     }
 
+    /// Exact MIDs with a tiny stated σ: the hybrid (MAP fit from the ANN prior) reaches the
+    /// true exchange flux and ΔG far beyond the ANN's own precision.
+    @Test func hybridOnExactMIDsReachesTheTruth() throws {
+        let sim = try mlflux(["simulate", "--model", "toy", "--fluxes", "Plugins/toy/fluxes.json", "--format", "csv"])
+        let csv = FileManager.default.temporaryDirectory.appendingPathComponent("toy-exact-\(UUID().uuidString).csv")
+        defer { try? FileManager.default.removeItem(at: csv) }
+        try sim.stdout.write(to: csv, atomically: true, encoding: .utf8)
+        let run = try mlflux(["predict", "--model", "toy", "--predictor", "hybrid", "--stddev", "1e-9", "--format", "json", csv.path])
+        #expect(run.status == 0, "\(run.stderr)")
+        let fluxes = (try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as! [String: Any])["fluxes"] as! [String: [String: Any]]
+        let t = try truth()["v2"]!
+        let xch = fluxes["v2"]!["xch"] as! Double, dG = fluxes["v2"]!["deltaG"] as! Double
+        #expect(abs(xch - t["xch"]!) < 1e-6 * t["xch"]!, "xch \(xch) vs \(t["xch"]!)")
+        // ΔG = RT ln(v_rev / v_fwd), forward = xch + net, reverse = xch (net > 0).
+        let rt = 8.314462618e-3 * 310.15
+        let trueDG = rt * log(t["xch"]! / (t["xch"]! + t["net"]!))
+        #expect(abs(dG - trueDG) < 1e-5, "ΔG \(dG) vs \(trueDG)")
+    }
+
     @Test func badInputNamesTheRow() throws {
         let csv = FileManager.default.temporaryDirectory.appendingPathComponent("bad-\(UUID().uuidString).csv")
         defer { try? FileManager.default.removeItem(at: csv) }
