@@ -24,10 +24,12 @@ public struct LeastSquaresMFA: Sendable {
     public var seed: UInt64 = 1
     public var temperature: Double = Thermodynamics.bodyTemperature
     /// Continuation for precise data: when the smallest MID σ is below this, the fit first
-    /// runs with every σ raised to this floor, then to floors ten times smaller, down to the
+    /// runs with every σ raised to this floor, then to floors `continuationRatio` times smaller, down to the
     /// data's own σ, each stage starting where the last ended. Steep, narrow valleys of the
     /// VSSR at tiny σ (exact simulated MIDs) are then reached from afar. 0 = off.
     public var continuationStart: Double = 1e-2
+    /// Ratio of successive continuation floors.
+    public var continuationRatio: Double = 10
     /// A feasible free-flux vector: starts whose flux state is invalid (e.g. a dependent
     /// efflux below 0) are pulled towards it until valid.
     public var interior: [Double]?
@@ -224,7 +226,7 @@ public struct LeastSquaresMFA: Sendable {
         guard continuationStart > 0, let smallest = sigmas.min(), smallest < continuationStart else { return [0] }
         var floors: [Double] = []
         var f = continuationStart
-        while f > smallest * 1.5 { floors.append(f); f /= 10 }
+        while f > smallest * 1.5 { floors.append(f); f /= continuationRatio }
         return floors + [0]
     }
 

@@ -22,14 +22,14 @@ struct Evaluate: ParsableCommand {
     @Option(help: "ΔG tolerance in kJ/mol for the 'within' column.") var dgTolerance: Double = 1
     @Option(help: "Output format: table or json.") var format: OutputFormat = .table
     @Option(help: "Evaluate only the first N states (least-squares strategies are slower).") var limit: Int?
-    @Option(help: "σ of every MID entry for the least-squares strategies (mfa, hybrid). Default \(Evaluate.float32Resolution): simulated datasets are exact up to their Float32 storage (rounding ≤ 3e-8), so the fit may use all of it.") var stddev: Double?
+    @Option(help: "σ of every MID entry for the least-squares strategies (mfa, hybrid). Default: each entry's Float32 storage resolution (6e-8 × value, at least 1e-12) — simulated datasets are exact up to it, so the fit may use all of it.") var stddev: Double?
     @Option(help: "Worker threads for the least-squares strategies (default: all cores).") var threads: Int = ProcessInfo.processInfo.activeProcessorCount
     @Option(help: "Reactions left out of the 'all net fluxes' share, comma-separated (e.g. tiny effluxes).") var exclude: String = ""
 
     func run() throws {
         let bundle = try BundleRegistry(searchPaths: .standard()).load(model)
         if let stddev, !(stddev.isFinite && stddev > 0) { throw ValidationError("--stddev must be a positive number") }
-        let p = try PredictorRegistry.predictor(predictor, bundle: bundle, measurementStddev: stddev ?? Self.float32Resolution)
+        let p = try PredictorRegistry.predictor(predictor, bundle: bundle, measurementStddev: stddev)
         var data = try LoadedDataset.load(self.data, for: bundle)
         if let limit, limit < data.count { data = data.slice(0..<limit) }
         let start = Date()
@@ -37,8 +37,14 @@ struct Evaluate: ParsableCommand {
         if let ann = p as? ANNPredictor {
             predictions = ann.predict(matrix: data.mids)
         } else {
-            let mids = data.mids
-            predictions = try ParallelPredict.run(p, rows: data.count, threads: threads) { r in mids.row(r).map(Double.init) }
+            let mids = data.mids, layout = bundle.layout, fixed = stddev
+            predictions = try ParallelPredict.run(p, rows: data.count, threads: threads) { r in
+                let values = mids.row(r).map(Double.init)
+                // Default σ: the Float32 storage resolution of each entry (relative 2⁻²⁴).
+                let sd = values.map { fixed ?? max(abs($0) * Self.float32Resolution, Self.smallestStddev) }
+                return MeasuredLabeling(layout: layout, values: values, stddev: sd,
+                                        mask: [Bool](repeating: true, count: values.count))
+            }
         }
         let seconds = Date().timeIntervalSince(start)
         let report = Evaluation.evaluate(predictions: predictions, truth: data.states, truthFree: data.free,
@@ -95,8 +101,10 @@ struct Evaluate: ParsableCommand {
         print("wrote \(jsonPath)\nwrote \(netPath)\nwrote \(xchPath)")
     }
 
-    /// Half a Float32 unit in the last place just below 1: the rounding of stored MIDs.
-    static let float32Resolution = 3e-8
+    /// Relative rounding of a Float32 value (2⁻²⁴): the error of stored simulated MIDs.
+    static let float32Resolution = 6e-8
+    /// Lower limit of that σ (entries that are 0 or nearly so).
+    static let smallestStddev = 1e-12
 
     private func g(_ x: Double) -> String { x.isNaN ? "-" : String(format: "%.3g", x) }
     private func pct(_ x: Double) -> String { x.isNaN ? "-" : String(format: "%.1f%%", 100 * x) }

@@ -7,14 +7,14 @@ import MLFluxCore
 /// result keeps the row order. Progress goes to standard error every ~2 s.
 enum ParallelPredict {
     static func run(_ predictor: any FluxPredictor, rows: Int, threads: Int,
-                    row: @escaping @Sendable (Int) -> [Double]) throws -> [FluxPrediction] {
+                    row: @escaping @Sendable (Int) -> MeasuredLabeling) throws -> [FluxPrediction] {
         let results = ResultSlots(rows)
         let threads = max(1, min(threads, rows))
         let start = Date()
         DispatchQueue.concurrentPerform(iterations: threads) { w in
             var i = w
             while i < rows {
-                do { results.set(i, .success(try predictor.predict([row(i)])[0])) }
+                do { results.set(i, .success(try predictor.predict(measured: row(i)))) }
                 catch { results.set(i, .failure(error)) }
                 if w == 0 { results.reportProgress(since: start) }
                 i += threads
