@@ -23,13 +23,15 @@ struct Evaluate: ParsableCommand {
     @Option(help: "Output format: table or json.") var format: OutputFormat = .table
     @Option(help: "Evaluate only the first N states (least-squares strategies are slower).") var limit: Int?
     @Option(help: "σ of every MID entry for the least-squares strategies (mfa, hybrid). Default: each entry's Float32 storage resolution (6e-8 × value, at least 1e-12) — simulated datasets are exact up to it, so the fit may use all of it.") var stddev: Double?
+    @Option(help: "hybrid: extra starts drawn from the ANN prediction when a fit misses the data (χ² 95 %).") var restarts: Int = 4
     @Option(help: "Worker threads for the least-squares strategies (default: all cores).") var threads: Int = ProcessInfo.processInfo.activeProcessorCount
     @Option(help: "Reactions left out of the 'all net fluxes' share, comma-separated (e.g. tiny effluxes).") var exclude: String = ""
 
     func run() throws {
         let bundle = try BundleRegistry(searchPaths: .standard()).load(model)
         if let stddev, !(stddev.isFinite && stddev > 0) { throw ValidationError("--stddev must be a positive number") }
-        let p = try PredictorRegistry.predictor(predictor, bundle: bundle, measurementStddev: stddev)
+        var p = try PredictorRegistry.predictor(predictor, bundle: bundle, measurementStddev: stddev)
+        if var hybrid = p as? HybridPredictor { hybrid.restarts = max(restarts, 0); p = hybrid }
         var data = try LoadedDataset.load(self.data, for: bundle)
         if let limit, limit < data.count { data = data.slice(0..<limit) }
         let start = Date()
