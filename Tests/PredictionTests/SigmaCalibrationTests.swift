@@ -38,4 +38,40 @@ final class SigmaCalibrationTests: XCTestCase {
         XCTAssertEqual(binned.factor(0, mean: 5), binned.factors[0][0][5])
         XCTAssertNil(binned.inconsistency)
     }
+
+    /// Two populations with the same predicted value but errors 5× apart, told apart only by
+    /// the context target: context classes calibrate each; without them neither is.
+    func testContextClassesSeparatePopulations() {
+        var rng = SystemRandomNumberGenerator()
+        func draw(_ n: Int) -> (means: [[Float]], stds: [[Float]], truths: [[Float]]) {
+            var means: [[Float]] = [], truths: [[Float]] = []
+            for i in 0..<n {
+                let fast = i % 2 == 0
+                let m = Float.random(in: 0..<1, using: &rng)
+                let s: Float = fast ? 0.1 : 0.5
+                let u1 = max(Float.random(in: 0..<1, using: &rng), 1e-12), u2 = Float.random(in: 0..<1, using: &rng)
+                let z = (-2 * log(u1)).squareRoot() * cos(2 * .pi * u2)
+                means.append([m, fast ? 1 : -1])   // target 1 is the context (e.g. mean exchange)
+                truths.append([m + s * z, fast ? 1 : -1])
+            }
+            return (means, [[Float]](repeating: [1, 1], count: n), truths)
+        }
+        func coverage(_ c: SigmaCalibration, _ d: (means: [[Float]], stds: [[Float]], truths: [[Float]]), fast: Bool) -> Double {
+            let rows = d.means.indices.filter { (d.means[$0][1] > 0) == fast }
+            let inside = rows.filter { r in
+                let k = c.context(d.means[r])
+                return abs(d.truths[r][0] - d.means[r][0]) <= d.stds[r][0] * c.factor(0, mean: d.means[r][0], context: k)
+            }
+            return Double(inside.count) / Double(rows.count)
+        }
+        let train = draw(12_000), test = draw(12_000)
+        let classes = SigmaCalibration.fit(means: train.means, stds: train.stds, truths: train.truths, contextTargets: [1])
+        let none = SigmaCalibration.fit(means: train.means, stds: train.stds, truths: train.truths, contextTargets: [1], contextClasses: 1)
+        XCTAssertEqual(classes.factors.count, 2)
+        XCTAssertNil(classes.inconsistency)
+        XCTAssertEqual(coverage(classes, test, fast: true), 0.6827, accuracy: 0.04)
+        XCTAssertEqual(coverage(classes, test, fast: false), 0.6827, accuracy: 0.04)
+        XCTAssertGreaterThan(coverage(none, test, fast: true), 0.9)
+        XCTAssertLessThan(coverage(none, test, fast: false), 0.5)
+    }
 }
