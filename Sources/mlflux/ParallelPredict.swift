@@ -1,57 +1,38 @@
-import Dispatch
 import Foundation
 import MLFluxCore
+import Prediction
 
 /// Row-by-row predictions over several threads, for the strategies that fit each labeling
-/// on its own (least squares, hybrid). Worker `w` takes rows `w, w + threads, …`; the
-/// result keeps the row order. Progress goes to standard error every ~2 s.
+/// on its own (least squares, hybrid), in row order; progress on standard error every ~2 s.
 enum ParallelPredict {
     static func run(_ predictor: any FluxPredictor, rows: Int, threads: Int,
                     row: @escaping @Sendable (Int) -> MeasuredLabeling) throws -> [FluxPrediction] {
-        let results = ResultSlots(rows)
-        let threads = max(1, min(threads, rows))
-        let start = Date()
-        DispatchQueue.concurrentPerform(iterations: threads) { w in
-            var i = w
-            while i < rows {
-                do { results.set(i, .success(try predictor.predict(measured: row(i)))) }
-                catch { results.set(i, .failure(error)) }
-                if w == 0 { results.reportProgress(since: start) }
-                i += threads
-            }
+        let progress = ProgressLine(label: "states")
+        let results = ParallelRows.map(count: rows, threads: threads, progress: progress.report) { i in
+            try predictor.predict(measured: row(i))
         }
-        return try (0..<rows).map { r in
-            do { return try results.get(r).get() } catch { throw CLIError("row \(r + 1): \(error)") }
+        return try results.enumerated().map { r, result in
+            do { return try result.get() } catch { throw CLIError("row \(r + 1): \(error)") }
         }
     }
 }
 
-/// One result slot per row, written once by the worker that owns the row.
-private final class ResultSlots: @unchecked Sendable {
-    private var slots: [Result<FluxPrediction, any Error>?]
-    private var done = 0
-    private var lastReport = Date()
+/// "done / total  rate/s  ETA" on standard error, at most every 2 s.
+final class ProgressLine: @unchecked Sendable {
+    private let label: String
+    private let start = Date()
+    private var last = Date()
     private let lock = NSLock()
 
-    init(_ n: Int) { slots = Array(repeating: nil, count: n) }
+    init(label: String) { self.label = label }
 
-    func set(_ i: Int, _ r: Result<FluxPrediction, any Error>) {
-        lock.lock(); slots[i] = r; done += 1; lock.unlock()
-    }
-
-    func get(_ i: Int) -> Result<FluxPrediction, any Error> {
+    func report(_ done: Int, _ total: Int) {
         lock.lock(); defer { lock.unlock() }
-        return slots[i]!
-    }
-
-    func reportProgress(since start: Date) {
-        lock.lock(); defer { lock.unlock() }
-        guard Date().timeIntervalSince(lastReport) > 2 else { return }
-        lastReport = Date()
-        let elapsed = Date().timeIntervalSince(start)
-        let rate = Double(done) / max(elapsed, 1e-9)
-        let eta = Double(slots.count - done) / max(rate, 1e-9)
-        FileHandle.standardError.write(Data(String(format: "  %d / %d states  %.1f/s  ETA %.0f s\n",
-                                                   done, slots.count, rate, eta).utf8))
+        guard Date().timeIntervalSince(last) > 2 else { return }
+        last = Date()
+        let rate = Double(done) / max(Date().timeIntervalSince(start), 1e-9)
+        let eta = Double(total - done) / max(rate, 1e-9)
+        FileHandle.standardError.write(Data(String(format: "  %d / %d %@  %.1f/s  ETA %.0f s\n",
+                                                   done, total, label, rate, eta).utf8))
     }
 }
