@@ -74,6 +74,16 @@ final class ANNPredictorTests: XCTestCase {
         XCTAssertEqual(q.predict(matrix: test.x).map(\.free), predictions.map(\.free), "reloaded weights predict identically")
         XCTAssertEqual(q.calibration, calibrated.calibration)
 
+        // A calibration whose bins do not match its factors is refused, naming file and key.
+        var broken = calibrated
+        broken.calibration?.edges[0][0].append(0.5)
+        let brokenURL = url.deletingLastPathComponent().appendingPathComponent("broken-\(UUID().uuidString).safetensors")
+        defer { try? FileManager.default.removeItem(at: brokenURL) }
+        try ANNWeightsFile.write(broken, to: brokenURL)
+        XCTAssertThrowsError(try ANNWeightsFile.read(brokenURL, network: network, basis: basis, layout: layout)) {
+            XCTAssertTrue("\($0)".contains(brokenURL.path) && "\($0)".contains("sigma_calibration"), "\($0)")
+        }
+
         // Errors name the file: another layout, and a truncated file.
         let other = LabelingLayout(experimentIDs: ["A_100"], measured: sim.measured)
         XCTAssertThrowsError(try ANNWeightsFile.read(url, network: network, basis: basis, layout: other)) {
