@@ -9,7 +9,7 @@ import NeuralNetworks
 /// Metadata (strings): `format` = `mlflux-ann-1`, `members`, `widths` (JSON, per member),
 /// `activations`, `transform` (JSON of `FluxTransform`), `layout` (JSON of `LabelingLayout`),
 /// `free_fluxes` (JSON list of names), `network`, `features` (`raw` or `logs`), and
-/// optionally `sigma_scale` (JSON, per-target σ calibration factors).
+/// optionally `sigma_calibration` (JSON `SigmaCalibration`: σ factors per context class, target and predicted range; files with the older per-target `sigma_scale` still load).
 public enum ANNWeightsFile {
     public static let format = "mlflux-ann-1"
 
