@@ -163,7 +163,12 @@ public struct LeastSquaresMFA: Sendable {
             var from = start
             var f: (p: [Double], cost: Double, it: Int, J: [Double], r: [Double], m: Int)?
             var iterations = 0
-            for floor in floors {
+            for (stage, floor) in floors.enumerated() {
+                // A start already inside this stage's valley (VSSR within the entries' count) skips
+                // it: an ANN start usually fits the MIDs far better than 1e-2.
+                if stage < floors.count - 1,
+                   let r = evaluate(from, measured: measured, prior: prior, sigmaFloor: floor, jacobian: false)?.r,
+                   r.reduce(0, { $0 + $1 * $1 }) <= Double(r.count) { continue }
                 // Every stage converges fully: stopping intermediate stages early (relative
                 // decrease < 1e-4) was 30 % faster but left more fits in side valleys.
                 guard let g = levenbergMarquardt(from: from, measured: measured, prior: prior, sigmaFloor: floor,
