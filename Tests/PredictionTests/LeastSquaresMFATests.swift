@@ -5,17 +5,22 @@ import TestSupport
 @testable import Prediction
 
 final class LeastSquaresMFATests: XCTestCase {
-    /// Noise-free MIDs of a known toy state: the fit recovers the free fluxes from
-    /// multi-start, and the stated standard errors scale with the assumed σ.
-    func testRecoversKnownFluxesFromExactData() throws {
-        let network = try toyNetwork(experiments: ["100", "010", "011"].map {
+    /// Least squares on the toy network fed with the given labelings of A (one experiment each).
+    func toyMFA(_ patterns: [String]) throws -> (LeastSquaresMFA, FreeFluxBasis, EMUSimulator, LabelingLayout) {
+        let network = try toyNetwork(experiments: patterns.map {
             TracerExperiment(id: "A_\($0)", inputs: [TracerInput(pool: "molA", components: [TracerComponent(pattern: $0, fraction: 1)!])])
         })
         let basis = try FreeFluxBasis(network: network)
         let sim = try EMUSimulator(network: network, experiments: network.experiments)
         let layout = LabelingLayout(experimentIDs: network.experiments.map(\.id), measured: sim.measured)
-        var mfa = LeastSquaresMFA(simulator: sim, basis: basis, network: network,
-                                  bounds: [(1, 1), (0.001, 0.999), (0, 100)])
+        let mfa = LeastSquaresMFA(simulator: sim, basis: basis, network: network, bounds: [(1, 1), (0.001, 0.999), (0, 100)])
+        return (mfa, basis, sim, layout)
+    }
+
+    /// Noise-free MIDs of a known toy state: the fit recovers the free fluxes from
+    /// multi-start, and the stated standard errors scale with the assumed σ.
+    func testRecoversKnownFluxesFromExactData() throws {
+        var (mfa, basis, sim, layout) = try toyMFA(["100", "010", "011"])
         mfa.defaultStddev = 0.001
         for truth in [[1, 0.2, 0.5], [1, 0.41, 0.03], [1, 0.07, 3.0]] {
             let values = try sim.simulate(basis.fluxState(free: truth)).values
@@ -40,14 +45,7 @@ final class LeastSquaresMFATests: XCTestCase {
     /// estimate and its standard errors are the prior's; where they are exact (σ tiny, far
     /// below any prior) the truth is recovered from a prior centred elsewhere.
     func testPriorHoldsWhereDataAreSilentAndYieldsToPreciseData() throws {
-        let network = try toyNetwork(experiments: ["100", "011"].map {
-            TracerExperiment(id: "A_\($0)", inputs: [TracerInput(pool: "molA", components: [TracerComponent(pattern: $0, fraction: 1)!])])
-        })
-        let basis = try FreeFluxBasis(network: network)
-        let sim = try EMUSimulator(network: network, experiments: network.experiments)
-        let layout = LabelingLayout(experimentIDs: network.experiments.map(\.id), measured: sim.measured)
-        var mfa = LeastSquaresMFA(simulator: sim, basis: basis, network: network,
-                                  bounds: [(1, 1), (0.001, 0.999), (0, 100)])
+        var (mfa, basis, sim, layout) = try toyMFA(["100", "011"])
         let truth = [1, 0.3, 0.2]
         let values = try sim.simulate(basis.fluxState(free: truth)).values
         func measured(_ sd: Double) -> MeasuredLabeling {
