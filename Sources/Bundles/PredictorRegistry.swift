@@ -15,20 +15,27 @@ public enum PredictorRegistry {
 
     public static var known: [String] { strategies.map(\.name) }
 
-    /// The predictor `name` of `bundle`. `measurementStddev`: σ of MID entries that come
-    /// without a standard deviation, for the least-squares strategies (default 0.01).
-    public static func predictor(_ name: String, bundle: ModelBundle,
-                                 measurementStddev: Double? = nil) throws -> any FluxPredictor {
+    /// Settings every strategy takes from the command line.
+    public struct Options: Sendable {
+        /// Temperature for ΔG, in K.
+        public var temperature: Double = Thermodynamics.bodyTemperature
+        /// σ of MID entries that come without a standard deviation (least squares; nil = 0.01).
+        public var measurementStddev: Double?
+        /// Hybrid: extra starts drawn from the ANN prediction when a fit misses the data.
+        public var restarts: Int = 4
+        public init() {}
+    }
+
+    /// The predictor `name` of `bundle`, set up with `options`.
+    public static func predictor(_ name: String, bundle: ModelBundle, options: Options = Options()) throws -> any FluxPredictor {
         switch name {
         case "ann":
-            let path = try bundle.file("ann")
-            return try ANNWeightsFile.read(URL(fileURLWithPath: path), network: bundle.network,
-                                           basis: bundle.basis, layout: bundle.layout)
+            return try ann(bundle, options)
         case "mfa":
-            return MFAPredictor(mfa: try leastSquares(bundle, measurementStddev), layout: bundle.layout)
+            return MFAPredictor(mfa: try leastSquares(bundle, options), layout: bundle.layout)
         case "hybrid":
-            let ann = try predictor("ann", bundle: bundle) as! ANNPredictor
-            return HybridPredictor(ann: ann, mfa: try leastSquares(bundle, measurementStddev))
+            return HybridPredictor(ann: try ann(bundle, options), mfa: try leastSquares(bundle, options),
+                                   restarts: max(options.restarts, 0))
         default:
             throw UnknownStrategyError(kind: "predictor", name: name, known: known)
         }
@@ -37,13 +44,21 @@ public enum PredictorRegistry {
 
 extension PredictorRegistry {
     /// Least-squares MFA over the bundle's flux space (bounds from the constraints).
-    static func leastSquares(_ bundle: ModelBundle, _ measurementStddev: Double?) throws -> LeastSquaresMFA {
+    static func ann(_ bundle: ModelBundle, _ options: Options) throws -> ANNPredictor {
+        var p = try ANNWeightsFile.read(URL(fileURLWithPath: try bundle.file("ann")), network: bundle.network,
+                                        basis: bundle.basis, layout: bundle.layout)
+        p.temperature = options.temperature
+        return p
+    }
+
+    static func leastSquares(_ bundle: ModelBundle, _ options: Options) throws -> LeastSquaresMFA {
         let sampler = try FluxSpaceSampler(network: bundle.network, basis: bundle.basis,
                                            settings: .automatic(for: bundle.basis))
         var mfa = LeastSquaresMFA(simulator: try bundle.simulator(), basis: bundle.basis, network: bundle.network,
                                   bounds: sampler.bounds,
                                   interior: bundle.basis.freeFluxes(of: try bundle.exampleFluxState()))
-        if let measurementStddev { mfa.defaultStddev = measurementStddev }
+        if let s = options.measurementStddev { mfa.defaultStddev = s }
+        mfa.temperature = options.temperature
         return mfa
     }
 }

@@ -17,6 +17,17 @@ public enum Thermodynamics {
         return gasConstant * temperature * log(reverse / forward)
     }
 
+    /// The exchange flux at which a reaction with net flux `net` has free energy `deltaG`
+    /// (the inverse of `deltaG(net:xch:)` in `xch`), or nil where none exists: a nonzero ΔG
+    /// of the other sign than the net flux's, or `net = 0`.
+    public static func exchange(net: Double, deltaG: Double, temperature: Double = bodyTemperature) -> Double? {
+        // reverse/forward = q with forward = xch + b, reverse = xch + a ⇒ xch = (q·b − a)/(1 − q).
+        let a = -min(net, 0), b = max(net, 0)
+        let q = exp(deltaG / (gasConstant * temperature))
+        let x = (q * b - a) / (1 - q)
+        return x.isFinite && x >= 0 ? x : nil
+    }
+
     /// ∂ΔG/∂net and ∂ΔG/∂xch (kJ/mol per flux unit), for error propagation.
     public static func deltaGGradient(net: Double, xch: Double, temperature: Double = bodyTemperature)
         -> (dNet: Double, dXch: Double) {

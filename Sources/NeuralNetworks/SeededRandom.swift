@@ -22,7 +22,7 @@ extension RandomNumberGenerator {
     /// A standard normal draw (Box–Muller, the cosine branch only, so one draw costs two
     /// uniforms and the sequence depends only on the generator).
     @inlinable
-    mutating func nextGaussian() -> Double {
+    public mutating func nextGaussian() -> Double {
         let u1 = (Double(next() >> 11) + 1) * 0x1p-53      // (0, 1]
         let u2 = Double(next() >> 11) * 0x1p-53            // [0, 1)
         return (-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2)

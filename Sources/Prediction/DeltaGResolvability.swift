@@ -9,12 +9,9 @@ import MLFluxCore
 /// exchange flux is moved to the values at which ΔG = RT ln(v_rev/v_fwd) is `deltaG` higher
 /// and lower (net fluxes and all other exchange fluxes kept), the MIDs are simulated again,
 /// and the change counts as visible when some MID entry moves by more than twice its
-/// resolution `relative·|value| + absolute` for both moves (a move that would cross
-/// equilibrium is impossible and not required). A reaction whose ΔG moves are invisible
-/// cannot be predicted to ±`deltaG` from these MIDs except by luck of the prior.
-///
-/// Resolutions: exact simulated MIDs stored as Float32 → relative 6e-8, absolute 1e-12;
-/// a mass spectrometer → absolute ~1e-3.
+/// `resolution` for both moves (a move that would cross equilibrium is impossible and not
+/// required). A reaction whose ΔG moves are invisible cannot be predicted to ±`deltaG`
+/// from these MIDs except by luck of the prior.
 public struct DeltaGResolvability: Sendable {
     public struct Report: Codable, Sendable {
         public var states: Int
@@ -34,8 +31,7 @@ public struct DeltaGResolvability: Sendable {
     /// Reactions whose exchange flux is free (not fixed by a constraint such as `PYK xch = 0`).
     let freeExchange: [Bool]
     public var deltaG: Double = 1
-    public var absoluteResolution: Double = 1e-12
-    public var relativeResolution: Double = 6e-8
+    public var resolution = MIDResolution.float32Storage
     public var temperature: Double = Thermodynamics.bodyTemperature
 
     public init(simulator: EMUSimulator, network: MetabolicNetwork, basis: FreeFluxBasis) {
@@ -49,14 +45,8 @@ public struct DeltaGResolvability: Sendable {
 
     /// The exchange fluxes at which ΔG is shifted by ±`deltaG` (those that exist).
     func shiftedExchange(net: Double, xch: Double) -> [Double] {
-        let a = -min(net, 0), b = max(net, 0)
-        let q = (xch + a) / (xch + b)
-        let rt = Thermodynamics.gasConstant * temperature
-        return [deltaG, -deltaG].compactMap { d in
-            let q2 = q * exp(d / rt)
-            let x = (q2 * b - a) / (1 - q2)
-            return x.isFinite && x >= 0 ? x : nil
-        }
+        let g = Thermodynamics.deltaG(net: net, xch: xch, temperature: temperature)
+        return [deltaG, -deltaG].compactMap { Thermodynamics.exchange(net: net, deltaG: g + $0, temperature: temperature) }
     }
 
     /// Visibility of every reversible reaction in one state (nil where the exchange flux is
@@ -70,7 +60,7 @@ public struct DeltaGResolvability: Sendable {
                 moved.exchange[r] = x
                 let values = try simulator.simulate(moved).values
                 let visible = zip(values, base).contains { v, b in
-                    abs(v - b) > 2 * (relativeResolution * abs(b) + absoluteResolution)
+                    abs(v - b) > 2 * resolution.sigma(b)
                 }
                 if !visible { return false }
             }
@@ -97,8 +87,8 @@ public struct DeltaGResolvability: Sendable {
             if every { all += 1 }
         }
         for r in ids.indices where counted[r] > 0 { visible[ids[r]] = Double(seen[r]) / Double(counted[r]) }
-        return Report(states: states.count, deltaG: deltaG, absoluteResolution: absoluteResolution,
-                      relativeResolution: relativeResolution, visible: visible,
+        return Report(states: states.count, deltaG: deltaG, absoluteResolution: resolution.absolute,
+                      relativeResolution: resolution.relative, visible: visible,
                       allVisible: Double(all) / Double(max(states.count, 1)),
                       reactions: ids.filter { visible[$0] != nil })
     }

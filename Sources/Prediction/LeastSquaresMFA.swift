@@ -1,6 +1,7 @@
 import EMU
 import LinearAlgebra
 import MLFluxCore
+import NeuralNetworks
 
 /// Classic 13C-MFA: the free fluxes that minimise the variance-weighted sum of squared
 /// MID residuals, VSSR = Σ ((simulated − measured)/σ)², by Levenberg–Marquardt with
@@ -62,6 +63,16 @@ public struct LeastSquaresMFA: Sendable {
         }
     }
 
+    /// Where one Levenberg–Marquardt run ended: parameters, cost (Σ r²), iterations, and the
+    /// residuals and column-major Jacobian there.
+    private struct Descent {
+        var p: [Double]
+        var cost: Double
+        var it: Int
+        var J: [Double]
+        var r: [Double]
+    }
+
     /// The fit of one measurement.
     public struct Fit: Sendable {
         public var prediction: FluxPrediction
@@ -94,13 +105,17 @@ public struct LeastSquaresMFA: Sendable {
         }
     }
 
-    /// The prior in parameter space: (mean, 1/σ) per parameter. Exchange σ maps through
-    /// d log10 θ = dθ / (θ ln 10), with θ at least the floor.
+    /// A standard deviation `sd` of free flux `k` at value `value`, in parameter space:
+    /// exchange fluxes through d log10 θ = dθ / (θ ln 10), with θ at least the floor.
+    private func parameterSD(_ sd: Double, at value: Double, free k: Int) -> Double {
+        isExchange(k) ? sd / (max(value, exchangeFloor) * 2.302_585_092_994_046) : sd
+    }
+
+    /// The prior in parameter space: (mean, 1/σ) per parameter.
     private func parameterPrior(_ prior: Prior) -> [(mean: Double, weight: Double)] {
         let means = params(prior.mean)
         return parameters.enumerated().map { i, k in
-            var sd = prior.sd[k]
-            if isExchange(k) { sd /= max(prior.mean[k], exchangeFloor) * 2.302_585_092_994_046 }
+            let sd = parameterSD(prior.sd[k], at: prior.mean[k], free: k)
             return (means[i], sd.isFinite && sd > 0 ? 1 / sd : 0)
         }
     }
@@ -157,11 +172,11 @@ public struct LeastSquaresMFA: Sendable {
             var rng = SplitMix64(seed: seed)
             for _ in 0..<randomStarts { candidates.append(pb.map { $0.0 + ($0.1 - $0.0) * Double.random(in: 0..<1, using: &rng) }) }
         }
-        var best: (p: [Double], cost: Double, it: Int, J: [Double], r: [Double], m: Int)?
+        var best: Descent?
         let floors = continuationFloors(measured)
         for start in candidates {
             var from = start
-            var f: (p: [Double], cost: Double, it: Int, J: [Double], r: [Double], m: Int)?
+            var f: Descent?
             var iterations = 0
             for (stage, floor) in floors.enumerated() {
                 // A start already inside this stage's valley (VSSR within the entries' count) skips
@@ -171,8 +186,7 @@ public struct LeastSquaresMFA: Sendable {
                    r.reduce(0, { $0 + $1 * $1 }) <= Double(r.count) { continue }
                 // Every stage converges fully: stopping intermediate stages early (relative
                 // decrease < 1e-4) was 30 % faster but left more fits in side valleys.
-                guard let g = levenbergMarquardt(from: from, measured: measured, prior: prior, sigmaFloor: floor,
-                                                 tolerance: 1e-12) else { break }
+                guard let g = levenbergMarquardt(from: from, measured: measured, prior: prior, sigmaFloor: floor) else { break }
                 iterations += g.it
                 from = g.p
                 f = g
@@ -184,7 +198,7 @@ public struct LeastSquaresMFA: Sendable {
         }
         guard let best else { return nil }
         // Linearised covariance of the parameters: (JᵀJ)⁻¹.
-        let P = parameters.count, m = best.m
+        let P = parameters.count, m = best.r.count
         var jtj = [Double](repeating: 0, count: P * P)
         best.J.withUnsafeBufferPointer { jp in
             jtj.withUnsafeMutableBufferPointer { c in
@@ -210,17 +224,12 @@ public struct LeastSquaresMFA: Sendable {
     }
 
     /// A free flux `value` moved by a standard normal draw times `sd` (exchange fluxes in
-    /// log10, so the draw is relative), clamped to the bounds.
+    /// log10, at least 0.1 decade, so the draw is relative), clamped to the bounds.
     public func perturbed(_ value: Double, sd: Double, free k: Int, using rng: inout SplitMix64) -> Double {
-        let u1 = max(Double.random(in: 0..<1, using: &rng), 1e-300), u2 = Double.random(in: 0..<1, using: &rng)
-        let z = (-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2)
-        let v: Double
-        if isExchange(k) {
-            let x = max(value, exchangeFloor)
-            v = pow10(log10(x) + z * max(sd / (x * 2.302_585_092_994_046), 0.1))
-        } else {
-            v = value + z * sd
-        }
+        let z = rng.nextGaussian()
+        let v = isExchange(k)
+            ? pow10(log10(max(value, exchangeFloor)) + z * max(parameterSD(sd, at: value, free: k), 0.1))
+            : value + z * sd
         return min(max(v, bounds[k].lower), bounds[k].upper)
     }
 
@@ -236,8 +245,7 @@ public struct LeastSquaresMFA: Sendable {
     }
 
     private func levenbergMarquardt(from start: [Double], measured: MeasuredLabeling,
-                                    prior: [(mean: Double, weight: Double)], sigmaFloor: Double, tolerance: Double)
-        -> (p: [Double], cost: Double, it: Int, J: [Double], r: [Double], m: Int)? {
+                                    prior: [(mean: Double, weight: Double)], sigmaFloor: Double) -> Descent? {
         let pb = paramBounds, P = parameters.count
         var p = zip(start, pb).map { min(max($0, $1.0), $1.1) }
         var first = evaluate(p, measured: measured, prior: prior, sigmaFloor: sigmaFloor, jacobian: true)
@@ -260,13 +268,8 @@ public struct LeastSquaresMFA: Sendable {
         while it < maxIterations {
             it += 1
             let m = cur.r.count
-            var a = [Double](repeating: 0, count: P * P)
-            cur.J.withUnsafeBufferPointer { jp in
-                a.withUnsafeMutableBufferPointer { c in
-                    LinearAlgebra.gemm(transA: true, m: P, n: P, k: m, a: jp.baseAddress!, lda: m, b: jp.baseAddress!, ldb: m,
-                                       c: c.baseAddress!, ldc: P)
-                }
-            }
+            // Marquardt scaling D² = diag(JᵀJ): the squared column norms.
+            let d2 = (0..<P).map { c in (0..<m).reduce(0.0) { $0 + cur.J[$1 + m * c] * cur.J[$1 + m * c] } }
             var improved = false
             for _ in 0..<12 {
                 // The damped step solves [J; √λ·D] s ≈ [−r; 0] by SVD rather than the normal
@@ -275,7 +278,7 @@ public struct LeastSquaresMFA: Sendable {
                 var aug = [Double](repeating: 0, count: (m + P) * P)
                 for c in 0..<P {
                     for i in 0..<m { aug[i + (m + P) * c] = cur.J[i + m * c] }
-                    aug[m + c + (m + P) * c] = (lambda * max(a[c + P * c], 1e-12)).squareRoot()
+                    aug[m + c + (m + P) * c] = (lambda * max(d2[c], 1e-12)).squareRoot()
                 }
                 var rhs = cur.r.map { -$0 } + [Double](repeating: 0, count: P)
                 _ = LinearAlgebra.leastSquares(m: m + P, n: P, nrhs: 1, a: &aug, b: &rhs)
@@ -292,7 +295,7 @@ public struct LeastSquaresMFA: Sendable {
                         improved = true
                         guard let j = evaluate(p, measured: measured, prior: prior, sigmaFloor: sigmaFloor, jacobian: true) else { return nil }
                         cur = j
-                        if relative < tolerance { return (p, cost, it, cur.J, cur.r, cur.r.count) }
+                        if relative < 1e-12 { return Descent(p: p, cost: cost, it: it, J: cur.J, r: cur.r) }
                         break
                     }
                 }
@@ -300,7 +303,7 @@ public struct LeastSquaresMFA: Sendable {
             }
             if !improved { break }
         }
-        return (p, cost, it, cur.J, cur.r, cur.r.count)
+        return Descent(p: p, cost: cost, it: it, J: cur.J, r: cur.r)
     }
 }
 

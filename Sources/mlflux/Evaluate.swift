@@ -30,8 +30,9 @@ struct Evaluate: ParsableCommand {
     func run() throws {
         let bundle = try BundleRegistry(searchPaths: .standard()).load(model)
         if let stddev, !(stddev.isFinite && stddev > 0) { throw ValidationError("--stddev must be a positive number") }
-        var p = try PredictorRegistry.predictor(predictor, bundle: bundle, measurementStddev: stddev)
-        if var hybrid = p as? HybridPredictor { hybrid.restarts = max(restarts, 0); p = hybrid }
+        var options = PredictorRegistry.Options()
+        options.restarts = restarts
+        let p = try PredictorRegistry.predictor(predictor, bundle: bundle, options: options)
         var data = try LoadedDataset.load(self.data, for: bundle)
         if let limit, limit < data.count { data = data.slice(0..<limit) }
         let start = Date()
@@ -42,8 +43,8 @@ struct Evaluate: ParsableCommand {
             let mids = data.mids, layout = bundle.layout, fixed = stddev
             predictions = try ParallelPredict.run(p, rows: data.count, threads: threads) { r in
                 let values = mids.row(r).map(Double.init)
-                // Default σ: the Float32 storage resolution of each entry (relative 2⁻²⁴).
-                let sd = values.map { fixed ?? max(abs($0) * Self.float32Resolution, Self.smallestStddev) }
+                // Every entry's σ: --stddev, or the Float32 storage resolution of its value.
+                let sd = values.map { fixed ?? MIDResolution.float32Storage.sigma($0) }
                 return MeasuredLabeling(layout: layout, values: values, stddev: sd,
                                         mask: [Bool](repeating: true, count: values.count))
             }
@@ -102,11 +103,6 @@ struct Evaluate: ParsableCommand {
         print(TextTable.render(dec, rightAligned: [2, 3, 4, 5]))
         print("wrote \(jsonPath)\nwrote \(netPath)\nwrote \(xchPath)")
     }
-
-    /// Relative rounding of a Float32 value (2⁻²⁴): the error of stored simulated MIDs.
-    static let float32Resolution = 6e-8
-    /// Lower limit of that σ (entries that are 0 or nearly so).
-    static let smallestStddev = 1e-12
 
     private func g(_ x: Double) -> String { x.isNaN ? "-" : String(format: "%.3g", x) }
     private func pct(_ x: Double) -> String { x.isNaN ? "-" : String(format: "%.1f%%", 100 * x) }

@@ -33,16 +33,16 @@ struct Predict: ParsableCommand {
                                                tolerance: tolerance, normalize: normalize)
         for note in measured.notes { FileHandle.standardError.write(Data("note: \(note)\n".utf8)) }
         if let stddev, !(stddev.isFinite && stddev > 0) { throw ValidationError("--stddev must be a positive number") }
-        var p = try PredictorRegistry.predictor(predictor, bundle: bundle, measurementStddev: stddev)
+        var options = PredictorRegistry.Options()
+        options.temperature = temperature
+        options.measurementStddev = stddev
+        let p = try PredictorRegistry.predictor(predictor, bundle: bundle, options: options)
         if p.requiresCompleteLabeling && !measured.isComplete {
             let layout = bundle.layout
             let missing = measured.mask.indices.filter { !measured.mask[$0] }
             let first = layout.entry(at: missing[0])
             throw ValidationError("\(input): \(missing.count) of \(layout.count) MID entries are missing (first: \(layout.experimentIDs[first.experiment]) \(layout.fragmentNames[first.fragment]) M+\(first.isotopologue)); the '\(predictor)' predictor needs complete labeling (--predictor mfa fits partial data)")
         }
-        if var ann = p as? ANNPredictor { ann.temperature = temperature; p = ann }
-        if var mfa = p as? MFAPredictor { mfa.mfa.temperature = temperature; p = mfa }
-        if var hybrid = p as? HybridPredictor { hybrid.mfa.temperature = temperature; p = hybrid }
         let prediction = try p.predict(measured: measured)
         let fit = try FitReport(prediction: prediction, measured: measured, simulator: bundle.simulator())
         let text2: String

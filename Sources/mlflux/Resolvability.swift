@@ -19,8 +19,8 @@ struct Resolvability: ParsableCommand {
     @Option(help: "Dataset folder whose flux states are analysed.") var data: String
     @Option(help: "Analyse only the first N states.") var limit: Int?
     @Option(name: .customLong("delta-g"), help: "ΔG shift in kJ/mol.") var deltaG: Double = 1
-    @Option(help: "Absolute MID resolution.") var absolute: Double = 1e-12
-    @Option(help: "Relative MID resolution.") var relative: Double = 6e-8
+    @Option(help: "Absolute MID resolution.") var absolute: Double = MIDResolution.float32Storage.absolute
+    @Option(help: "Relative MID resolution.") var relative: Double = MIDResolution.float32Storage.relative
     @Option(help: "Output format: table or json.") var format: OutputFormat = .table
 
     func run() throws {
@@ -32,8 +32,7 @@ struct Resolvability: ParsableCommand {
         if let limit, limit < data.count { data = data.slice(0..<limit) }
         var analysis = DeltaGResolvability(simulator: try bundle.simulator(), network: bundle.network, basis: bundle.basis)
         analysis.deltaG = deltaG
-        analysis.absoluteResolution = absolute
-        analysis.relativeResolution = relative
+        analysis.resolution = MIDResolution(relative: relative, absolute: absolute)
         let report = try analysis.analyze(data.states, progress: ProgressLine(label: "states").report)
         if format == .json {
             print(try JSONOutput.string(report))

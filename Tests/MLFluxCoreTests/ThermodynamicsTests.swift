@@ -24,4 +24,14 @@ final class ThermodynamicsTests: XCTestCase {
             XCTAssertEqual(g.dXch, dx, accuracy: 1e-5 * max(1, abs(dx)))
         }
     }
+
+    /// `exchange(net:deltaG:)` inverts `deltaG(net:xch:)`; a ΔG of the wrong sign has no exchange flux.
+    func testExchangeInvertsDeltaG() {
+        for (net, xch) in [(0.6, 0.5), (2.0, 1e-4), (-0.3, 7.0), (1.0, 90.0)] {
+            let g = Thermodynamics.deltaG(net: net, xch: xch)
+            XCTAssertEqual(Thermodynamics.exchange(net: net, deltaG: g)!, xch, accuracy: 1e-9 * max(xch, 1))
+        }
+        XCTAssertNil(Thermodynamics.exchange(net: 0.6, deltaG: 1))    // forward net flux needs ΔG < 0
+        XCTAssertNil(Thermodynamics.exchange(net: -0.6, deltaG: -1))
+    }
 }

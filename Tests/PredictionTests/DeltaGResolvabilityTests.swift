@@ -35,17 +35,16 @@ final class DeltaGResolvabilityTests: XCTestCase {
         var a = try toy()
         let basis = try FreeFluxBasis(network: a.network)
         let states = [[1, 0.6, 0.5], [1, 0.3, 0.05], [1, 0.8, 3.0]].map { basis.fluxState(free: $0) }
-        a.absoluteResolution = 1
-        a.relativeResolution = 0
+        a.resolution = MIDResolution(relative: 0, absolute: 1)
         var report = try a.analyze(states)
         XCTAssertEqual(report.reactions, ["v2"])
         XCTAssertEqual(report.visible["v2"], 0)
         XCTAssertEqual(report.allVisible, 0)
-        a.absoluteResolution = 1e-15
+        a.resolution.absolute = 1e-15
         report = try a.analyze(states)
         XCTAssertEqual(report.visible["v2"], 1)
         XCTAssertEqual(report.allVisible, 1)
-        a.absoluteResolution = 1e-3
+        a.resolution = .massSpectrometer
         XCTAssertEqual(try a.visibility(states[0]).compactMap { $0 }, [true])
     }
 }
