@@ -53,7 +53,9 @@ struct EMUDecomposition: Sendable {
         return out
     }
 
-    init(network: MetabolicNetwork, layout: OneWayLayout, measured: [EMUKey]) {
+    /// - Throws: `EMUError.problemTooLarge` as soon as more than `limit` EMUs are needed
+    ///   (atom-permuting networks can need up to 2^atoms EMUs per pool).
+    init(network: MetabolicNetwork, layout: OneWayLayout, measured: [EMUKey], limit: Int = EMUSimulator.Limits.emus) throws {
         let dirs = Self.directions(network, layout: layout)
         // producers[pool] = (direction, target occurrence)
         var producers = [[(Int, Int)]](repeating: [], count: network.pools.count)
@@ -92,6 +94,9 @@ struct EMUDecomposition: Sendable {
                 }
             }
             terms[e] = merged
+            guard terms.count + inputs.count <= limit else {
+                throw EMUError.problemTooLarge(emus: terms.count + inputs.count, limit: limit)
+            }
         }
     }
 }

@@ -15,6 +15,8 @@ public enum EMUError: Error, Equatable, Sendable, CustomStringConvertible {
     case singularSystem(pools: [String], emuSize: Int)
     /// Experiments must be non-empty and valid for the network.
     case noExperiments
+    /// The EMU decomposition needs more EMUs than `EMUSimulator.Limits.emus`.
+    case problemTooLarge(emus: Int, limit: Int)
 
     public var description: String {
         switch self {
@@ -26,6 +28,9 @@ public enum EMUError: Error, Equatable, Sendable, CustomStringConvertible {
             return "the labeling of pool(s) \(pools.map { "'\($0)'" }.joined(separator: ", ")) is undefined "
                 + "for this flux state (size-\(n) EMU system is singular): no flux produces them"
         case .noExperiments: return "no tracer experiment given"
+        case .problemTooLarge(let n, let limit):
+            return "the EMU decomposition needs more than \(limit) EMUs (stopped at \(n)): the atom maps permute atoms "
+                + "so that too many atom subsets must be simulated; check the atom maps or measure fewer / smaller fragments"
         }
     }
 }

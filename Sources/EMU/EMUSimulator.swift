@@ -37,6 +37,18 @@ public final class EMUSimulator: Sendable {
     let offsets: [Int]
     let blockSize: Int
 
+    /// Sizes of EMU problems the simulator accepts.
+    public enum Limits {
+        /// Most EMUs (unknown + input) of one decomposition. The shipped networks need
+        /// 28 (toy) to 562 (GlyPPP; CCM 373); an atom-permuting 16-atom network would need
+        /// ~2^16 per pool, and past ~20,000 EMUs compiling the levels costs seconds and
+        /// gigabytes, so the decomposition stops here with `EMUError.problemTooLarge`.
+        public static let emus = 20_000
+    }
+
+    /// Number of EMUs (unknown + input) of this simulator's decomposition.
+    public var emuCount: Int { levels.reduce(0) { $0 + $1.count } + inputSize.count }
+
     /// - Parameters:
     ///   - measured: fragments to simulate; `nil` = every non-input pool, whole molecule.
     ///   - experiments: tracer experiments (validated against the network).
@@ -55,7 +67,7 @@ public final class EMUSimulator: Sendable {
             keys.append(EMUKey(pool: p, mask: f.atoms.reduce(UInt64(0)) { $0 | (UInt64(1) << UInt64($1)) }))
         }
         let layout = OneWayLayout(network: network)
-        let decomposition = EMUDecomposition(network: network, layout: layout, measured: keys)
+        let decomposition = try EMUDecomposition(network: network, layout: layout, measured: keys)
         let compiled = EMUCompiler(decomposition)
 
         self.network = network

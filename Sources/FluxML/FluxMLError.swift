@@ -1,3 +1,5 @@
+import SafeIO
+
 /// An error found while reading a FluxML document. Every case carries the file
 /// name and, where known, the line, so its description reads
 /// `toy.fml:12: pool 'molA': attribute 'atoms' is not a non-negative integer: 'x'`.
@@ -48,15 +50,15 @@ public enum FluxMLError: Error, Equatable, Sendable, CustomStringConvertible {
     public var message: String {
         switch self {
         case .unreadable(_, let why): return "cannot read file: \(why)"
-        case .malformedXML(_, _, let m): return "malformed XML: \(m)"
+        case .malformedXML(_, _, let m): return "malformed XML: \(Excerpt.quote(m, limit: 200))"
         case .forbiddenDoctype(_, _, let why): return "rejected DOCTYPE: \(why)"
-        case .notFluxML(_, _, let root): return "root element is <\(root)>, expected <fluxml>"
+        case .notFluxML(_, _, let root): return "root element is <\(Excerpt.quote(root))>, expected <fluxml>"
         case .missingAttribute(_, _, let el, let a): return "<\(el)> lacks the required attribute '\(a)'"
         case .invalidAttribute(_, _, let el, let a, let v, let why):
-            return "<\(el)> attribute \(a)=\"\(v)\": \(why)"
+            return "<\(el)> attribute \(Excerpt.quote(a))=\"\(Excerpt.quote(v))\": \(why)"
         case .invalidElement(_, _, let el, let why): return "<\(el)>: \(why)"
-        case .invalidConstraint(_, _, let s, let why): return "cannot parse constraint '\(s)': \(why)"
-        case .invalidLabel(_, _, let cfg, let why): return "bad tracer label cfg=\"\(cfg)\": \(why)"
+        case .invalidConstraint(_, _, let s, let why): return "cannot parse constraint '\(Excerpt.quote(s))': \(why)"
+        case .invalidLabel(_, _, let cfg, let why): return "bad tracer label cfg=\"\(Excerpt.quote(cfg))\": \(why)"
         }
     }
 

@@ -5,7 +5,9 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Foundation
 import MLFluxCore
+import SafeIO
 
 /// Reads FluxML (the 13CFLUX2 XML format, namespace `http://www.13cflux.net/fluxml`)
 /// into a validated `MetabolicNetwork`.
@@ -16,24 +18,28 @@ import MLFluxCore
 public enum FluxMLReader {
     /// Reads the file at `path`. Errors name the file as given in `path`.
     public static func read(contentsOf path: String) throws -> MetabolicNetwork {
-        guard let fp = fopen(path, "rb") else {
-            throw FluxMLError.unreadable(file: path, reason: String(cString: strerror(errno)))
+        let data: Data
+        do {
+            data = try InputFile.read(path, limit: Limits.fileBytes, what: "FluxML network")
+        } catch let e as InputFileError {
+            throw FluxMLError.unreadable(file: path, reason: e.reason)
         }
-        defer { fclose(fp) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, fp) }
-            if n > 0 { bytes += chunk[0..<n] }
-            if n < chunk.count {
-                if ferror(fp) != 0 { throw FluxMLError.unreadable(file: path, reason: "read error") }
-                break
-            }
-        }
-        guard let text = String(validating: bytes, as: UTF8.self) else {
+        guard let text = String(validating: data, as: UTF8.self) else {
             throw FluxMLError.unreadable(file: path, reason: "not UTF-8 text")
         }
         return try parse(text, fileName: path)
+    }
+
+    /// Sizes a FluxML document may have. Generous for real networks (a genome-scale
+    /// atom-mapped model is a few MB with tens of thousands of elements) and small enough
+    /// that a hostile file cannot take the memory of the machine.
+    public enum Limits {
+        /// Largest FluxML file read (bytes).
+        public static let fileBytes = 64 << 20
+        /// Most elements in one document.
+        public static let elements = 500_000
+        /// Most traced atoms (carbons + hydrogens) of one pool: an EMU is a 64-bit atom mask.
+        public static let atomsPerPool = 64
     }
 
     /// Parses FluxML text; `fileName` is used in error messages and, without an
@@ -153,6 +159,13 @@ private struct Reader {
             hydrogens = 0
         } else {
             throw FluxMLError.missingAttribute(file: file, line: el.line, element: "pool", attribute: "atoms")
+        }
+        let limit = FluxMLReader.Limits.atomsPerPool
+        guard carbons <= limit, hydrogens <= limit, carbons + hydrogens <= limit else {
+            let attr = el.attribute("atoms") != nil && el.attribute("C") == nil && el.attribute("H") == nil ? "atoms" : "C"
+            throw FluxMLError.invalidAttribute(file: file, line: el.line, element: "pool", attribute: attr,
+                                               value: el.attribute(attr) ?? "",
+                                               reason: "pool '\(id)' has \(carbons) C + \(hydrogens) H traced atoms; at most \(limit) are supported")
         }
         var symmetric = false
         if let s = el.attribute("symm") {
