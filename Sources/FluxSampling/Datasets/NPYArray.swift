@@ -1,4 +1,5 @@
 import Foundation
+import SafeIO
 
 /// Element types of the `.npy` files MLFlux writes (little-endian, C order).
 public enum NPYDType: String, Codable, Sendable, CaseIterable {
@@ -189,9 +190,10 @@ public struct NPYArray: Equatable, Sendable {
     /// The file bytes: fixed-length header, then data.
     public var fileBytes: [UInt8] { NPYHeader.encode(dtype: dtype, shape: shape) + data }
 
-    /// Writes the array to `path` (atomically).
+    /// Writes the array to `path` (atomically, through `OutputFile`).
+    /// - Throws: `OutputError` naming the file.
     public func write(to path: String) throws {
-        try Data(fileBytes).write(to: URL(fileURLWithPath: path), options: .atomic)
+        try OutputFile.write(Data(fileBytes), to: path)
     }
 }
 
