@@ -244,6 +244,16 @@ func listing(_ folder: String) -> [String] { ((try? FileManager.default.contents
         #expect(try mlflux(["dataset", "info", root + "/d"]).status == 0)
     }
 
+    @Test func generateOnAFullDiskIsOneLineAndResumable() throws {
+        let out = cliScratch("generate-full") + "/d"
+        let gen = ["dataset", "generate", "--model", "toy", "--samples", "1100", "--out", out]
+        let r = try mlfluxOnFullDisk(gen)
+        #expect(oneLineError(r, naming: out + "/") && r.stderr.contains("cannot be written"), "\(r.stderr)")
+        #expect(!listing(out).contains("dataset.json"))
+        #expect(try mlflux(gen + ["--resume"]).status == 0)
+        #expect(try mlflux(["dataset", "info", out]).status == 0)
+    }
+
     @Test func aLockedFolderIsRefused() throws {
         let out = cliScratch("locked") + "/d"
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)

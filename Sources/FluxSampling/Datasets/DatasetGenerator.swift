@@ -328,7 +328,7 @@ public struct DatasetGenerator: Sendable {
             throw DatasetError.io(path: progressFile, reason: "cannot open")
         }
         try log.seekToEnd()
-        let sink = BlockSink(writers: writers, log: log)
+        let sink = BlockSink(writers: writers, log: log, logPath: progressFile)
 
         let primary = try makeSimulator()
         let simulators = try [primary] + (1..<max(1, request.threads)).map { _ in try primary.replica() }
@@ -454,9 +454,12 @@ final class BlockSink: @unchecked Sendable {
     private var error: (any Error)?
     private var lastSync = DispatchTime.now().uptimeNanoseconds
 
-    init(writers: [NPYWriter], log: FileHandle) {
+    private let logPath: String
+
+    init(writers: [NPYWriter], log: FileHandle, logPath: String) {
         self.writers = writers
         self.log = log
+        self.logPath = logPath
     }
 
     func submit(_ block: DatasetGenerator.Block) {
@@ -473,7 +476,7 @@ final class BlockSink: @unchecked Sendable {
                     lastSync = now
                 }
                 let record = ProgressRecord(block: block.index, rows: block.rows, rejected: block.rejected)
-                try log.write(contentsOf: Data((record.line + "\n").utf8))
+                try NPYWriter.writing(logPath) { try log.write(contentsOf: Data((record.line + "\n").utf8)) }
             } catch {
                 self.error = error
             }
@@ -489,7 +492,6 @@ final class BlockSink: @unchecked Sendable {
     /// Syncs and closes without finishing the streams (a resumable stop).
     func close() throws {
         for w in writers { try w.sync(); try w.close() }
-        try log.synchronize()
-        try log.close()
+        try NPYWriter.writing(logPath) { try log.synchronize(); try log.close() }
     }
 }
