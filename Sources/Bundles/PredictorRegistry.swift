@@ -2,6 +2,7 @@ import Foundation
 import MLFluxCore
 import FluxSampling
 import Prediction
+import SafeIO
 
 /// Flux predictors by strategy name (`--predictor ann|…`), built from a bundle's files.
 /// A bundle that lacks what a strategy needs gets an error naming the missing file.
@@ -73,17 +74,38 @@ public struct UnknownStrategyError: Error, Equatable, Sendable, CustomStringConv
 extension ModelBundle {
     /// Stores files under their keys in `files` of the bundle's manifest.json (re-read from
     /// disk, so earlier registrations are kept); each path must exist inside the bundle.
+    ///
+    /// Only `files` changes: every other top-level field — also ones this version does not
+    /// know — is kept with its value. The manifest is rewritten pretty-printed with sorted
+    /// keys (the shipped style) through a temporary file renamed into place.
+    /// - Throws: `BundleError` naming the manifest and field, `OutputError` when the write fails.
     public func register(files new: [String: String]) throws {
         for (key, relativePath) in new {
             _ = try BundlePath.resolve(relativePath, in: directory, manifest: manifestPath, field: "files.\(key)",
                                        mustExist: true)
         }
-        var m = try BundleManifest.read(contentsOf: manifestPath)
-        m.files = (m.files ?? [:]).merging(new) { _, b in b }
-        let enc = JSONEncoder()
-        enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        var data = try enc.encode(m)
+        let bytes: Data
+        do { bytes = try InputFile.read(manifestPath, limit: 16 << 20, what: "manifest") }
+        catch { throw BundleError.unreadableManifest(manifest: manifestPath, reason: "\(error)") }
+        let parsed: Any
+        do { parsed = try JSONSerialization.jsonObject(with: bytes) }
+        catch { throw BundleError.invalidJSON(manifest: manifestPath, reason: Excerpt.reason(error)) }
+        guard var object = parsed as? [String: Any] else {
+            throw BundleError.invalidJSON(manifest: manifestPath, reason: "not a JSON object")
+        }
+        var files: [String: Any] = [:]
+        if let old = object["files"], !(old is NSNull) {
+            guard let dict = old as? [String: Any] else {
+                throw BundleError.wrongType(manifest: manifestPath, field: "files", expected: "an object of strings")
+            }
+            files = dict
+        }
+        for (key, path) in new { files[key] = path }
+        object["files"] = files
+        var data: Data
+        do { data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]) }
+        catch { throw BundleError.invalidJSON(manifest: manifestPath, reason: Excerpt.reason(error)) }
         data.append(0x0a)
-        try data.write(to: URL(fileURLWithPath: manifestPath), options: .atomic)
+        try OutputFile.write(data, to: manifestPath)
     }
 }

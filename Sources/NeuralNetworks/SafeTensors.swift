@@ -1,4 +1,5 @@
 import Foundation
+import SafeIO
 
 /// Element types of the safetensors format. `F32`, `F64`, `I64` and `I32` convert to Swift
 /// arrays; the others are kept as raw bytes so such files still parse.
@@ -265,9 +266,11 @@ public struct SafeTensors: Equatable, Sendable {
         return out
     }
 
-    /// Writes `serialized()` atomically to `url`.
+    /// Writes `serialized()` to `url` through a synced temporary file renamed into place
+    /// (`OutputFile`): a failed write leaves an existing file byte-identical.
+    /// - Throws: `OutputError` naming the file.
     public func write(to url: URL) throws {
-        try Data(serialized()).write(to: url, options: .atomic)
+        try OutputFile.write(Data(serialized()), to: url.path)
     }
 
     /// A JSON string literal.

@@ -13,7 +13,15 @@ import NeuralNetworks
 public enum ANNWeightsFile {
     public static let format = "mlflux-ann-1"
 
+    /// Writes `p` to `url` through a synced temporary file renamed into place: a failed
+    /// write leaves the old weights byte-identical.
+    /// - Throws: `OutputError` naming the file.
     public static func write(_ p: ANNPredictor, to url: URL, extraMetadata: [String: String] = [:]) throws {
+        try safeTensors(p, extraMetadata: extraMetadata).write(to: url)
+    }
+
+    /// The safetensors file of `p` (tensors and metadata as above), not yet written.
+    public static func safeTensors(_ p: ANNPredictor, extraMetadata: [String: String] = [:]) throws -> SafeTensors {
         var tensors: [String: SafeTensor] = [:]
         var widths: [[Int]] = [], activations: [[String]] = []
         for (m, member) in p.members.enumerated() {
@@ -39,7 +47,7 @@ public enum ANNWeightsFile {
         meta["network"] = p.network.name
         meta["features"] = p.members[0].features.rawValue
         if let c = p.calibration { meta["sigma_calibration"] = try json(c) }
-        try SafeTensors(tensors: tensors, metadata: meta).write(to: url)
+        return SafeTensors(tensors: tensors, metadata: meta)
     }
 
     /// Loads weights for a bundle; the file's layout and free fluxes must match the bundle's.

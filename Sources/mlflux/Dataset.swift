@@ -63,6 +63,9 @@ struct DatasetGenerate: ParsableCommand {
     @Flag(help: "Continue an unfinished run in --out from its last complete block.")
     var resume = false
 
+    @Flag(help: "Replace a finished dataset already in --out (it stays until the new one is complete).")
+    var force = false
+
     @Option(name: .customLong("stop-after-blocks"), help: ArgumentHelp("Stop resumably after this many blocks (for time-limited jobs; continue with --resume).", visibility: .hidden))
     var stopAfterBlocks: Int?
 
@@ -107,7 +110,7 @@ struct DatasetGenerate: ParsableCommand {
                                    basis: bundle.basis, experiments: bundle.experiments, measured: bundle.measured)
         let generator = try DatasetGenerator(source: source, request: request)
         let bar = ProgressBar()
-        let result = try generator.run(into: out) { bar.update($0) }
+        let result = try generator.run(into: out, force: force) { bar.update($0) }
         bar.finish()
         switch result {
         case .complete(let d):
@@ -164,12 +167,15 @@ struct DatasetMerge: ParsableCommand {
     @Option(help: "Output folder.")
     var out: String
 
+    @Flag(help: "Replace a dataset already in --out (never one of the shards).")
+    var force = false
+
     func validate() throws {
         guard !shards.isEmpty else { throw ValidationError("give the shard folders to merge") }
     }
 
     mutating func run() throws {
-        let d = try DatasetMerger.merge(shards, into: out)
+        let d = try DatasetMerger.merge(shards, into: out, force: force)
         print("\(out): merged \(shards.count) shard(s): \(d.produced) states, \(d.blockCount) blocks")
     }
 }
@@ -191,6 +197,9 @@ struct DatasetSplit: ParsableCommand {
     @Option(help: "Output folder.")
     var out: String
 
+    @Flag(help: "Replace parts already in --out (never the input dataset).")
+    var force = false
+
     func parsedFractions() throws -> [Double] {
         let f = fractions.split(separator: ",").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }
         guard f.count == 3, f.allSatisfy({ $0 >= 0 }), abs(f.reduce(0, +) - 1) < 1e-9 else {
@@ -202,7 +211,7 @@ struct DatasetSplit: ParsableCommand {
     func validate() throws { _ = try parsedFractions() }
 
     mutating func run() throws {
-        let parts = try DatasetSplitter.split(dataset, into: out, fractions: try parsedFractions(), seed: seed)
+        let parts = try DatasetSplitter.split(dataset, into: out, fractions: try parsedFractions(), seed: seed, force: force)
         for d in parts { print("\(out)/\(d.split!.name): \(d.produced) states") }
     }
 }

@@ -4,6 +4,7 @@ import Foundation
 import MLFluxCore
 import NeuralNetworks
 import Prediction
+import SafeIO
 
 struct Evaluate: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -33,6 +34,9 @@ struct Evaluate: ParsableCommand {
         var options = PredictorRegistry.Options()
         options.restarts = restarts
         let p = try PredictorRegistry.predictor(predictor, bundle: bundle, options: options)
+        // The reports stay inside the bundle (no symlink out of it), checked before the work.
+        let outputs = ["reports/evaluation-\(label).json", "reports/parity-\(label)-net.svg", "reports/parity-\(label)-xch.svg"]
+        for o in outputs { _ = try bundle.outputPath(o, create: false) }
         var data = try LoadedDataset.load(self.data, for: bundle)
         if let limit, limit < data.count { data = data.slice(0..<limit) }
         let start = Date()
@@ -53,10 +57,9 @@ struct Evaluate: ParsableCommand {
         let report = Evaluation.evaluate(predictions: predictions, truth: data.states, truthFree: data.free,
                                          basis: bundle.basis, network: bundle.network, dGTolerance: dgTolerance,
                                          excludeFromAllNet: Set(exclude.split(separator: ",").map(String.init)))
-        let reports = (bundle.directory as NSString).appendingPathComponent("reports")
-        try FileManager.default.createDirectory(atPath: reports, withIntermediateDirectories: true)
-        let jsonPath = (reports as NSString).appendingPathComponent("evaluation-\(label).json")
-        try JSONOutput.data(report).write(to: URL(fileURLWithPath: jsonPath))
+        let jsonPath = try bundle.outputPath(outputs[0])
+        let netPath = try bundle.outputPath(outputs[1]), xchPath = try bundle.outputPath(outputs[2])
+        try OutputFile.write(try JSONOutput.data(report), to: jsonPath)
         var panels: [ParityPlot.Panel] = []
         for r in bundle.network.reactions.indices {
             let id = bundle.network.reactions[r].id
@@ -72,12 +75,8 @@ struct Evaluate: ParsableCommand {
                                     predicted: predictions.map { $0.exchange[r] }))
             }
         }
-        let netPath = (reports as NSString).appendingPathComponent("parity-\(label)-net.svg")
-        let xchPath = (reports as NSString).appendingPathComponent("parity-\(label)-xch.svg")
-        try ParityPlot.svg(panels.filter { !$0.title.hasSuffix("(log10)") })
-            .write(toFile: netPath, atomically: true, encoding: .utf8)
-        try ParityPlot.svg(panels.filter { $0.title.hasSuffix("(log10)") }, logScale: true)
-            .write(toFile: xchPath, atomically: true, encoding: .utf8)
+        try OutputFile.write(ParityPlot.svg(panels.filter { !$0.title.hasSuffix("(log10)") }), to: netPath)
+        try OutputFile.write(ParityPlot.svg(panels.filter { $0.title.hasSuffix("(log10)") }, logScale: true), to: xchPath)
         if format == .json {
             print(try JSONOutput.string(report))
             return

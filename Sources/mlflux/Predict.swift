@@ -3,6 +3,7 @@ import Bundles
 import Foundation
 import MLFluxCore
 import Prediction
+import SafeIO
 
 struct Predict: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -18,7 +19,8 @@ struct Predict: ParsableCommand {
     @Option(help: "Predictor: \(PredictorRegistry.known.joined(separator: ", ")).") var predictor: String = "ann"
     @Argument(help: "Measured MIDs (long-form CSV).") var input: String
     @Option(help: "Output format: table, csv or json.") var format: OutputFormat = .table
-    @Option(help: "Write the output to this file instead of standard output.") var out: String?
+    @Option(help: "Write the output to this file instead of standard output (never the input).") var out: String?
+    @Flag(help: "Replace an existing --out file.") var force = false
     @Flag(help: "Rescale MIDs that do not sum to 1 (within --tolerance) instead of rejecting them.") var normalize = false
     @Option(help: "Allowed deviation of a MID's sum from 1.") var tolerance: Double = 0.01
     @Option(help: "Temperature for ΔG, in K.") var temperature: Double = Thermodynamics.bodyTemperature
@@ -26,6 +28,7 @@ struct Predict: ParsableCommand {
 
     func run() throws {
         let bundle = try BundleRegistry(searchPaths: .standard()).load(model)
+        if let out { try OutputFile.check(out, force: force, inputs: [input]) }
         guard let text = try? String(contentsOfFile: input, encoding: .utf8) else {
             throw ValidationError("\(input): cannot be read")
         }
@@ -52,7 +55,8 @@ struct Predict: ParsableCommand {
         case .json: text2 = try PredictionOutput.json(prediction, fit: fit, network: bundle.network, model: bundle.name, predictor: predictor)
         }
         if let out {
-            try text2.write(toFile: out, atomically: true, encoding: .utf8)
+            try OutputFile.check(out, force: force, inputs: [input])
+            try OutputFile.write(text2, to: out)
         } else {
             print(text2, terminator: text2.hasSuffix("\n") ? "" : "\n")
         }
@@ -64,10 +68,16 @@ struct Template: ParsableCommand {
         abstract: "Write an empty measured-MID table (long-form CSV) for a model.")
     @Argument(help: "Model bundle name.") var model: String
     @Option(help: "Write to this file instead of standard output.") var out: String?
+    @Flag(help: "Replace an existing --out file.") var force = false
 
     func run() throws {
         let bundle = try BundleRegistry(searchPaths: .standard()).load(model)
         let t = LabelingTable.template(bundle.layout)
-        if let out { try t.write(toFile: out, atomically: true, encoding: .utf8) } else { print(t, terminator: "") }
+        if let out {
+            try OutputFile.check(out, force: force)
+            try OutputFile.write(t, to: out)
+        } else {
+            print(t, terminator: "")
+        }
     }
 }

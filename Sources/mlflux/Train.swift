@@ -4,6 +4,7 @@ import Foundation
 import MLFluxCore
 import NeuralNetworks
 import Prediction
+import SafeIO
 
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -51,6 +52,12 @@ struct TrainANN: ParsableCommand {
     func run() throws {
         BLASThreads.set(threads)
         let bundle = try BundleRegistry(searchPaths: .standard()).load(model)
+        // Nothing in the bundle changes unless training finishes on ≥ 1 training and ≥ 1
+        // validation row; the outputs are checked (inside the bundle) before any work.
+        let lock = try bundle.lockForWriting()
+        defer { lock.release() }
+        let weights = "ann.safetensors", reportFile = "reports/ann_training.json"
+        for o in [weights, reportFile] { _ = try bundle.outputPath(o, create: false) }
         let fm = FileManager.default
         var trainParts: [LoadedDataset] = [], validationParts: [LoadedDataset] = []
         for dir in data {
@@ -67,7 +74,11 @@ struct TrainANN: ParsableCommand {
         }
         var train = LoadedDataset.concatenate(trainParts)
         let validation = LoadedDataset.concatenate(validationParts)
-        if let maxSamples, maxSamples < train.count { train = train.slice(0..<maxSamples) }
+        if let maxSamples, maxSamples < train.count { train = train.slice(0..<max(0, maxSamples)) }
+        guard train.count >= 1, validation.count >= 1 else {
+            throw TrainingDataError(data: data, training: train.count, validation: validation.count,
+                                    maxSamples: maxSamples, bundle: bundle.directory)
+        }
         let config = ANNTrainingConfiguration(hidden: hiddenWidths!, epochs: epochs, batchSize: batchSize,
                                               learningRate: learningRate, members: members, patience: patience, seed: seed,
                                               features: InputFeatures(rawValue: features) ?? .logs)
@@ -82,11 +93,9 @@ struct TrainANN: ParsableCommand {
                 FileHandle.standardError.write(Data(line.utf8))
                 return true
             }
-        let weights = "ann.safetensors"
-        try ANNWeightsFile.write(predictor, to: URL(fileURLWithPath: (bundle.directory as NSString).appendingPathComponent(weights)),
-                                 extraMetadata: ["trained_on": data.joined(separator: ","), "training_rows": String(train.count)])
-        let reportDir = (bundle.directory as NSString).appendingPathComponent("reports")
-        try fm.createDirectory(atPath: reportDir, withIntermediateDirectories: true)
+        if let bad = histories.firstIndex(where: { !$0.bestValidationLoss.isFinite }) {
+            throw TrainingDataError(message: "member \(bad) ended with a non-finite validation loss; \(bundle.directory) is unchanged (try a smaller --learning-rate)")
+        }
         struct Report: Encodable {
             var configuration: ANNTrainingConfiguration
             var trainingRows: Int, validationRows: Int, seconds: Double
@@ -98,8 +107,15 @@ struct TrainANN: ParsableCommand {
                                                       "bestValidationLoss": Double($0.bestValidationLoss),
                                                       "epochs": Double($0.epochs.count),
                                                       "secondsPerEpoch": $0.epochs.map(\.seconds).reduce(0, +) / Double(max($0.epochs.count, 1))] })
-        try JSONOutput.data(report).write(to: URL(fileURLWithPath: (reportDir as NSString).appendingPathComponent("ann_training.json")))
-        try bundle.register(files: ["ann": weights, "ann.training": "reports/ann_training.json"])
+        // Both files are written and synced beside their targets, then renamed into place.
+        let weightsPath = try bundle.outputPath(weights), reportPath = try bundle.outputPath(reportFile)
+        let newWeights = try OutputFile.stage(Data(try ANNWeightsFile.safeTensors(
+            predictor, extraMetadata: ["trained_on": data.joined(separator: ","), "training_rows": String(train.count)]).serialized()),
+            for: weightsPath)
+        let newReport = try OutputFile.stage(try JSONOutput.data(report), for: reportPath)
+        try newWeights.commit()
+        try newReport.commit()
+        try bundle.register(files: ["ann": weights, "ann.training": reportFile])
         print("wrote \((bundle.directory as NSString).appendingPathComponent(weights)) (\(String(format: "%.0f", report.seconds)) s)")
     }
 }
@@ -121,7 +137,11 @@ struct TrainCalibrate: ParsableCommand {
 
     func run() throws {
         let bundle = try BundleRegistry(searchPaths: .standard()).load(model)
+        let lock = try bundle.lockForWriting()
+        defer { lock.release() }
         let path = try bundle.file("ann")
+        // Written back inside the bundle (a symlinked weights file is replaced, not written through).
+        let target = try bundle.outputPath(bundle.manifest.files?["ann"] ?? "ann.safetensors", create: false)
         let ann = try ANNWeightsFile.read(URL(fileURLWithPath: path), network: bundle.network,
                                           basis: bundle.basis, layout: bundle.layout)
         let set = LoadedDataset.concatenate(try data.map { dir in
@@ -130,9 +150,12 @@ struct TrainCalibrate: ParsableCommand {
         })
         guard bins >= 1 else { throw ValidationError("--bins must be at least 1") }
         guard contexts >= 1 else { throw ValidationError("--contexts must be at least 1") }
+        guard set.count >= 1 else {
+            throw TrainingDataError(message: "--data \(data.joined(separator: ",")): no rows to calibrate on; \(path) is unchanged")
+        }
         let calibrated = ann.calibrated(on: set.mids, free: set.free, bins: bins, contextClasses: contexts)
         let original = try SafeTensors(contentsOf: URL(fileURLWithPath: path)).metadata
-        try ANNWeightsFile.write(calibrated, to: URL(fileURLWithPath: path),
+        try ANNWeightsFile.write(calibrated, to: URL(fileURLWithPath: target),
                                  extraMetadata: original.filter { ["trained_on", "training_rows"].contains($0.key) }
                                     .merging(["calibrated_on": data.joined(separator: ",")]) { $1 })
         let names = calibrated.members[0].transform.outputs.map { bundle.basis.names[$0.free] }
@@ -144,5 +167,18 @@ struct TrainCalibrate: ParsableCommand {
                 print("  \(name): " + f.map { String(format: "%.3f", $0) }.joined(separator: " "))
             }
         }
+    }
+}
+
+/// Training that cannot start or finish on the rows given; the bundle is left as it was.
+struct TrainingDataError: Error, CustomStringConvertible {
+    var description: String
+
+    init(message: String) { description = message }
+
+    init(data: [String], training: Int, validation: Int, maxSamples: Int?, bundle: String) {
+        var why = "--data \(data.joined(separator: ",")): \(training) training and \(validation) validation rows"
+        if let maxSamples, maxSamples < 1 { why += " (--max-samples \(maxSamples))" }
+        description = why + "; training needs at least 1 of each (without a validation/ part the last 10 % of the rows validate); \(bundle) is unchanged"
     }
 }

@@ -22,8 +22,24 @@ func mlfluxBinary() -> String? {
     return candidates.map(\.path).first { FileManager.default.isExecutableFile(atPath: $0) }
 }
 
-/// Runs `mlflux args` in the repository root with an environment that sees only `./Plugins`.
-func mlflux(_ args: [String]) throws -> Run {
+/// Runs `mlflux args` in the repository root with an environment that sees only `./Plugins`
+/// (and the plugin folders of `environment["MLFLUX_PLUGIN_PATH"]`, when given).
+func mlflux(_ args: [String], environment: [String: String] = [:]) throws -> Run {
+    let process = try mlfluxProcess(args, environment: environment)
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    // Read before waiting so a large output cannot fill the pipe and block the child.
+    let o = out.fileHandleForReading.readDataToEndOfFile()
+    let e = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return Run(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
+               stderr: String(decoding: e, as: UTF8.self))
+}
+
+/// An unstarted `mlflux args` process, set up as `mlflux(_:environment:)` runs it.
+func mlfluxProcess(_ args: [String], environment: [String: String] = [:]) throws -> Process {
     guard let binary = mlfluxBinary() else {
         throw CLITestError("mlflux binary not found next to the test bundle; build it first (swift build) or set MLFLUX_BIN")
     }
@@ -35,17 +51,9 @@ func mlflux(_ args: [String]) throws -> Run {
     env["MLFLUX_PLUGIN_PATH"] = ""
     env["XDG_DATA_HOME"] = NSTemporaryDirectory() + "mlflux-cli-tests-none"
     env["HOME"] = NSTemporaryDirectory() + "mlflux-cli-tests-none"
+    env.merge(environment) { $1 }
     process.environment = env
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    // Read before waiting so a large output cannot fill the pipe and block the child.
-    let o = out.fileHandleForReading.readDataToEndOfFile()
-    let e = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return Run(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
-               stderr: String(decoding: e, as: UTF8.self))
+    return process
 }
 
 struct CLITestError: Error, CustomStringConvertible {

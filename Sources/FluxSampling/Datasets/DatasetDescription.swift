@@ -1,4 +1,5 @@
 import Foundation
+import SafeIO
 import MLFluxCore
 
 /// The version of MLFlux recorded in the datasets it writes.
@@ -128,9 +129,10 @@ public struct DatasetDescription: Codable, Sendable, Equatable {
         return d
     }
 
-    /// Writes `directory/dataset.json`.
+    /// Writes `directory/dataset.json` (atomically, through `OutputFile`).
+    /// - Throws: `OutputError` naming the file.
     public func write(directory: String) throws {
-        try encoded().write(to: URL(fileURLWithPath: (directory as NSString).appendingPathComponent(Self.fileName)))
+        try OutputFile.write(try encoded(), to: (directory as NSString).appendingPathComponent(Self.fileName))
     }
 
     /// This description with the per-shard fields blanked: two shards of one run agree on it.
@@ -179,7 +181,7 @@ public enum DatasetError: Error, Equatable, Sendable, CustomStringConvertible {
         case .notADataset(let d, let why): return "\(d): not a dataset (\(why))"
         case .invalidSidecar(let f, let why): return "\(f): \(why)"
         case .alreadyExists(let d):
-            return "\(d) already holds a dataset (\(DatasetDescription.fileName)); choose another --out or delete it"
+            return "\(d) already holds a dataset (\(DatasetDescription.fileName)); choose another --out or add --force to replace it"
         case .invalidRequest(let why): return why
         case .resumeMismatch(let d, let f):
             return "\(d): the unfinished run there was started with a different \(f); rerun without --resume to start over"

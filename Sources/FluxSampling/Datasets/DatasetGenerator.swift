@@ -2,6 +2,7 @@ import Dispatch
 import EMU
 import Foundation
 import MLFluxCore
+import SafeIO
 
 /// What a dataset is generated from: a model's network, free fluxes, tracer experiments
 /// and measured fragments (a bundle provides all of them).
@@ -256,16 +257,20 @@ public struct DatasetGenerator: Sendable {
 
     // MARK: - The run
 
-    /// Generates this shard into `directory` (created if missing).
+    /// Generates this shard into `directory` (created if missing), which stays locked
+    /// (`FolderLock`) for the whole run: a second run into it is refused.
+    /// - Parameter force: replace a finished dataset already in `directory` (its sidecar
+    ///   is removed only when the new files are moved into place).
     /// - Parameter progress: called after each block (on the calling thread).
-    /// - Throws: `DatasetError`, `NPYError`.
+    /// - Throws: `DatasetError`, `NPYError`, `OutputError` (locked folder, failed write).
     @discardableResult
-    public func run(into directory: String, progress: ((DatasetProgress) -> Void)? = nil) throws -> DatasetRunResult {
+    public func run(into directory: String, force: Bool = false,
+                    progress: ((DatasetProgress) -> Void)? = nil) throws -> DatasetRunResult {
         let fm = FileManager.default
+        let lock = try FolderLock(directory)
+        defer { lock.release() }
         let final = (directory as NSString).appendingPathComponent(DatasetDescription.fileName)
-        if fm.fileExists(atPath: final) { throw DatasetError.alreadyExists(directory: directory) }
-        do { try fm.createDirectory(atPath: directory, withIntermediateDirectories: true) }
-        catch { throw DatasetError.io(path: directory, reason: "cannot create the folder (\(error.localizedDescription))") }
+        if fm.fileExists(atPath: final) && (request.resume || !force) { throw DatasetError.alreadyExists(directory: directory) }
 
         let partial = (directory as NSString).appendingPathComponent(partialFolderName)
         let requestFile = (partial as NSString).appendingPathComponent("request.json")
@@ -292,9 +297,9 @@ public struct DatasetGenerator: Sendable {
         } else {
             try? fm.removeItem(atPath: partial)
             do { try fm.createDirectory(atPath: partial, withIntermediateDirectories: true) }
-            catch { throw DatasetError.io(path: partial, reason: "cannot create (\(error.localizedDescription))") }
-            try sidecar.encoded().write(to: URL(fileURLWithPath: requestFile))
-            _ = fm.createFile(atPath: progressFile, contents: Data())
+            catch { throw DatasetError.io(path: partial, reason: "cannot create (\(Excerpt.reason(error)))") }
+            try OutputFile.write(try sidecar.encoded(), to: requestFile)
+            try OutputFile.write(Data(), to: progressFile)
         }
         let F = source.basis.count, R = source.basis.reactionCount, L = layout.count
         func path(_ name: String) -> String { (partial as NSString).appendingPathComponent(name) }
@@ -323,7 +328,7 @@ public struct DatasetGenerator: Sendable {
             throw DatasetError.io(path: progressFile, reason: "cannot open")
         }
         try log.seekToEnd()
-        let sink = BlockSink(writers: writers, log: log)
+        let sink = BlockSink(writers: writers, log: log, logPath: progressFile)
 
         let primary = try makeSimulator()
         let simulators = try [primary] + (1..<max(1, request.threads)).map { _ in try primary.replica() }
@@ -355,14 +360,8 @@ public struct DatasetGenerator: Sendable {
         sidecar.produced = records.reduce(0) { $0 + $1.rows }
         sidecar.rejected = records.reduce(.zero) { $0 + $1.rejected }
         sidecar.blockRows = records.map(\.rows)
-        for name in DatasetDescription.dataFiles {
-            let target = (directory as NSString).appendingPathComponent(name)
-            try? fm.removeItem(atPath: target)
-            do { try fm.moveItem(atPath: path(name), toPath: target) }
-            catch { throw DatasetError.io(path: target, reason: "cannot move into place (\(error.localizedDescription))") }
-        }
-        try sidecar.write(directory: directory)
-        try? fm.removeItem(atPath: partial)
+        try DatasetMerger.moveIntoPlace(from: partial, to: directory, description: sidecar,
+                                        files: DatasetDescription.dataFiles)
         if records.isEmpty {
             progress?(DatasetProgress(blocksDone: 0, blocksTotal: 0, blocksResumed: 0, rowsDone: 0,
                                       statesThisCall: 0, elapsedSeconds: 0))
@@ -412,8 +411,7 @@ struct ProgressRecord: Equatable {
 
     static func write(_ records: [ProgressRecord], to path: String) throws {
         let text = records.map { $0.line + "\n" }.joined()
-        do { try Data(text.utf8).write(to: URL(fileURLWithPath: path)) }
-        catch { throw DatasetError.io(path: path, reason: "cannot write (\(error.localizedDescription))") }
+        try OutputFile.write(text, to: path)
     }
 }
 
@@ -456,9 +454,12 @@ final class BlockSink: @unchecked Sendable {
     private var error: (any Error)?
     private var lastSync = DispatchTime.now().uptimeNanoseconds
 
-    init(writers: [NPYWriter], log: FileHandle) {
+    private let logPath: String
+
+    init(writers: [NPYWriter], log: FileHandle, logPath: String) {
         self.writers = writers
         self.log = log
+        self.logPath = logPath
     }
 
     func submit(_ block: DatasetGenerator.Block) {
@@ -475,7 +476,7 @@ final class BlockSink: @unchecked Sendable {
                     lastSync = now
                 }
                 let record = ProgressRecord(block: block.index, rows: block.rows, rejected: block.rejected)
-                try log.write(contentsOf: Data((record.line + "\n").utf8))
+                try NPYWriter.writing(logPath) { try log.write(contentsOf: Data((record.line + "\n").utf8)) }
             } catch {
                 self.error = error
             }
@@ -491,7 +492,6 @@ final class BlockSink: @unchecked Sendable {
     /// Syncs and closes without finishing the streams (a resumable stop).
     func close() throws {
         for w in writers { try w.sync(); try w.close() }
-        try log.synchronize()
-        try log.close()
+        try NPYWriter.writing(logPath) { try log.synchronize(); try log.close() }
     }
 }

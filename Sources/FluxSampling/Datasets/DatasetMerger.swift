@@ -1,4 +1,5 @@
 import Foundation
+import SafeIO
 
 /// Joins the shards of one run into one dataset.
 ///
@@ -10,13 +11,17 @@ import Foundation
 ///
 /// - Complexity: O(total bytes), streamed in chunks; memory independent of the row count.
 public enum DatasetMerger {
-    /// Merges the datasets in `inputs` into `output` (which must not hold a dataset).
-    /// - Throws: `DatasetError` naming the folder and the differing field.
+    /// Merges the datasets in `inputs` into `output`, locked (`FolderLock`) for the run.
+    /// - Parameter force: replace a dataset already in `output` (never one of `inputs`).
+    /// - Throws: `DatasetError` naming the folder and the differing field; `OutputError`.
     @discardableResult
-    public static func merge(_ inputs: [String], into output: String) throws -> DatasetDescription {
+    public static func merge(_ inputs: [String], into output: String, force: Bool = false) throws -> DatasetDescription {
         guard !inputs.isEmpty else { throw DatasetError.shardSet("no dataset to merge") }
         let fm = FileManager.default
-        if fm.fileExists(atPath: (output as NSString).appendingPathComponent(DatasetDescription.fileName)) {
+        for input in inputs where OutputFile.sameFile(input, output) {
+            throw OutputError(file: output, reason: "is the input dataset \(input); merge into another folder")
+        }
+        if !force && fm.fileExists(atPath: (output as NSString).appendingPathComponent(DatasetDescription.fileName)) {
             throw DatasetError.alreadyExists(directory: output)
         }
         var parts = try inputs.map { ($0, try DatasetDescription.read(directory: $0)) }
@@ -43,10 +48,15 @@ public enum DatasetMerger {
             throw DatasetError.shardSet("the shards do not form a complete set of \(n): " + why.joined(separator: "; "))
         }
 
-        try fm.createDirectory(atPath: output, withIntermediateDirectories: true)
+        let lock = try FolderLock(output)
+        defer { lock.release() }
+        if !force && fm.fileExists(atPath: (output as NSString).appendingPathComponent(DatasetDescription.fileName)) {
+            throw DatasetError.alreadyExists(directory: output)
+        }
         let partial = (output as NSString).appendingPathComponent(".partial-merge")
         try? fm.removeItem(atPath: partial)
-        try fm.createDirectory(atPath: partial, withIntermediateDirectories: true)
+        do { try fm.createDirectory(atPath: partial, withIntermediateDirectories: true) }
+        catch { throw DatasetError.io(path: partial, reason: "cannot create (\(Excerpt.reason(error)))") }
         for name in DatasetDescription.dataFiles {
             try concatenate(parts.map { ($0.0 as NSString).appendingPathComponent(name) },
                             into: (partial as NSString).appendingPathComponent(name))
@@ -87,16 +97,19 @@ public enum DatasetMerger {
     }
 
     /// Renames `files` from `partial` into `output`, writes the sidecar last, removes `partial`.
+    /// An old sidecar is removed first, so `output` never shows a sidecar next to files it
+    /// does not describe (an interruption in between leaves an unfinished folder, no dataset).
     static func moveIntoPlace(from partial: String, to output: String, description: DatasetDescription,
                               files: [String]) throws {
-        let fm = FileManager.default
+        let sidecar = (output as NSString).appendingPathComponent(DatasetDescription.fileName)
+        if unlink(sidecar) != 0 && errno != ENOENT {
+            throw OutputError(file: sidecar, reason: "cannot be replaced (\(String(cString: strerror(errno))))")
+        }
         for name in files {
-            let target = (output as NSString).appendingPathComponent(name)
-            try? fm.removeItem(atPath: target)
-            do { try fm.moveItem(atPath: (partial as NSString).appendingPathComponent(name), toPath: target) }
-            catch { throw DatasetError.io(path: target, reason: "cannot move into place (\(error.localizedDescription))") }
+            try OutputFile.move((partial as NSString).appendingPathComponent(name),
+                                to: (output as NSString).appendingPathComponent(name))
         }
         try description.write(directory: output)
-        try? fm.removeItem(atPath: partial)
+        try? FileManager.default.removeItem(atPath: partial)
     }
 }

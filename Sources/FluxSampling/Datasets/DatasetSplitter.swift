@@ -1,4 +1,5 @@
 import Foundation
+import SafeIO
 
 /// Splits a dataset into train / validation / test sub-datasets.
 ///
@@ -44,11 +45,13 @@ public enum DatasetSplitter {
         return part
     }
 
-    /// Splits `input` into `output/train`, `output/validation`, `output/test`.
-    /// - Throws: `DatasetError` for bad fractions or an existing output.
+    /// Splits `input` into `output/train`, `output/validation`, `output/test`; `output` is
+    /// locked (`FolderLock`) for the run.
+    /// - Parameter force: replace parts already in `output` (never `input` itself).
+    /// - Throws: `DatasetError` for bad fractions or an existing output; `OutputError`.
     @discardableResult
     public static func split(_ input: String, into output: String, fractions: [Double] = defaultFractions,
-                             seed: UInt64 = 0) throws -> [DatasetDescription] {
+                             seed: UInt64 = 0, force: Bool = false) throws -> [DatasetDescription] {
         guard fractions.count == 3, fractions.allSatisfy({ $0 >= 0 && $0.isFinite }),
               abs(fractions.reduce(0, +) - 1) < 1e-9 else {
             throw DatasetError.invalidRequest("the fractions must be three non-negative numbers summing to 1 (train, validation, test), e.g. 0.8,0.1,0.1")
@@ -57,7 +60,12 @@ public enum DatasetSplitter {
         try source.checkFiles(in: input)
         let fm = FileManager.default
         let dirs = partNames.map { (output as NSString).appendingPathComponent($0) }
-        for d in dirs where fm.fileExists(atPath: (d as NSString).appendingPathComponent(DatasetDescription.fileName)) {
+        for d in dirs + [output] where OutputFile.sameFile(d, input) {
+            throw OutputError(file: d, reason: "is the input dataset \(input); split into another folder")
+        }
+        let lock = try FolderLock(output)
+        defer { lock.release() }
+        for d in dirs where !force && fm.fileExists(atPath: (d as NSString).appendingPathComponent(DatasetDescription.fileName)) {
             throw DatasetError.alreadyExists(directory: d)
         }
         let rows = source.produced
@@ -65,7 +73,8 @@ public enum DatasetSplitter {
         let partials = dirs.map { ($0 as NSString).appendingPathComponent(".partial-split") }
         for p in partials {
             try? fm.removeItem(atPath: p)
-            try fm.createDirectory(atPath: p, withIntermediateDirectories: true)
+            do { try fm.createDirectory(atPath: p, withIntermediateDirectories: true) }
+            catch { throw DatasetError.io(path: p, reason: "cannot create (\(Excerpt.reason(error)))") }
         }
         // Source rows of each part, in source order.
         let indexWriters = try partials.map {

@@ -1,4 +1,5 @@
 import Foundation
+import SafeIO
 
 /// Element types of the `.npy` files MLFlux writes (little-endian, C order).
 public enum NPYDType: String, Codable, Sendable, CaseIterable {
@@ -189,9 +190,10 @@ public struct NPYArray: Equatable, Sendable {
     /// The file bytes: fixed-length header, then data.
     public var fileBytes: [UInt8] { NPYHeader.encode(dtype: dtype, shape: shape) + data }
 
-    /// Writes the array to `path` (atomically).
+    /// Writes the array to `path` (atomically, through `OutputFile`).
+    /// - Throws: `OutputError` naming the file.
     public func write(to path: String) throws {
-        try Data(fileBytes).write(to: URL(fileURLWithPath: path), options: .atomic)
+        try OutputFile.write(Data(fileBytes), to: path)
     }
 }
 
@@ -220,23 +222,29 @@ public final class NPYWriter {
                 throw NPYError.truncated(file: path, expectedBytes: Int(keep) - NPYHeader.fixedLength,
                                          foundBytes: Int(size) - NPYHeader.fixedLength)
             }
-            try h.truncate(atOffset: keep)
-            try h.seek(toOffset: keep)
+            try Self.writing(path) { try h.truncate(atOffset: keep); try h.seek(toOffset: keep) }
             handle = h; rows = r
         } else {
             guard fm.createFile(atPath: path, contents: Data(NPYHeader.encode(dtype: dtype, shape: [0, columns]))),
                   let h = FileHandle(forUpdatingAtPath: path) else {
                 throw NPYError.unreadable(file: path, reason: "cannot create")
             }
-            try h.seekToEnd()
+            try Self.writing(path) { _ = try h.seekToEnd() }
             handle = h; rows = 0
+        }
+    }
+
+    /// Runs a write of `path`, turning a Foundation error (a full disk) into one line naming it.
+    static func writing(_ path: String, _ body: () throws -> Void) throws {
+        do { try body() } catch {
+            throw OutputError(file: path, reason: "cannot be written (\(Excerpt.reason(error)))")
         }
     }
 
     /// Appends `values.count / columns` rows (raw element bytes, C order).
     public func append(bytes: UnsafeRawBufferPointer) throws {
         precondition(bytes.count % (columns * dtype.size) == 0 || columns == 0, "partial row")
-        if bytes.count > 0 { try handle.write(contentsOf: Data(bytes)) }
+        if bytes.count > 0 { try Self.writing(path) { try handle.write(contentsOf: Data(bytes)) } }
         rows += columns == 0 ? 0 : bytes.count / (columns * dtype.size)
     }
 
@@ -256,18 +264,20 @@ public final class NPYWriter {
     }
 
     /// Flushes appended rows to disk (so a progress record written after it is truthful).
-    public func sync() throws { try handle.synchronize() }
+    public func sync() throws { try Self.writing(path) { try handle.synchronize() } }
 
     /// Patches the header with the final row count and closes the file.
     public func finish() throws {
-        try handle.seek(toOffset: 0)
-        try handle.write(contentsOf: Data(NPYHeader.encode(dtype: dtype, shape: [rows, columns])))
-        try handle.synchronize()
-        try handle.close()
+        try Self.writing(path) {
+            try handle.seek(toOffset: 0)
+            try handle.write(contentsOf: Data(NPYHeader.encode(dtype: dtype, shape: [rows, columns])))
+            try handle.synchronize()
+            try handle.close()
+        }
     }
 
     /// Closes without patching (an interrupted stream stays resumable).
-    public func close() throws { try handle.close() }
+    public func close() throws { try Self.writing(path) { try handle.close() } }
 }
 
 /// Reads rows of a 2-D `.npy` file sequentially in chunks (constant memory).
