@@ -18,6 +18,11 @@ public struct MeasuredLabeling: Sendable, Equatable {
         self.mask = mask
     }
 
+    /// Smallest standard deviation accepted for a MID entry (from a table or an option).
+    /// Below it the weights 1/σ² of a least-squares fit overflow or lose all precision
+    /// (σ = 1e-155 gives 1/σ² = inf); simulated Float32 data are exact to ~6e-8 · value.
+    public static let minimumStddev = 1e-12
+
     /// `true` when every entry of the layout was measured.
     public var isComplete: Bool { !mask.contains(false) }
 }
