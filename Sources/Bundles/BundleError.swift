@@ -1,3 +1,5 @@
+import SafeIO
+
 /// A bundle that cannot be loaded. Every case names the manifest (or data file) it
 /// came from and, for manifest problems, the field, so a message reads
 /// `Plugins/toy/manifest.json: field 'experiments': unknown experiment 'A_111' (known: A_100, A_010)`.
@@ -44,18 +46,18 @@ public enum BundleError: Error, Equatable, Sendable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .unreadableManifest(let m, let why): return "manifest \(m): cannot be read (\(why))"
-        case .invalidJSON(let m, let why): return "manifest \(m): not valid JSON (\(why))"
+        case .unreadableManifest(let m, let why): return "manifest \(m): cannot be read (\(Excerpt.quote(why, limit: 300)))"
+        case .invalidJSON(let m, let why): return "manifest \(m): not valid JSON (\(Excerpt.quote(why, limit: 300)))"
         case .missingField(let m, let f): return "manifest \(m): field '\(f)' is missing"
         case .wrongType(let m, let f, let e): return "manifest \(m): field '\(f)' must be \(e)"
-        case .invalidField(let m, let f, let why): return "manifest \(m): field '\(f)': \(why)"
+        case .invalidField(let m, let f, let why): return "manifest \(m): field '\(f)': \(Excerpt.quote(why, limit: 300))"
         case .unknownNetwork(let m, let f, let n, let searched):
             let where_ = searched.isEmpty ? "no Networks/ folder found" : "searched " + searched.joined(separator: ", ")
-            return "manifest \(m): field '\(f)': unknown network '\(n)' (not a file in the bundle; \(where_))"
+            return "manifest \(m): field '\(f)': unknown network '\(Excerpt.quote(n))' (not a file in the bundle; \(where_))"
         case .fileOutsideBundle(let m, let f, let p):
-            return "manifest \(m): field '\(f)': file '\(p)' must be a relative path inside the bundle (no absolute paths, no '..', no symlinks leaving it)"
-        case .missingFile(let m, let f, let p): return "manifest \(m): field '\(f)': file '\(p)' does not exist"
-        case .networkFailed(let m, let f, let why): return "manifest \(m): field '\(f)': \(why)"
+            return "manifest \(m): field '\(f)': file '\(Excerpt.quote(p))' must be a relative path inside the bundle (no absolute paths, no '..', no symlinks leaving it)"
+        case .missingFile(let m, let f, let p): return "manifest \(m): field '\(f)': file '\(Excerpt.quote(p))' does not exist"
+        case .networkFailed(let m, let f, let why): return "manifest \(m): field '\(f)': \(Excerpt.quote(why, limit: 400))"
         }
     }
 }

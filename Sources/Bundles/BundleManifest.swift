@@ -1,4 +1,5 @@
 import Foundation
+import SafeIO
 
 /// The `manifest.json` of a model bundle: what a model is made of, as data.
 ///
@@ -62,9 +63,9 @@ public struct BundleManifest: Codable, Hashable, Sendable {
     public static func read(contentsOf path: String) throws -> BundleManifest {
         let data: Data
         do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            throw BundleError.unreadableManifest(manifest: path, reason: Self.shortReason(error))
+            data = try InputFile.read(path, limit: 16 << 20, what: "manifest")
+        } catch let e as InputFileError {
+            throw BundleError.unreadableManifest(manifest: path, reason: e.reason)
         }
         return try decode(data, path: path)
     }
@@ -107,13 +108,5 @@ public struct BundleManifest: Codable, Hashable, Sendable {
             if t.hasPrefix("Dictionary") { return "an object" }
             return "a \(t)"
         }
-    }
-
-    static func shortReason(_ error: any Error) -> String {
-        let ns = error as NSError
-        if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError {
-            return underlying.localizedDescription
-        }
-        return ns.localizedDescription
     }
 }

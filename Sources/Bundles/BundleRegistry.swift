@@ -1,4 +1,5 @@
 import Foundation
+import SafeIO
 
 /// A bundle folder found on the search path, before it is loaded.
 public struct BundleCandidate: Sendable {
@@ -11,10 +12,12 @@ public struct BundleCandidate: Sendable {
     public let manifest: Result<BundleManifest, BundleError>
     /// The folder of the earlier bundle with the same name, when this one is hidden by it.
     public let shadowedBy: String?
+    /// The `name` a manifest that does not decode still states, if it has one.
+    public let claimedName: String?
 
-    /// The model name (the folder name when the manifest does not decode).
+    /// The model name (the stated or folder name when the manifest does not decode).
     public var name: String {
-        (try? manifest.get().name) ?? (directory as NSString).lastPathComponent
+        (try? manifest.get().name) ?? claimedName ?? (directory as NSString).lastPathComponent
     }
 }
 
@@ -68,12 +71,17 @@ public struct BundleRegistry: Sendable {
                 } catch {
                     manifest = .failure(.unreadableManifest(manifest: manifestPath, reason: "\(error)"))
                 }
+                var claimedName: String? = nil
+                if case .failure = manifest, let data = try? InputFile.read(manifestPath, limit: 16 << 20),
+                   let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] {
+                    claimedName = object["name"] as? String
+                }
                 var shadowedBy: String? = nil
                 if case .success(let m) = manifest {
                     if let first = owner[m.name] { shadowedBy = first } else { owner[m.name] = dir }
                 }
                 found.append(BundleCandidate(directory: dir, pluginFolder: folder, manifest: manifest,
-                                             shadowedBy: shadowedBy))
+                                             shadowedBy: shadowedBy, claimedName: claimedName))
             }
         }
         candidates = found
@@ -115,6 +123,13 @@ public struct BundleRegistry: Sendable {
     /// - Throws: `UnknownModelError` listing the known names, or the bundle's `BundleError`.
     public func load(_ name: String) throws -> ModelBundle {
         guard let c = candidate(named: name) else {
+            // A bundle of that name whose manifest is broken: its own error says why.
+            if let broken = candidates.first(where: { c in
+                if case .failure = c.manifest { return c.name == name || (c.directory as NSString).lastPathComponent == name }
+                return false
+            }), case .failure(let e) = broken.manifest {
+                throw e
+            }
             throw UnknownModelError(name: name, known: names, searched: searchPaths.plugins)
         }
         return try load(c)

@@ -1,5 +1,6 @@
 import Foundation
 import MLFluxCore
+import SafeIO
 
 /// Reads and writes flux states as JSON:
 /// `{"REACTION": {"net": 1.0, "xch": 0.5}, …}`.
@@ -12,9 +13,9 @@ public enum FluxStateFile {
     public static func read(contentsOf path: String, network: MetabolicNetwork) throws -> FluxState {
         let data: Data
         do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            throw FluxFileError(file: path, reason: "cannot be read (\(BundleManifest.shortReason(error)))")
+            data = try InputFile.read(path, limit: 16 << 20, what: "flux state file")
+        } catch let e as InputFileError {
+            throw FluxFileError(file: path, reason: e.reason)
         }
         return try decode(data, path: path, network: network)
     }

@@ -47,9 +47,49 @@ public struct LoadedDataset: Sendable {
             throw DatasetError.invalidSidecar(file: path(DatasetDescription.midsFile),
                                               reason: "shape \(midArray.shape), expected [\(n), \(d.layout.count)]")
         }
+        guard n > 0 else {
+            throw DatasetError.invalidSidecar(file: sidecar, reason: "the dataset has 0 rows; there is nothing to train or evaluate on")
+        }
+        let mids = midArray.floats
+        try checkFinite(free, file: path(DatasetDescription.freeFluxesFile), names: d.freeFluxes)
+        try checkFinite(net, file: path(DatasetDescription.netFluxesFile), names: d.reactions)
+        try checkFinite(xch, file: path(DatasetDescription.exchangeFluxesFile), names: d.reactions, nonNegative: true)
+        try checkMIDs(mids, layout: d.layout, file: path(DatasetDescription.midsFile))
         return LoadedDataset(directory: directory, description: d, free: free,
                              states: zip(net, xch).map { FluxState(net: $0, exchange: $1) },
-                             mids: Matrix(rows: n, columns: d.layout.count, storage: midArray.floats))
+                             mids: Matrix(rows: n, columns: d.layout.count, storage: mids))
+    }
+
+    /// Every value finite (and ≥ 0 where `nonNegative`); the first bad one is named by row and column.
+    static func checkFinite(_ rows: [[Double]], file: String, names: [String], nonNegative: Bool = false) throws {
+        for (r, row) in rows.enumerated() {
+            for (j, x) in row.enumerated() where !x.isFinite || (nonNegative && x < 0) {
+                throw DatasetError.invalidSidecar(file: file, reason: "row \(r), column \(j) ('\(names[j])'): \(x) is not \(nonNegative ? "a non-negative" : "a finite") number")
+            }
+        }
+    }
+
+    /// Every MID entry finite and non-negative, every MID summing to 1 within Float32 round-off.
+    static func checkMIDs(_ mids: [Float], layout: LabelingLayout, file: String) throws {
+        let width = layout.count, offsets = layout.offsets
+        for r in 0 ..< mids.count / max(width, 1) {
+            for e in layout.experimentIDs.indices {
+                for m in layout.fragmentNames.indices {
+                    let start = r * width + e * layout.blockSize + offsets[m]
+                    var sum: Float = 0
+                    for k in 0 ..< layout.isotopologues[m] {
+                        let x = mids[start + k]
+                        guard x.isFinite, x >= 0 else {
+                            throw DatasetError.invalidSidecar(file: file, reason: "row \(r): \(layout.experimentIDs[e]) \(layout.fragmentNames[m]) M+\(k) = \(x) is not a fraction (finite, ≥ 0)")
+                        }
+                        sum += x
+                    }
+                    guard abs(sum - 1) <= 1e-3 else {
+                        throw DatasetError.invalidSidecar(file: file, reason: "row \(r): the MID of \(layout.experimentIDs[e]) \(layout.fragmentNames[m]) sums to \(sum), not 1")
+                    }
+                }
+            }
+        }
     }
 
     /// Rows `range` as a new dataset value (same description).

@@ -1,4 +1,5 @@
 import MLFluxCore
+import SafeIO
 
 /// Parses the `measured` strings of a manifest into `MeasuredFragment`s.
 ///
@@ -20,25 +21,28 @@ public enum MeasuredSpec {
         var poolID = trimmed
         var atoms: [Int]? = nil
         if let open = trimmed.firstIndex(of: "[") {
-            guard trimmed.hasSuffix("]") else { throw ParseError(reason: "'\(spec)' lacks a closing ']'") }
+            guard trimmed.hasSuffix("]") else { throw ParseError(reason: "'\(Excerpt.quote(spec))' lacks a closing ']'") }
             poolID = String(trimmed[..<open])
             let inner = trimmed[trimmed.index(after: open)..<trimmed.index(before: trimmed.endIndex)]
             atoms = try parseList(String(inner), spec: spec)
         }
-        guard !poolID.isEmpty else { throw ParseError(reason: "'\(spec)' names no metabolite") }
+        guard !poolID.isEmpty else { throw ParseError(reason: "'\(Excerpt.quote(spec))' names no metabolite") }
         guard let pool = network.pool(poolID) else {
-            throw ParseError(reason: "unknown metabolite '\(poolID)' in network '\(network.name)'")
+            throw ParseError(reason: "unknown metabolite '\(Excerpt.quote(poolID))' in network '\(network.name)'")
         }
         guard let given = atoms else { return .whole(pool) }
-        for a in given where a < 1 || a > pool.atomCount {
-            throw ParseError(reason: "'\(spec)': atom \(a) is outside 1...\(pool.atomCount) of '\(poolID)'")
+        if let a = given.first(where: { $0 < 1 || $0 > pool.atomCount }) {
+            throw ParseError(reason: "'\(Excerpt.quote(spec))': atom \(a) is outside 1...\(pool.atomCount) of '\(poolID)'")
         }
         let zeroBased = Array(Set(given.map { $0 - 1 })).sorted()
-        guard zeroBased.count == given.count else { throw ParseError(reason: "'\(spec)' lists an atom twice") }
+        guard zeroBased.count == given.count else { throw ParseError(reason: "'\(Excerpt.quote(spec))' lists an atom twice") }
         if zeroBased == Array(0..<pool.atomCount) { return .whole(pool) }
         let name = poolID + "_" + zeroBased.map { String($0 + 1) }.joined(separator: ":")
         return MeasuredFragment(name: name, pool: poolID, atoms: zeroBased)
     }
+
+    /// Highest atom number any pool can have (FluxML pools trace at most 64 atoms).
+    static let maxAtom = 64
 
     private static func parseList(_ list: String, spec: String) throws -> [Int] {
         var out: [Int] = []
@@ -48,12 +52,17 @@ public enum MeasuredSpec {
             if ends.count == 1, let a = Int(ends[0]) {
                 out.append(a)
             } else if ends.count == 2, let a = Int(ends[0]), let b = Int(ends[1]), a <= b {
+                // A pool has at most 64 traced atoms: a range reaching past that is refused
+                // before it is expanded (`1-99999999999999` would take all memory).
+                guard a >= 1, b <= maxAtom else {
+                    throw ParseError(reason: "'\(Excerpt.quote(spec))': range \(a)-\(b) reaches outside atoms 1…\(maxAtom)")
+                }
                 out.append(contentsOf: a...b)
             } else {
-                throw ParseError(reason: "'\(spec)': '\(p)' is not an atom number or range like 1-3")
+                throw ParseError(reason: "'\(Excerpt.quote(spec))': '\(Excerpt.quote(p, limit: 20))' is not an atom number or range like 1-3")
             }
         }
-        guard !out.isEmpty else { throw ParseError(reason: "'\(spec)' lists no atoms") }
+        guard !out.isEmpty else { throw ParseError(reason: "'\(Excerpt.quote(spec))' lists no atoms") }
         return out
     }
 

@@ -62,9 +62,13 @@ public struct LabelingLayout: Codable, Sendable, Equatable, Hashable {
             throw DecodingError.dataCorruptedError(forKey: .isotopologues, in: c,
                 debugDescription: "\(fragmentNames.count) fragments but \(isotopologues.count) isotopologue counts")
         }
-        guard isotopologues.allSatisfy({ $0 >= 1 }) else {
+        guard isotopologues.allSatisfy({ $0 >= 1 && $0 <= 1024 }) else {
             throw DecodingError.dataCorruptedError(forKey: .isotopologues, in: c,
-                debugDescription: "every MID has at least one isotopologue")
+                debugDescription: "every MID has 1 … 1024 isotopologues")
+        }
+        guard experimentIDs.count <= 1 << 12, fragmentNames.count <= 1 << 16 else {
+            throw DecodingError.dataCorruptedError(forKey: .fragmentNames, in: c,
+                debugDescription: "\(experimentIDs.count) experiments × \(fragmentNames.count) fragments is more than any network has")
         }
     }
 

@@ -1,3 +1,5 @@
+import SafeIO
+
 /// Measured MIDs placed in a `LabelingLayout`: values, standard deviations and a mask
 /// of what was measured. Missing entries are NaN with `mask == false`.
 public struct MeasuredLabeling: Sendable, Equatable {
@@ -49,48 +51,80 @@ public struct LabelingTableError: Error, Sendable, Equatable, CustomStringConver
 public enum LabelingTable {
     public static func parse(_ text: String, file: String, layout: LabelingLayout,
                              tolerance: Double = 0.01, normalize: Bool = false) throws -> MeasuredLabeling {
+        var lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" })
+            .makeIterator()
+        return try parse(lines: { lines.next().map(String.init) }, file: file, layout: layout,
+                         tolerance: tolerance, normalize: normalize)
+    }
+
+    /// Reads the table at `path` line by line: a file of any size is rejected at its first bad
+    /// line (and a valid table has at most one row per layout entry, so memory stays small).
+    /// - Throws: `LabelingTableError` naming the file and line; `InputFileError` for a file
+    ///   that is not a regular text file.
+    public static func read(contentsOf path: String, layout: LabelingLayout,
+                            tolerance: Double = 0.01, normalize: Bool = false) throws -> MeasuredLabeling {
+        let reader = try LineReader(path: path, what: "MID table")
+        return try parse(lines: reader.next, file: path, layout: layout, tolerance: tolerance, normalize: normalize)
+    }
+
+    /// The parser over a source of lines (`nil` at the end).
+    static func parse(lines next: () throws -> String?, file: String, layout: LabelingLayout,
+                      tolerance: Double, normalize: Bool) throws -> MeasuredLabeling {
         func fail(_ line: Int?, _ msg: String) -> LabelingTableError { LabelingTableError(file: file, line: line, message: msg) }
-        var lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
-            .map { $0.hasSuffix("\r") ? String($0.dropLast()) : String($0) }
-        while let last = lines.last, last.trimmingSpaces.isEmpty { lines.removeLast() }
-        guard let header = lines.first else { throw fail(nil, "empty file; expected header experiment,metabolite,isotopologue,fraction[,stddev]") }
+        guard tolerance.isFinite, tolerance >= 0 else { throw fail(nil, "tolerance \(tolerance) must be a finite number ≥ 0") }
+        var lineNumber = 1
+        var header: String? = nil
+        while let l = try next() {
+            if !l.trimmingSpaces.isEmpty { header = l; break }
+            lineNumber += 1
+        }
+        guard let header else { throw fail(nil, "empty file; expected header experiment,metabolite,isotopologue,fraction[,stddev]") }
         let columns = header.split(separator: ",").map { String($0).trimmingSpaces.lowercased() }
         guard columns.count >= 4, Array(columns.prefix(4)) == ["experiment", "metabolite", "isotopologue", "fraction"],
               columns.count == 4 || (columns.count == 5 && columns[4] == "stddev") else {
-            throw fail(1, "header must be experiment,metabolite,isotopologue,fraction[,stddev], found '\(header)'")
+            throw fail(lineNumber, "header must be experiment,metabolite,isotopologue,fraction[,stddev], found '\(Excerpt.quote(header))'")
         }
         let hasSD = columns.count == 5
         var values = [Double](repeating: .nan, count: layout.count)
         var sd = values
         var mask = [Bool](repeating: false, count: layout.count)
         var rowOf = [Int](repeating: 0, count: layout.count)
-        for (i, raw) in lines.enumerated().dropFirst() {
-            let line = i + 1
+        var experimentIndex: [String: Int] = [:], fragmentIndex: [String: Int] = [:]
+        for (i, id) in layout.experimentIDs.enumerated() where experimentIndex[id] == nil { experimentIndex[id] = i }
+        for (i, id) in layout.fragmentNames.enumerated() where fragmentIndex[id] == nil { fragmentIndex[id] = i }
+        while let raw = try next() {
+            lineNumber += 1
+            let line = lineNumber
             if raw.trimmingSpaces.isEmpty { continue }
             let f = raw.split(separator: ",", omittingEmptySubsequences: false).map { String($0).trimmingSpaces }
             guard f.count == columns.count else {
                 throw fail(line, "expected \(columns.count) fields, found \(f.count)")
             }
-            guard let e = layout.experimentIndex(f[0]) else {
-                throw fail(line, "unknown experiment '\(f[0])'; known: \(layout.experimentIDs.joined(separator: ", "))")
+            guard let e = experimentIndex[f[0]] else {
+                throw fail(line, "unknown experiment '\(Excerpt.quote(f[0]))'; known: \(layout.experimentIDs.joined(separator: ", "))")
             }
-            guard let m = layout.fragmentNames.firstIndex(of: f[1]) else {
-                throw fail(line, "unknown metabolite '\(f[1])'; known: \(layout.fragmentNames.joined(separator: ", "))")
+            guard let m = fragmentIndex[f[1]] else {
+                throw fail(line, "unknown metabolite '\(Excerpt.quote(f[1]))'; known: \(layout.fragmentNames.joined(separator: ", "))")
             }
             var iso = f[2].uppercased()
             if iso.hasPrefix("M+") { iso.removeFirst(2) } else if iso.hasPrefix("M") { iso.removeFirst() }
             guard let k = Int(iso), k >= 0, k < layout.isotopologues[m] else {
-                throw fail(line, "isotopologue '\(f[2])' of '\(f[1])' must be 0…\(layout.isotopologues[m] - 1)")
+                throw fail(line, "isotopologue '\(Excerpt.quote(f[2]))' of '\(f[1])' must be 0…\(layout.isotopologues[m] - 1)")
             }
             if f[3].isEmpty { continue }  // a template row left blank: not measured
-            guard let x = Double(f[3]), x.isFinite else { throw fail(line, "fraction '\(f[3])' is not a finite number") }
+            guard let x = Double(f[3]), x.isFinite else { throw fail(line, "fraction '\(Excerpt.quote(f[3]))' is not a finite number") }
             guard x >= 0 else { throw fail(line, "fraction \(x) is negative") }
             let idx = layout.offsets[m] + e * layout.blockSize + k
             guard !mask[idx] else {
                 throw fail(line, "duplicate row for \(f[0]) \(f[1]) M+\(k) (first given on line \(rowOf[idx]))")
             }
             if hasSD, !f[4].isEmpty {
-                guard let s = Double(f[4]), s.isFinite, s > 0 else { throw fail(line, "stddev '\(f[4])' is not a positive number") }
+                guard let s = Double(f[4]), s.isFinite, s > 0 else {
+                    throw fail(line, "stddev '\(Excerpt.quote(f[4]))' is not a positive number")
+                }
+                guard s >= MeasuredLabeling.minimumStddev else {
+                    throw fail(line, "stddev \(s) is below \(MeasuredLabeling.minimumStddev), the smallest a fit can weigh")
+                }
                 sd[idx] = s
             }
             values[idx] = x

@@ -143,8 +143,8 @@ public struct SafeTensors: Equatable, Sendable {
     /// Reads and validates a file.
     public init(contentsOf url: URL) throws {
         let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw SafeTensorsError.unreadable(file: url.path, reason: error.localizedDescription)
+        do { data = try InputFile.read(url.path, what: "safetensors file") } catch let e as InputFileError {
+            throw SafeTensorsError.unreadable(file: url.path, reason: e.reason)
         }
         try self.init(bytes: [UInt8](data), source: url.path)
     }

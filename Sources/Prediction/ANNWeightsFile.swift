@@ -1,6 +1,7 @@
 import Foundation
 import MLFluxCore
 import NeuralNetworks
+import SafeIO
 
 /// Saves and loads an `ANNPredictor` as one safetensors file.
 ///
@@ -60,12 +61,13 @@ public enum ANNWeightsFile {
             return v
         }
         guard try meta("format") == format else {
-            throw PredictionError.incompatibleWeights(file: file, reason: "format '\(st.metadata["format"]!)' is not \(format)")
+            throw PredictionError.incompatibleWeights(file: file, reason: "format '\(Excerpt.quote(st.metadata["format"]!))' is not \(format)")
         }
         let dec = JSONDecoder()
         func decode<T: Decodable>(_ t: T.Type, _ key: String) throws -> T {
             do { return try dec.decode(t, from: Data(try meta(key).utf8)) } catch let e as PredictionError { throw e } catch {
-                throw PredictionError.incompatibleWeights(file: file, reason: "metadata '\(key)' is not valid: \(error)")
+                let why = (error as? DecodingError).map(DecodingErrorText.describe) ?? Excerpt.reason(error)
+                throw PredictionError.incompatibleWeights(file: file, reason: "metadata '\(key)' is not valid: \(why)")
             }
         }
         let fileLayout = try decode(LabelingLayout.self, "layout")
@@ -76,14 +78,23 @@ public enum ANNWeightsFile {
             throw PredictionError.incompatibleWeights(file: file, reason: "trained for other free fluxes than the bundle's")
         }
         let transform = try decode(FluxTransform.self, "transform")
+        if let why = transform.inconsistency(for: basis) {
+            throw PredictionError.incompatibleWeights(file: file, reason: "metadata 'transform': \(why)")
+        }
         let widths = try decode([[Int]].self, "widths")
         let activations = try decode([[String]].self, "activations")
-        guard let count = Int(try meta("members")), count == widths.count, count == activations.count, count > 0 else {
+        guard let count = Int(try meta("members")), count == widths.count, count == activations.count, count > 0, count <= 1024 else {
             throw PredictionError.incompatibleWeights(file: file, reason: "metadata 'members' does not match 'widths'")
         }
         let features = InputFeatures(rawValue: st.metadata["features"] ?? "raw")
         guard let features else {
-            throw PredictionError.incompatibleWeights(file: file, reason: "unknown input features '\(st.metadata["features"]!)'")
+            throw PredictionError.incompatibleWeights(file: file, reason: "unknown input features '\(Excerpt.quote(st.metadata["features"]!))'")
+        }
+        func finite(_ values: [Float], _ tensor: String) throws -> [Float] {
+            if let j = values.firstIndex(where: { !$0.isFinite }) {
+                throw PredictionError.incompatibleWeights(file: file, reason: "tensor '\(tensor)' entry \(j) is \(values[j]), not a finite number")
+            }
+            return values
         }
         var members: [ANNMember] = []
         for m in 0..<count {
@@ -95,14 +106,20 @@ public enum ANNWeightsFile {
             var layers: [Dense] = []
             for i in 0..<(w.count - 1) {
                 guard let act = Activation(rawValue: activations[m][i]) else {
-                    throw PredictionError.incompatibleWeights(file: file, reason: "unknown activation '\(activations[m][i])'")
+                    throw PredictionError.incompatibleWeights(file: file, reason: "unknown activation '\(Excerpt.quote(activations[m][i]))'")
                 }
-                let weight = try st.floats("members.\(m).layers.\(i).weight", shape: [w[i], w[i + 1]])
-                let bias = try st.floats("members.\(m).layers.\(i).bias", shape: [w[i + 1]])
+                guard w[i] >= 1, w[i + 1] >= 1, w[i] <= 1 << 20, w[i + 1] <= 1 << 20 else {
+                    throw PredictionError.incompatibleWeights(file: file, reason: "member \(m): layer widths \(w) must be 1 … 1048576")
+                }
+                let weight = try finite(st.floats("members.\(m).layers.\(i).weight", shape: [w[i], w[i + 1]]), "members.\(m).layers.\(i).weight")
+                let bias = try finite(st.floats("members.\(m).layers.\(i).bias", shape: [w[i + 1]]), "members.\(m).layers.\(i).bias")
                 layers.append(Dense(weight: Matrix(rows: w[i], columns: w[i + 1], storage: weight), bias: bias, activation: act))
             }
-            let mean = try st.floats("members.\(m).input.mean", shape: [features.width(layout.count)])
-            let std = try st.floats("members.\(m).input.std", shape: [features.width(layout.count)])
+            let mean = try finite(st.floats("members.\(m).input.mean", shape: [features.width(layout.count)]), "members.\(m).input.mean")
+            let std = try finite(st.floats("members.\(m).input.std", shape: [features.width(layout.count)]), "members.\(m).input.std")
+            if let j = std.firstIndex(where: { !($0 > 0) }) {
+                throw PredictionError.incompatibleWeights(file: file, reason: "tensor 'members.\(m).input.std' entry \(j) is \(std[j]); input scales must be positive")
+            }
             members.append(ANNMember(features: features, inputScaler: Standardizer(mean: mean, std: std), mlp: MLP(layers: layers), transform: transform))
         }
         // 'sigma_calibration' (binned factors) or, from older files, 'sigma_scale' (one per target).

@@ -47,6 +47,31 @@ public struct FluxTransform: Codable, Sendable, Equatable {
 
     public var targetCount: Int { outputs.count }
 
+    /// The first reason this transform cannot serve `basis` (counts, indices, kinds, non-finite
+    /// or non-positive scales), or `nil`. Checked when weights are loaded from a file.
+    public func inconsistency(for basis: FreeFluxBasis) -> String? {
+        guard freeCount == basis.count else { return "freeCount \(freeCount) differs from the bundle's \(basis.count) free fluxes" }
+        guard exchangeFloor.isFinite, exchangeFloor > 0 else { return "exchangeFloor \(exchangeFloor) is not a positive number" }
+        var covered = [Bool](repeating: false, count: freeCount)
+        for (k, v) in fixed {
+            guard (0..<freeCount).contains(k) else { return "fixed index \(k) is outside 0 … \(freeCount - 1)" }
+            guard v.isFinite else { return "fixed value of '\(basis.names[k])' is not finite" }
+            covered[k] = true
+        }
+        for (j, o) in outputs.enumerated() {
+            guard (0..<freeCount).contains(o.free) else { return "output \(j) names free flux \(o.free), outside 0 … \(freeCount - 1)" }
+            guard !covered[o.free] else { return "free flux '\(basis.names[o.free])' is predicted twice or also fixed" }
+            covered[o.free] = true
+            let expected: Kind = o.free < basis.freeNet.count ? .affine : .log10
+            guard o.kind == expected else { return "output \(j) ('\(basis.names[o.free])') must be \(expected.rawValue)" }
+            guard o.offset.isFinite, o.scale.isFinite, o.scale > 0 else {
+                return "output \(j) ('\(basis.names[o.free])') has offset \(o.offset), scale \(o.scale); a finite offset and positive scale are needed"
+            }
+        }
+        if let k = covered.firstIndex(of: false) { return "free flux '\(basis.names[k])' is neither predicted nor fixed" }
+        return nil
+    }
+
     /// Targets of θ.
     public func targets(_ theta: [Double]) -> [Float] {
         outputs.map { o in

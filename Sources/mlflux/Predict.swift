@@ -29,11 +29,8 @@ struct Predict: ParsableCommand {
     func run() throws {
         let bundle = try BundleRegistry(searchPaths: .standard()).load(model)
         if let out { try OutputFile.check(out, force: force, inputs: [input]) }
-        guard let text = try? String(contentsOfFile: input, encoding: .utf8) else {
-            throw ValidationError("\(input): cannot be read")
-        }
-        let measured = try LabelingTable.parse(text, file: input, layout: bundle.layout,
-                                               tolerance: tolerance, normalize: normalize)
+        let measured = try LabelingTable.read(contentsOf: input, layout: bundle.layout,
+                                              tolerance: tolerance, normalize: normalize)
         for note in measured.notes { FileHandle.standardError.write(Data("note: \(note)\n".utf8)) }
         if let stddev, !(stddev.isFinite && stddev > 0) { throw ValidationError("--stddev must be a positive number") }
         var options = PredictorRegistry.Options()

@@ -102,22 +102,85 @@ public struct DatasetDescription: Codable, Sendable, Equatable {
     /// - Throws: `DatasetError` naming the file.
     public static func read(directory: String) throws -> DatasetDescription {
         let path = (directory as NSString).appendingPathComponent(fileName)
-        guard let data = FileManager.default.contents(atPath: path) else {
+        guard FileManager.default.fileExists(atPath: path) else {
             throw DatasetError.notADataset(directory: directory,
                                            reason: FileManager.default.fileExists(atPath: directory)
                                            ? "no \(fileName) (an unfinished run leaves none; use --resume)" : "no such folder")
         }
+        let data: Data
+        do { data = try InputFile.read(path, limit: maxSidecarBytes, what: "dataset sidecar") }
+        catch let e as InputFileError { throw DatasetError.invalidSidecar(file: path, reason: e.reason) }
+        let d: DatasetDescription
         do {
-            let d = try JSONDecoder().decode(DatasetDescription.self, from: data)
-            guard d.formatVersion <= currentFormatVersion else {
-                throw DatasetError.invalidSidecar(file: path, reason: "format version \(d.formatVersion) is newer than this mlflux reads (\(currentFormatVersion))")
-            }
-            return d
-        } catch let e as DatasetError {
-            throw e
+            d = try JSONDecoder().decode(DatasetDescription.self, from: data)
+        } catch let e as DecodingError {
+            throw DatasetError.invalidSidecar(file: path, reason: DecodingErrorText.describe(e))
         } catch {
-            throw DatasetError.invalidSidecar(file: path, reason: "\(error)")
+            throw DatasetError.invalidSidecar(file: path, reason: Excerpt.reason(error))
         }
+        guard d.formatVersion <= currentFormatVersion else {
+            throw DatasetError.invalidSidecar(file: path, reason: "format version \(d.formatVersion) is newer than this mlflux reads (\(currentFormatVersion))")
+        }
+        if let problem = d.inconsistency {
+            throw DatasetError.invalidSidecar(file: path, reason: problem)
+        }
+        return d
+    }
+
+    /// Largest `dataset.json` read (its `blockRows` list grows by one entry per 1024 states).
+    public static let maxSidecarBytes = 64 << 20
+
+    /// Most states one dataset may request (all shards): 10^12, far above any training set,
+    /// small enough that block and row arithmetic cannot overflow.
+    public static let maxSamples = 1_000_000_000_000
+
+    /// The first field whose value cannot be right (a count out of range, block numbers past
+    /// the run, rows that do not add up), or `nil`. Checked on every read, so that a hand-edited
+    /// or hostile sidecar is refused with the field named instead of trapping on arithmetic.
+    public var inconsistency: String? {
+        func field(_ name: String, _ value: Int, _ why: String) -> String { "field '\(name)' = \(value): \(why)" }
+        guard (1...(1 << 20)).contains(blockSize) else { return field("blockSize", blockSize, "must be 1 … 1048576") }
+        guard (0...Self.maxSamples).contains(totalSamples) else {
+            return field("totalSamples", totalSamples, "must be 0 … \(Self.maxSamples)")
+        }
+        let blocks = (totalSamples + blockSize - 1) / blockSize
+        guard (1...Self.maxSamples).contains(shard.count) else {
+            return field("shard.count", shard.count, "must be 1 … \(Self.maxSamples)")
+        }
+        guard (0..<shard.count).contains(shard.index) else { return field("shard.index", shard.index, "must be 0 … \(shard.count - 1)") }
+        guard (0...blocks).contains(firstBlock) else { return field("firstBlock", firstBlock, "must be 0 … \(blocks) (the run's blocks)") }
+        guard (0...(blocks - firstBlock)).contains(blockCount) else {
+            return field("blockCount", blockCount, "must be 0 … \(blocks - firstBlock) (blocks after firstBlock)")
+        }
+        guard (0...totalSamples).contains(requested) || split != nil else {
+            return field("requested", requested, "must be 0 … totalSamples (\(totalSamples))")
+        }
+        guard produced >= 0, produced <= Self.maxSamples else { return field("produced", produced, "must be 0 … \(Self.maxSamples)") }
+        if split == nil {
+            guard blockRows.count == blockCount else {
+                return "field 'blockRows' has \(blockRows.count) entries, blockCount is \(blockCount)"
+            }
+            var sum = 0
+            for (i, n) in blockRows.enumerated() {
+                guard (0...blockSize).contains(n) else { return field("blockRows[\(i)]", n, "must be 0 … \(blockSize)") }
+                sum += n
+            }
+            guard sum == produced else { return field("produced", produced, "blockRows add up to \(sum)") }
+        }
+        guard !freeFluxes.isEmpty, !reactions.isEmpty, layout.count > 0 else {
+            return "fields 'freeFluxes', 'reactions' and 'layout' must not be empty"
+        }
+        guard layout.count <= 1 << 24, freeFluxes.count <= 1 << 16, reactions.count <= 1 << 16 else {
+            return "field 'layout' / 'freeFluxes' / 'reactions' is larger than any network MLFlux simulates"
+        }
+        guard (0...(1 << 16)).contains(filters.flattenBins) else {
+            return field("filters.flattenBins", filters.flattenBins, "must be 0 … 65536")
+        }
+        if let s = split {
+            guard s.sourceRows >= 0, s.sourceRows <= Self.maxSamples else { return field("split.sourceRows", s.sourceRows, "out of range") }
+            guard produced <= s.sourceRows else { return field("produced", produced, "more than the source's \(s.sourceRows) rows") }
+        }
+        return nil
     }
 
     /// The sidecar JSON: pretty-printed with sorted keys (stable bytes for equal values).

@@ -45,6 +45,10 @@ public struct NPYHeader: Equatable, Sendable {
     /// Data bytes after the header.
     public var dataBytes: Int { elementCount * dtype.size }
 
+    /// Largest data part MLFlux accepts in one `.npy` file (1 TiB: datasets are streamed
+    /// row by row; whole-array reads have their own, smaller limit).
+    public static let maxDataBytes = 1 << 40
+
     /// Total header length (magic to newline) of the files MLFlux writes: 128 bytes, a
     /// multiple of 64 as NumPy asks, with room for two 20-digit dimensions — so a streamed
     /// file can be written with a placeholder row count and patched in place at the end.
@@ -77,6 +81,7 @@ public struct NPYHeader: Equatable, Sendable {
             headerLength = (0..<4).reduce(0) { $0 | Int(bytes[8 + $1]) << (8 * $1) }; start = 12
         default: throw bad("unsupported format version \(major).\(bytes[7])")
         }
+        guard headerLength <= 65536 else { throw bad("header of \(headerLength) bytes is longer than any NumPy writes") }
         guard bytes.count >= start + headerLength else {
             throw bad("header of \(headerLength) bytes is cut short")
         }
@@ -104,8 +109,19 @@ public struct NPYHeader: Equatable, Sendable {
         for part in s[s.index(after: s.startIndex) ..< end].split(separator: ",") {
             let t = part.trimmingCharacters(in: .whitespaces)
             if t.isEmpty { continue }
-            guard let n = Int(t), n >= 0 else { throw bad("shape entry '\(t)' is not a count") }
+            guard let n = Int(t), n >= 0 else { throw bad("shape entry '\(Excerpt.quote(t, limit: 30))' is not a count") }
             shape.append(n)
+        }
+        guard shape.count <= 32 else { throw bad("\(shape.count) dimensions; at most 32 are supported") }
+        // Elements and bytes must fit an Int (and memory): a shape of (2^63−1, 102) or
+        // (2^32, 2^32) is refused here instead of overflowing later.
+        var bytes = dtype.size
+        for n in shape {
+            let (p, overflow) = bytes.multipliedReportingOverflow(by: n)
+            guard !overflow, p <= maxDataBytes else {
+                throw bad("shape (\(shape.map(String.init).joined(separator: ", "))) of '\(dtype.rawValue)' needs more than \(maxDataBytes) bytes")
+            }
+            bytes = p
         }
         return NPYHeader(dtype: dtype, shape: shape, dataOffset: start + headerLength)
     }
@@ -114,12 +130,14 @@ public struct NPYHeader: Equatable, Sendable {
     /// - Throws: `NPYError` naming the file; `.truncated` when the file is shorter than
     ///   the header says.
     public static func read(contentsOf path: String) throws -> NPYHeader {
+        do { _ = try InputFile.check(path, limit: maxDataBytes + 65536 + 12, what: ".npy array") }
+        catch let e as InputFileError { throw NPYError.unreadable(file: path, reason: e.reason) }
         guard let h = FileHandle(forReadingAtPath: path) else {
             throw NPYError.unreadable(file: path, reason: FileManager.default.fileExists(atPath: path)
                                       ? "permission denied" : "no such file")
         }
         defer { try? h.close() }
-        let prefix = [UInt8]((try? h.read(upToCount: 4096)) ?? Data())
+        let prefix = [UInt8]((try? h.read(upToCount: 65536 + 12)) ?? Data())
         let header = try decode(prefix, file: path)
         let size = Int((try? h.seekToEnd()) ?? 0)
         if size - header.dataOffset < header.dataBytes {
@@ -161,8 +179,14 @@ public struct NPYArray: Equatable, Sendable {
         if let e = expected, header.dtype != e {
             throw NPYError.wrongDType(file: path, expected: e, found: header.dtype.rawValue)
         }
-        guard let all = FileManager.default.contents(atPath: path) else {
-            throw NPYError.unreadable(file: path, reason: "cannot read")
+        guard header.dataBytes <= InputFile.defaultLimit else {
+            throw NPYError.badHeader(file: path, reason: "\(header.dataBytes) data bytes are more than the \(InputFile.defaultLimit)-byte limit for reading a whole array")
+        }
+        let all: Data
+        do { all = try InputFile.read(path, limit: header.dataOffset + header.dataBytes + 65536, what: ".npy array") }
+        catch let e as InputFileError { throw NPYError.unreadable(file: path, reason: e.reason) }
+        guard all.count >= header.dataOffset + header.dataBytes else {
+            throw NPYError.truncated(file: path, expectedBytes: header.dataBytes, foundBytes: max(0, all.count - header.dataOffset))
         }
         dtype = header.dtype; shape = header.shape
         data = [UInt8](all[header.dataOffset ..< header.dataOffset + header.dataBytes])
