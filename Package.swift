@@ -53,7 +53,7 @@ let package = Package(
         .testTarget(name: "FluxSamplingTests", dependencies: ["FluxSampling", "EMU", "FluxML", "MLFluxCore", "TestSupport"]),
         .testTarget(name: "NeuralNetworksTests", dependencies: ["NeuralNetworks", "TestSupport"]),
         .testTarget(name: "PredictionTests", dependencies: ["Prediction", "EMU", "FluxML", "MLFluxCore", "TestSupport"]),
-        .testTarget(name: "BundlesTests", dependencies: ["Bundles", "TestSupport"]),
+        .testTarget(name: "BundlesTests", dependencies: ["Bundles", "NeuralNetworks", "Prediction", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
         .testTarget(name: "SafeIOTests", dependencies: ["SafeIO", "TestSupport"]),
     ]
