@@ -49,7 +49,7 @@ let package = Package(
             dependencies: ["Bundles", "FluxML", "EMU", "MLFluxCore", "FluxSampling", "NeuralNetworks", "Prediction", "SafeIO",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .target(name: "TestSupport", dependencies: ["MLFluxCore", "FluxML"], path: "Sources/TestSupport"),
-        .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra"]),
+        .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra", "CLAPACK", "LAPACKDiagnostics"]),
         .testTarget(name: "MLFluxCoreTests", dependencies: ["MLFluxCore", "TestSupport"]),
         .testTarget(name: "FluxMLTests", dependencies: ["FluxML", "MLFluxCore", "TestSupport"]),
         .testTarget(name: "EMUTests", dependencies: ["EMU", "FluxML", "MLFluxCore", "TestSupport"]),
