@@ -46,7 +46,7 @@ enum OptionCheck {
     static let maxThreads = 1024
 
     /// Comma-separated layer widths, each 1 … `maxWidth`, at most `maxLayers`, with at most
-    /// `maxWeights` weights between consecutive layers. `nil` when they do not parse.
+    /// `maxWeights` weights between consecutive layers; throws a `ValidationError` otherwise.
     static func widths(_ text: String, _ option: String, minimumLayers: Int = 1) throws -> [Int] {
         let parts = text.split(separator: ",", omittingEmptySubsequences: false)
             .map { $0.trimmingCharacters(in: .whitespaces) }
