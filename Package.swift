@@ -8,6 +8,8 @@ let laLinker: [LinkerSetting] = [
     .linkedFramework("Accelerate", .when(platforms: [.macOS, .iOS])),
 ]
 
+let laDiagnosticsLinker: [LinkerSetting] = []
+
 let package = Package(
     name: "MLFlux",
     platforms: [.macOS(.v13)],
@@ -32,7 +34,8 @@ let package = Package(
         .systemLibrary(
             name: "CLAPACK", path: "Sources/CLAPACK",
             providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]),
-        .target(name: "LinearAlgebra", dependencies: ["CLAPACK"], linkerSettings: laLinker),
+        .target(name: "LAPACKDiagnostics", linkerSettings: laDiagnosticsLinker),
+        .target(name: "LinearAlgebra", dependencies: ["CLAPACK", "LAPACKDiagnostics"], linkerSettings: laLinker),
         .target(name: "SafeIO"),
         .target(name: "MLFluxCore", dependencies: ["SafeIO"]),
         .target(name: "FluxML", dependencies: ["CLibXML2", "MLFluxCore", "SafeIO"]),
@@ -46,7 +49,7 @@ let package = Package(
             dependencies: ["Bundles", "FluxML", "EMU", "MLFluxCore", "FluxSampling", "NeuralNetworks", "Prediction", "SafeIO",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .target(name: "TestSupport", dependencies: ["MLFluxCore", "FluxML"], path: "Sources/TestSupport"),
-        .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra"]),
+        .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra", "CLAPACK", "LAPACKDiagnostics"]),
         .testTarget(name: "MLFluxCoreTests", dependencies: ["MLFluxCore", "TestSupport"]),
         .testTarget(name: "FluxMLTests", dependencies: ["FluxML", "MLFluxCore", "TestSupport"]),
         .testTarget(name: "EMUTests", dependencies: ["EMU", "FluxML", "MLFluxCore", "TestSupport"]),

@@ -163,7 +163,10 @@ public struct LeastSquaresMFA: Sendable {
 
     /// Fits one measurement from the given starting free-flux vectors; with a `prior`, the
     /// maximum a posteriori estimate (its covariance then includes the prior).
+    /// `nil` when no start reaches a valid flux state or `check(measured)` fails (nothing
+    /// measured, a non-finite value, a σ below `MeasuredLabeling.minimumStddev`).
     public func fit(_ measured: MeasuredLabeling, starts: [[Double]] = [], prior: Prior? = nil) -> Fit? {
+        guard (try? check(measured)) != nil else { return nil }
         let prior = prior.map(parameterPrior) ?? []
         var candidates = starts.map(params)
         if candidates.isEmpty {
@@ -210,11 +213,11 @@ public struct LeastSquaresMFA: Sendable {
         for i in 0..<P { inverse[i + P * i] = 1; jtj[i + P * i] += 1e-12 * max(jtj[i + P * i], 1) }
         var piv = [Int32](repeating: 0, count: P)
         let info = LinearAlgebra.luFactor(n: P, a: &jtj, lda: P, pivots: &piv)
-        if info == 0 { LinearAlgebra.luSolve(n: P, nrhs: P, lu: jtj, lda: P, pivots: piv, b: &inverse, ldb: P) }
+        let solved = info == 0 && LinearAlgebra.luSolve(n: P, nrhs: P, lu: jtj, lda: P, pivots: piv, b: &inverse, ldb: P)
         let t = theta(best.p)
         var se = [Double](repeating: 0, count: basis.count)
         for (i, k) in parameters.enumerated() {
-            let sp = info == 0 ? max(inverse[i + P * i], 0).squareRoot() : .infinity
+            let sp = solved ? max(inverse[i + P * i], 0).squareRoot() : .infinity
             se[k] = isExchange(k) ? t[k] * 2.302_585_092_994_046 * sp : sp
         }
         let dataRows = measured.mask.filter { $0 }.count
@@ -281,7 +284,9 @@ public struct LeastSquaresMFA: Sendable {
                     aug[m + c + (m + P) * c] = (lambda * max(d2[c], 1e-12)).squareRoot()
                 }
                 var rhs = cur.r.map { -$0 } + [Double](repeating: 0, count: P)
-                _ = LinearAlgebra.leastSquares(m: m + P, n: P, nrhs: 1, a: &aug, b: &rhs)
+                guard LinearAlgebra.leastSquares(m: m + P, n: P, nrhs: 1, a: &aug, b: &rhs) != nil else {
+                    lambda *= 10; continue
+                }
                 let step = Array(rhs[0..<P])
                 guard step.allSatisfy(\.isFinite) else { lambda *= 10; continue }
                 let trial = (0..<P).map { min(max(p[$0] + step[$0], pb[$0].0), pb[$0].1) }

@@ -20,7 +20,10 @@ public struct MFAPredictor: FluxPredictor {
             mask: [Bool](repeating: true, count: $0.count))) }
     }
 
+    /// - Throws: `MeasurementError` when nothing was measured or a value or σ is unusable;
+    ///   `FitError.noValidStart` when no start reaches a valid flux state.
     public func predict(measured: MeasuredLabeling) throws -> FluxPrediction {
+        try mfa.check(measured)
         guard let fit = mfa.fit(measured) else { throw FitError.noValidStart }
         return fit.prediction
     }
@@ -57,6 +60,7 @@ public struct HybridPredictor: FluxPredictor {
     }
 
     public func predict(measured: MeasuredLabeling) throws -> FluxPrediction {
+        try mfa.check(measured)
         guard measured.isComplete, let start = try ann.predict([measured.values]).first else {
             guard let fit = mfa.fit(measured) else { throw FitError.noValidStart }
             return fit.prediction
@@ -81,6 +85,14 @@ public struct HybridPredictor: FluxPredictor {
         return fit.prediction
     }
 }
+
+/// A predictor built on a least-squares fit (`mfa`, `hybrid`): its fit's checks and warnings.
+public protocol LeastSquaresBacked {
+    var mfa: LeastSquaresMFA { get }
+}
+
+extension MFAPredictor: LeastSquaresBacked {}
+extension HybridPredictor: LeastSquaresBacked {}
 
 public enum FitError: Error, Sendable, CustomStringConvertible {
     case noValidStart

@@ -40,8 +40,8 @@ struct BenchSimulate: ParsableCommand {
     var format: OutputFormat = .table
 
     func validate() throws {
-        guard states >= 1 else { throw ValidationError("--states must be at least 1") }
-        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+        try OptionCheck.count(states, "--states", in: 1...1_000_000, "flux states held in memory at once")
+        try OptionCheck.threads(threads)
         guard format != .csv else { throw ValidationError("bench supports --format table or json") }
     }
 

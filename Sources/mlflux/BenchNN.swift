@@ -14,9 +14,15 @@ struct BenchNN: ParsableCommand {
     @Option(help: "BLAS threads.") var threads: Int = 1
     @Option(help: "Output format: table or json.") var format: OutputFormat = .table
 
+    func validate() throws {
+        let w = try OptionCheck.widths(widths, "--widths", minimumLayers: 2)
+        try OptionCheck.count(batchSize, "--batch-size", in: 1...65_536, "rows per gradient step")
+        try OptionCheck.batch(batchSize, "--batch-size", widths: w, "--widths")
+        try OptionCheck.threads(threads)
+    }
+
     func run() throws {
-        let w = widths.split(separator: ",").compactMap { Int($0) }
-        guard w.count >= 2 else { throw ValidationError("--widths needs at least two integers") }
+        let w = try OptionCheck.widths(widths, "--widths", minimumLayers: 2)
         let report = NeuralNetworkBenchmark.run(.init(widths: w, batchSize: batchSize, blasThreads: threads))
         if format == .json {
             print(try JSONOutput.string(report))
@@ -33,6 +39,10 @@ struct BenchPredict: ParsableCommand {
     @Option(help: "Model bundle name.") var model: String
     @Option(help: "Predictor.") var predictor: String = "ann"
     @Option(help: "Batch size for the batched case.") var batch: Int = 1024
+
+    func validate() throws {
+        try OptionCheck.count(batch, "--batch", in: 1...65_536, "copies of the example labeling held in memory")
+    }
 
     func run() throws {
         let bundle = try BundleRegistry(searchPaths: .standard()).load(model)

@@ -73,8 +73,9 @@ struct DatasetGenerate: ParsableCommand {
     var out: String
 
     func validate() throws {
-        guard samples >= 1 else { throw ValidationError("--samples must be at least 1") }
-        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+        try OptionCheck.count(samples, "--samples", in: 1...Self.maxSamples, "a billion states already fill 4 GB of mids.npy per MID entry")
+        try OptionCheck.threads(threads)
+        if let stopAfterBlocks { try OptionCheck.count(stopAfterBlocks, "--stop-after-blocks", in: 1...Int(Int32.max)) }
         _ = try parsedShard()
         if let s = sampler, SamplerSettings.NetMethod(rawValue: s) == nil {
             throw ValidationError("unknown --sampler '\(s)' (known: \(SamplerSettings.NetMethod.allCases.map(\.rawValue).joined(separator: ", ")))")
@@ -82,13 +83,23 @@ struct DatasetGenerate: ParsableCommand {
         if let e = exchange, SamplerSettings.ExchangeMethod(rawValue: e) == nil {
             throw ValidationError("unknown --exchange '\(e)' (known: \(SamplerSettings.ExchangeMethod.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
-        guard flattenBins >= 1 else { throw ValidationError("--flatten-bins must be at least 1") }
+        try OptionCheck.count(flattenBins, "--flatten-bins", in: 1...DatasetRequest.blockSize,
+                              "bins per reaction over one block of \(DatasetRequest.blockSize) states")
     }
+
+    /// Largest --samples: 10⁹ states (≈ 977,000 blocks of 1024).
+    static let maxSamples = 1_000_000_000
+    /// Largest shard count of --shard: at least the blocks of the largest run, so any run
+    /// can be cut into one block per shard; block arithmetic ⌊i·B/n⌋ stays far from overflow.
+    static let maxShards = 1_000_000
 
     func parsedShard() throws -> (Int, Int) {
         let parts = shard.split(separator: "/")
         guard parts.count == 2, let i = Int(parts[0]), let n = Int(parts[1]), n >= 1, i >= 0, i < n else {
             throw ValidationError("--shard must read i/n with 0 ≤ i < n (e.g. 3/16), not '\(shard)'")
+        }
+        guard n <= Self.maxShards else {
+            throw ValidationError("--shard: at most \(OptionCheck.grouped(Self.maxShards)) shards, not \(n)")
         }
         return (i, n)
     }

@@ -28,9 +28,16 @@ struct Evaluate: ParsableCommand {
     @Option(help: "Worker threads for the least-squares strategies (default: all cores).") var threads: Int = ProcessInfo.processInfo.activeProcessorCount
     @Option(help: "Reactions left out of the 'all net fluxes' share, comma-separated (e.g. tiny effluxes).") var exclude: String = ""
 
+    func validate() throws {
+        try OptionCheck.number(dgTolerance, "--dg-tolerance", in: 0...1000, lowerOpen: true, "in kJ/mol")
+        if let limit { try OptionCheck.count(limit, "--limit", in: 1...Int(Int32.max), "states evaluated") }
+        try OptionCheck.stddev(stddev)
+        try OptionCheck.count(restarts, "--restarts", in: 0...1000, "each restart is one more least-squares fit per state")
+        try OptionCheck.threads(threads)
+    }
+
     func run() throws {
         let bundle = try BundleRegistry(searchPaths: .standard()).load(model)
-        if let stddev, !(stddev.isFinite && stddev > 0) { throw ValidationError("--stddev must be a positive number") }
         var options = PredictorRegistry.Options()
         options.restarts = restarts
         let p = try PredictorRegistry.predictor(predictor, bundle: bundle, options: options)

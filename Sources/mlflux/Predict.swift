@@ -26,13 +26,21 @@ struct Predict: ParsableCommand {
     @Option(help: "Temperature for ΔG, in K.") var temperature: Double = Thermodynamics.bodyTemperature
     @Option(help: "σ of MID entries without a stddev column value, for the least-squares strategies (mfa, hybrid; default 0.01).") var stddev: Double?
 
+    func validate() throws {
+        try OptionCheck.number(tolerance, "--tolerance", in: 0...0.5, "the allowed deviation of a MID's sum from 1")
+        try OptionCheck.number(temperature, "--temperature", in: 200...500, "in kelvin: 310.15 K is 37 °C")
+        try OptionCheck.stddev(stddev)
+    }
+
     func run() throws {
         let bundle = try BundleRegistry(searchPaths: .standard()).load(model)
         if let out { try OutputFile.check(out, force: force, inputs: [input]) }
         let measured = try LabelingTable.read(contentsOf: input, layout: bundle.layout,
                                               tolerance: tolerance, normalize: normalize)
         for note in measured.notes { FileHandle.standardError.write(Data("note: \(note)\n".utf8)) }
-        if let stddev, !(stddev.isFinite && stddev > 0) { throw ValidationError("--stddev must be a positive number") }
+        guard measured.mask.contains(true) else {
+            throw CLIError("\(input): no MID was measured (the table has no row with a fraction); fill in the fraction column of `mlflux template \(model)`")
+        }
         var options = PredictorRegistry.Options()
         options.temperature = temperature
         options.measurementStddev = stddev
@@ -42,6 +50,12 @@ struct Predict: ParsableCommand {
             let missing = measured.mask.indices.filter { !measured.mask[$0] }
             let first = layout.entry(at: missing[0])
             throw ValidationError("\(input): \(missing.count) of \(layout.count) MID entries are missing (first: \(layout.experimentIDs[first.experiment]) \(layout.fragmentNames[first.fragment]) M+\(first.isotopologue)); the '\(predictor)' predictor needs complete labeling (--predictor mfa fits partial data)")
+        }
+        if let ls = p as? any LeastSquaresBacked {
+            do { try ls.mfa.check(measured) } catch { throw CLIError("\(input): \(error)") }
+            if let warning = ls.mfa.underdeterminedWarning(measured) {
+                FileHandle.standardError.write(Data("warning: \(input): \(warning)\n".utf8))
+            }
         }
         let prediction = try p.predict(measured: measured)
         let fit = try FitReport(prediction: prediction, measured: measured, simulator: bundle.simulator())

@@ -23,10 +23,15 @@ struct Resolvability: ParsableCommand {
     @Option(help: "Relative MID resolution.") var relative: Double = MIDResolution.float32Storage.relative
     @Option(help: "Output format: table or json.") var format: OutputFormat = .table
 
+    func validate() throws {
+        if let limit { try OptionCheck.count(limit, "--limit", in: 1...Int(Int32.max), "states analysed") }
+        try OptionCheck.number(deltaG, "--delta-g", in: 0...1000, lowerOpen: true, "a ΔG shift in kJ/mol")
+        try OptionCheck.number(absolute, "--absolute", in: 0...1, "a resolution of MID fractions")
+        try OptionCheck.number(relative, "--relative", in: 0...1, "a fraction of the value")
+        guard absolute + relative > 0 else { throw ValidationError("--absolute and --relative must not both be 0") }
+    }
+
     func run() throws {
-        guard deltaG > 0, absolute >= 0, relative >= 0, absolute + relative > 0 else {
-            throw ValidationError("--delta-g must be positive; --absolute and --relative non-negative, not both 0")
-        }
         let bundle = try BundleRegistry(searchPaths: .standard()).load(model)
         var data = try LoadedDataset.load(self.data, for: bundle)
         if let limit, limit < data.count { data = data.slice(0..<limit) }

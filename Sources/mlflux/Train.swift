@@ -37,17 +37,18 @@ struct TrainANN: ParsableCommand {
     @Option(help: "BLAS threads for the matrix products (1 was fastest on 2 cores).") var threads: Int = 1
 
     func validate() throws {
-        guard epochs >= 1, batchSize >= 1, members >= 1, learningRate > 0 else {
-            throw ValidationError("--epochs, --batch-size, --members must be ≥ 1 and --learning-rate > 0")
-        }
+        try OptionCheck.count(epochs, "--epochs", in: 1...1_000_000)
+        try OptionCheck.count(batchSize, "--batch-size", in: 1...65_536, "rows per gradient step")
+        try OptionCheck.number(Double(learningRate), "--learning-rate", in: 0...1, lowerOpen: true)
+        try OptionCheck.count(members, "--members", in: 1...64, "each member is a whole network trained in turn")
+        try OptionCheck.count(patience, "--patience", in: 1...1_000_000, "epochs without improvement before stopping")
+        if let maxSamples { try OptionCheck.count(maxSamples, "--max-samples", in: 1...Int(Int32.max), "training rows") }
+        try OptionCheck.threads(threads)
         guard InputFeatures(rawValue: features) != nil else { throw ValidationError("--features must be raw or logs") }
-        guard hiddenWidths != nil else { throw ValidationError("--hidden must be positive integers, e.g. 256,256,256") }
+        try OptionCheck.batch(batchSize, "--batch-size", widths: try OptionCheck.widths(hidden, "--hidden"), "--hidden")
     }
 
-    var hiddenWidths: [Int]? {
-        let w = hidden.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
-        return w.allSatisfy({ ($0 ?? 0) > 0 }) && !w.isEmpty ? w.map { $0! } : nil
-    }
+    var hiddenWidths: [Int] { (try? OptionCheck.widths(hidden, "--hidden")) ?? [] }
 
     func run() throws {
         BLASThreads.set(threads)
@@ -74,12 +75,12 @@ struct TrainANN: ParsableCommand {
         }
         var train = LoadedDataset.concatenate(trainParts)
         let validation = LoadedDataset.concatenate(validationParts)
-        if let maxSamples, maxSamples < train.count { train = train.slice(0..<max(0, maxSamples)) }
+        if let maxSamples, maxSamples < train.count { train = train.slice(0..<maxSamples) }
         guard train.count >= 1, validation.count >= 1 else {
             throw TrainingDataError(data: data, training: train.count, validation: validation.count,
                                     maxSamples: maxSamples, bundle: bundle.directory)
         }
-        let config = ANNTrainingConfiguration(hidden: hiddenWidths!, epochs: epochs, batchSize: batchSize,
+        let config = ANNTrainingConfiguration(hidden: hiddenWidths, epochs: epochs, batchSize: batchSize,
                                               learningRate: learningRate, members: members, patience: patience, seed: seed,
                                               features: InputFeatures(rawValue: features) ?? .logs)
         FileHandle.standardError.write(Data("training ann for \(bundle.name): \(train.count) training / \(validation.count) validation rows, widths \([config.features.width(bundle.layout.count)] + config.hidden), \(members) member(s)\n".utf8))
@@ -135,6 +136,11 @@ struct TrainCalibrate: ParsableCommand {
     @Option(help: "Equal-count ranges of the predicted value per flux, each with its own factor (1 = one factor per flux).") var bins: Int = 6
     @Option(help: "Equal-count classes of the mean predicted exchange flux, each calibrated on its own (1 = no classes).") var contexts: Int = 2
 
+    func validate() throws {
+        try OptionCheck.count(bins, "--bins", in: 1...1000, "ranges of the predicted value per flux")
+        try OptionCheck.count(contexts, "--contexts", in: 1...100, "classes of the mean exchange flux")
+    }
+
     func run() throws {
         let bundle = try BundleRegistry(searchPaths: .standard()).load(model)
         let lock = try bundle.lockForWriting()
@@ -148,8 +154,6 @@ struct TrainCalibrate: ParsableCommand {
             let validationDir = (dir as NSString).appendingPathComponent("validation")
             return try LoadedDataset.load(FileManager.default.fileExists(atPath: validationDir) ? validationDir : dir, for: bundle)
         })
-        guard bins >= 1 else { throw ValidationError("--bins must be at least 1") }
-        guard contexts >= 1 else { throw ValidationError("--contexts must be at least 1") }
         guard set.count >= 1 else {
             throw TrainingDataError(message: "--data \(data.joined(separator: ",")): no rows to calibrate on; \(path) is unchanged")
         }

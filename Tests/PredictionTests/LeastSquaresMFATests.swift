@@ -1,5 +1,6 @@
 import XCTest
 import EMU
+import LinearAlgebra
 import MLFluxCore
 import TestSupport
 @testable import Prediction
@@ -69,5 +70,80 @@ final class LeastSquaresMFATests: XCTestCase {
         XCTAssertEqual(precise.prediction.free[2], 0.2, accuracy: 1e-5)
         XCTAssertLessThan(precise.prediction.freeSE[1], 1e-6)
         XCTAssertLessThan(precise.vssr, 100, "the data-only VSSR excludes the prior term")
+    }
+}
+
+/// What a least-squares fit refuses before it starts, and when it warns.
+final class LeastSquaresMeasurementCheckTests: XCTestCase {
+    func toy() throws -> (MFAPredictor, LabelingLayout, [Double]) {
+        let network = try toyNetwork(experiments: [
+            TracerExperiment(id: "A_100", inputs: [TracerInput(pool: "molA", components: [TracerComponent(pattern: "100", fraction: 1)!])])])
+        let basis = try FreeFluxBasis(network: network)
+        let sim = try EMUSimulator(network: network, experiments: network.experiments)
+        let layout = LabelingLayout(experimentIDs: network.experiments.map(\.id), measured: sim.measured)
+        let mfa = LeastSquaresMFA(simulator: sim, basis: basis, network: network, bounds: [(1, 1), (0.001, 0.999), (0, 100)])
+        return (MFAPredictor(mfa: mfa, layout: layout), layout, try sim.simulate(basis.fluxState(free: [1, 0.3, 0.5])).values)
+    }
+
+    func testNothingMeasuredIsAnError() throws {
+        let (p, layout, _) = try toy()
+        let none = MeasuredLabeling(layout: layout, values: [Double](repeating: .nan, count: layout.count),
+                                    stddev: [Double](repeating: .nan, count: layout.count),
+                                    mask: [Bool](repeating: false, count: layout.count))
+        XCTAssertThrowsError(try p.predict(measured: none)) { XCTAssertEqual($0 as? MeasurementError, .nothingMeasured) }
+        XCTAssertNil(p.mfa.fit(none))
+    }
+
+    /// σ below MeasuredLabeling.minimumStddev (1e-160 made LAPACK print 42,540 warnings on
+    /// stdout and return garbage) is refused, naming the entry; σ at the floor fits.
+    func testStddevBelowTheFloorIsRefusedAndTheFloorItselfFits() throws {
+        var (p, layout, values) = try toy()
+        var m = MeasuredLabeling(layout: layout, values: values, stddev: [Double](repeating: 1e-160, count: values.count),
+                                 mask: [Bool](repeating: true, count: values.count))
+        XCTAssertThrowsError(try p.predict(measured: m)) { error in
+            guard case .stddevOutOfRange(let entry, let value)? = error as? MeasurementError else { return XCTFail("\(error)") }
+            XCTAssertEqual(value, 1e-160)
+            XCTAssertTrue(entry.hasPrefix("A_100 "), entry)
+        }
+        m.stddev = [Double](repeating: .nan, count: values.count)
+        p.mfa.defaultStddev = 1e-160
+        XCTAssertThrowsError(try p.predict(measured: m))
+        p.mfa.defaultStddev = .infinity
+        XCTAssertThrowsError(try p.predict(measured: m))
+        p.mfa.defaultStddev = MeasuredLabeling.minimumStddev
+        let before = LinearAlgebra.diagnosticCount
+        let fit = try p.predict(measured: m)
+        XCTAssertEqual(fit.free[1], 0.3, accuracy: 1e-6)
+        XCTAssertEqual(LinearAlgebra.diagnosticCount, before, "no LAPACK illegal-argument report")
+        m.values[0] = .infinity
+        XCTAssertThrowsError(try p.predict(measured: m)) {
+            guard case .nonFiniteValue? = $0 as? MeasurementError else { return XCTFail("\($0)") }
+        }
+    }
+
+    /// Independent values: n − 1 per complete MID, each entry of a partial one; fewer than
+    /// the free fluxes to fit gives a warning (the fit still runs).
+    func testUnderdeterminedWarning() throws {
+        let (p, layout, values) = try toy()
+        XCTAssertEqual(p.mfa.fittedParameterCount, 2)
+        func only(_ fragment: String, entries: Int? = nil) -> MeasuredLabeling {
+            let f = layout.fragmentNames.firstIndex(of: fragment)!
+            let start = layout.offsets[f], n = entries ?? layout.isotopologues[f]
+            var mask = [Bool](repeating: false, count: values.count)
+            for k in 0..<n { mask[start + k] = true }
+            return MeasuredLabeling(layout: layout, values: zip(values, mask).map { $1 ? $0 : .nan },
+                                    stddev: [Double](repeating: .nan, count: values.count), mask: mask)
+        }
+        let e = only("molE")                       // 2 entries → 1 independent value
+        XCTAssertEqual(e.independentValues, 1)
+        XCTAssertNotNil(p.mfa.underdeterminedWarning(e))
+        XCTAssertNoThrow(try p.predict(measured: e))
+        let b = only("molB")                       // 4 entries → 3
+        XCTAssertEqual(b.independentValues, 3)
+        XCTAssertNil(p.mfa.underdeterminedWarning(b))
+        XCTAssertEqual(only("molB", entries: 2).independentValues, 2, "a partial MID: each measured entry counts")
+        let all = MeasuredLabeling(layout: layout, values: values, stddev: [Double](repeating: .nan, count: values.count),
+                                   mask: [Bool](repeating: true, count: values.count))
+        XCTAssertEqual(all.independentValues, layout.count - layout.fragmentNames.count)
     }
 }
