@@ -24,6 +24,14 @@ public enum PredictorRegistry {
         public var measurementStddev: Double?
         /// Hybrid: extra starts drawn from the ANN prediction when a fit misses the data.
         public var restarts: Int = 4
+        /// Least squares (mfa): random starts drawn by the flux-space sampler.
+        public var starts: Int = 5
+        /// Least squares: iterations of one descent.
+        public var maxIterations: Int = 200
+        /// Least squares: seed of the start draws.
+        public var seed: UInt64 = 1
+        /// Least squares: worker threads for the starts.
+        public var threads: Int = 1
         public init() {}
     }
 
@@ -60,6 +68,15 @@ extension PredictorRegistry {
                                   interior: bundle.basis.freeFluxes(of: try bundle.exampleFluxState()))
         if let s = options.measurementStddev { mfa.defaultStddev = s }
         mfa.temperature = options.temperature
+        mfa.startCount = options.starts
+        mfa.maxIterations = options.maxIterations
+        mfa.seed = options.seed
+        mfa.threads = options.threads
+        // Starts drawn from the flux polytope: feasible by construction, exchange fluxes log-uniform.
+        mfa.startSampler = { count, seed in
+            var rng = SplitMix64(seed: seed)
+            return sampler.sample(count: count, using: &rng)
+        }
         return mfa
     }
 }

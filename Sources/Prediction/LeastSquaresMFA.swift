@@ -1,28 +1,45 @@
+import Foundation
 import EMU
 import LinearAlgebra
 import MLFluxCore
 import NeuralNetworks
 
 /// Classic 13C-MFA: the free fluxes that minimise the variance-weighted sum of squared
-/// MID residuals, VSSR = Σ ((simulated − measured)/σ)², by Levenberg–Marquardt with
-/// box bounds, using the simulator's analytic Jacobian (forward sensitivities).
+/// residuals, VSSR = Σ ((simulated − measured)/σ)² over the measured MID entries and
+/// measured fluxes, subject to the network's flux constraints.
 ///
-/// Parameters: free net fluxes as they are; free exchange fluxes as log10(max(θ, floor)),
-/// so steps are relative across decades. Starts: `starts` (e.g. an ANN prediction — the
-/// hybrid strategy) or, when none, the centre of the bounds plus `randomStarts` seeded
-/// points; the best fit wins. Standard errors come from the linearised covariance
-/// (JᵀWJ)⁻¹ with σ = the given standard deviations or `defaultStddev`.
+/// The optimizer is Levenberg–Marquardt on the analytic EMU Jacobian in which every step
+/// solves the damped Gauss–Newton subproblem min ‖J·d + r‖² + λ‖D·d‖² under the flux
+/// constraints linearised at the current point (`ConstrainedStep`, an inequality-constrained
+/// least-squares problem solved exactly by Lawson–Hanson NNLS, as inside SLSQP). The
+/// constraints on net fluxes are linear in the parameters, so fits stay exactly inside them;
+/// no penalty terms.
+///
+/// Parameters: free net fluxes as they are; free exchange fluxes as log10 θ, so steps are
+/// relative across decades, down to `exchangeFloor` (1e-7 by default, far below what any
+/// labeling resolves, so no floor sits above a true exchange flux). Starts: `starts` (e.g.
+/// an ANN prediction — the hybrid strategy) or `startCount` points from `startSampler` (the
+/// flux-space sampler: feasible by construction) or, without one, the centre of the bounds
+/// and uniform draws from the box; starts run on `threads` threads and the best fit wins.
+/// Standard errors come from the linearised covariance (JᵀJ)⁻¹; a flux whose 1σ spans more
+/// than its bounds is reported as undetermined (infinite error).
 public struct LeastSquaresMFA: Sendable {
     public let simulator: EMUSimulator
     public let basis: FreeFluxBasis
     public let network: MetabolicNetwork
     /// Bounds of every free flux (θ order); fixed free fluxes keep their value.
     public let bounds: [(lower: Double, upper: Double)]
-    public var exchangeFloor: Double = 1e-4
+    public var exchangeFloor: Double = 1e-7
     public var defaultStddev: Double = 0.01
-    public var maxIterations: Int = 100
-    public var randomStarts: Int = 4
+    /// Iterations of one descent (per continuation stage).
+    public var maxIterations: Int = 200
+    /// Random starts when no `starts` are given.
+    public var startCount: Int = 5
     public var seed: UInt64 = 1
+    /// Worker threads for the starts.
+    public var threads: Int = 1
+    /// Feasible free-flux vectors `(count, seed)` for the random starts (the flux-space sampler).
+    public var startSampler: (@Sendable (Int, UInt64) -> [[Double]])?
     public var temperature: Double = Thermodynamics.bodyTemperature
     /// Continuation for precise data: when the smallest MID σ is below this, the fit first
     /// runs with every σ raised to this floor, then to floors `continuationRatio` times smaller, down to the
@@ -34,10 +51,6 @@ public struct LeastSquaresMFA: Sendable {
     /// A feasible free-flux vector: starts whose flux state is invalid (e.g. a dependent
     /// efflux below 0) are pulled towards it until valid.
     public var interior: [Double]?
-    /// Weight of the penalty residuals that keep the fit inside the flux constraints
-    /// (`basis.freeConstraints`: bounds of dependent fluxes, one-way net ≥ 0): each violated
-    /// constraint adds `penaltyWeight · violation` to the residuals.
-    public var penaltyWeight: Double = 1e4
 
     public init(simulator: EMUSimulator, basis: FreeFluxBasis, network: MetabolicNetwork,
                 bounds: [(lower: Double, upper: Double)], interior: [Double]? = nil) {
@@ -63,47 +76,88 @@ public struct LeastSquaresMFA: Sendable {
         }
     }
 
-    /// Where one Levenberg–Marquardt run ended: parameters, cost (Σ r²), iterations, and the
-    /// residuals and column-major Jacobian there.
-    private struct Descent {
-        var p: [Double]
-        var cost: Double
-        var it: Int
-        var J: [Double]
-        var r: [Double]
+    /// A measured flux: the net or exchange flux of reaction `reaction` (index into the
+    /// network's reactions), its value and σ, in the units of the network's fluxes.
+    public struct MeasuredFlux: Sendable, Equatable {
+        public var reaction: Int
+        public var exchange: Bool
+        public var value: Double
+        public var stddev: Double
+        public init(reaction: Int, exchange: Bool = false, value: Double, stddev: Double) {
+            self.reaction = reaction
+            self.exchange = exchange
+            self.value = value
+            self.stddev = stddev
+        }
+    }
+
+    /// How one start ended.
+    public struct StartResult: Sendable, Equatable, Codable {
+        /// The start's free fluxes (θ).
+        public var start: [Double]
+        /// VSSR of the data (MIDs and measured fluxes) at the end; infinity when it never
+        /// reached a valid flux state.
+        public var vssr: Double
+        public var iterations: Int
+        /// `true` when the last descent stopped because no step could lower the objective
+        /// any further (a minimum), `false` at the iteration limit or on failure.
+        public var converged: Bool
+        /// Why the last descent stopped.
+        public var reason: String
     }
 
     /// The fit of one measurement.
     public struct Fit: Sendable {
         public var prediction: FluxPrediction
-        /// Variance-weighted SSR of the labeling alone (prior and penalty terms left out).
+        /// Variance-weighted SSR of the data (MIDs and measured fluxes; prior terms left out).
         public var vssr: Double
         public var iterations: Int
+        /// Measurements fitted: MID entries plus measured fluxes.
+        public var measurements: Int
+        /// Free fluxes the data determine: the numerical rank of the data Jacobian at the fit.
+        public var identifiable: Int
+        /// Every start's end, in start order (the best is `best`).
+        public var starts: [StartResult]
+        public var best: Int
+        /// Degrees of freedom of the χ² test: measurements − identifiable free fluxes.
+        public var degreesOfFreedom: Int { max(measurements - identifiable, 0) }
+        /// The χ² 95 % acceptance range of the VSSR: [q(0.025), q(0.975)] of χ²(dof).
+        public var acceptance: ClosedRange<Double> {
+            let dof = max(degreesOfFreedom, 1)
+            return ChiSquared.quantile(0.025, dof: dof)...ChiSquared.quantile(0.975, dof: dof)
+        }
+        /// `true` when the VSSR lies in the acceptance range (with no degrees of freedom, when it is ~0).
+        public var passesChiSquared: Bool {
+            degreesOfFreedom == 0 ? vssr < 1e-6 : acceptance.contains(vssr)
+        }
     }
 
     private var parameters: [Int] { (0..<basis.count).filter { basis.fixed[$0] == nil } }
     private func isExchange(_ k: Int) -> Bool { k >= basis.freeNet.count }
 
-    private func theta(_ p: [Double]) -> [Double] {
+    func theta(_ p: [Double]) -> [Double] {
         var t = [Double](repeating: 0, count: basis.count)
         for (k, v) in basis.fixed { t[k] = v }
         for (i, k) in parameters.enumerated() { t[k] = isExchange(k) ? pow10(p[i]) : p[i] }
         return t
     }
 
-    private func params(_ t: [Double]) -> [Double] {
+    func params(_ t: [Double]) -> [Double] {
         parameters.enumerated().map { i, k in
             let v = min(max(t[k], bounds[k].lower), bounds[k].upper)
             return isExchange(k) ? log10(max(v, exchangeFloor)) : v
         }
     }
 
-    private var paramBounds: [(Double, Double)] {
+    var paramBounds: [(Double, Double)] {
         parameters.map { k in
             isExchange(k) ? (log10(max(bounds[k].lower, exchangeFloor)), log10(max(bounds[k].upper, exchangeFloor)))
                           : (bounds[k].lower, bounds[k].upper)
         }
     }
+
+    /// dθ_k / dp for parameter `k` at θ: 1 for net fluxes, θ·ln 10 for exchange fluxes.
+    func chain(_ k: Int, _ t: [Double]) -> Double { isExchange(k) ? t[k] * 2.302_585_092_994_046 : 1 }
 
     /// A standard deviation `sd` of free flux `k` at value `value`, in parameter space:
     /// exchange fluxes through d log10 θ = dθ / (θ ln 10), with θ at least the floor.
@@ -120,88 +174,126 @@ public struct LeastSquaresMFA: Sendable {
         }
     }
 
+    /// What one fit works on: the measured data with their weights and the prior.
+    struct Problem {
+        let measured: MeasuredLabeling
+        let rows: [Int]
+        let sigma: [Double]
+        let fluxes: [MeasuredFlux]
+        let prior: [(mean: Double, weight: Double)]
+        var dataCount: Int { rows.count + fluxes.count }
+    }
+
     /// Weighted residuals and their Jacobian in parameter space, or nil for an invalid state.
-    /// Residuals: the measured MID entries, (simulated − measured)/σ, then one row per prior
-    /// parameter, then one penalty row per flux constraint that `theta` violates.
-    private func evaluate(_ p: [Double], measured: MeasuredLabeling, prior: [(mean: Double, weight: Double)],
-                          sigmaFloor: Double = 0, jacobian: Bool) -> (r: [Double], J: [Double])? {
+    /// Residuals: the measured MID entries, (simulated − measured)/σ (σ at least `sigmaFloor`),
+    /// then the measured fluxes, then one row per prior parameter.
+    func evaluate(_ p: [Double], _ problem: Problem, sigmaFloor: Double = 0, jacobian: Bool) -> (r: [Double], J: [Double])? {
         let t = theta(p)
         let state = basis.fluxState(free: t)
-        let rows = measured.mask.indices.filter { measured.mask[$0] }
-        let w = rows.map { 1 / max(measured.stddev[$0].isFinite ? measured.stddev[$0] : defaultStddev, sigmaFloor) }
-        // Violated constraints: (constraint index, signed violation > 0 when outside).
-        var violated: [(Int, Double, Double)] = []   // (index, violation, sign of d violation / d lhs)
-        for (c, con) in basis.freeConstraints.enumerated() {
-            let v = con.lhs(t) - con.constant
-            switch con.relation {
-            case .lessOrEqual where v > 0: violated.append((c, v, 1))
-            case .greaterOrEqual where v < 0: violated.append((c, -v, -1))
-            case .equal where v != 0: violated.append((c, abs(v), v > 0 ? 1 : -1))
-            default: break
-            }
-        }
-        let penalty = violated.map { penaltyWeight * $0.1 }
-        let priorRows = zip(p, prior).map { ($0 - $1.mean) * $1.weight }
-        if !jacobian {
+        let w = problem.sigma.map { 1 / max($0, sigmaFloor) }
+        var r: [Double]
+        var jac: LabelingJacobian?
+        if jacobian {
+            guard let (lab, j) = try? simulator.simulate(state, basis: basis) else { return nil }
+            r = zip(problem.rows, w).map { (lab.values[$0] - problem.measured.values[$0]) * $1 }
+            jac = j
+        } else {
             guard let lab = try? simulator.simulate(state) else { return nil }
-            return (zip(rows, w).map { (lab.values[$0] - measured.values[$0]) * $1 } + priorRows + penalty, [])
+            r = zip(problem.rows, w).map { (lab.values[$0] - problem.measured.values[$0]) * $1 }
         }
-        guard let (lab, jac) = try? simulator.simulate(state, basis: basis) else { return nil }
-        let r = zip(rows, w).map { (lab.values[$0] - measured.values[$0]) * $1 } + priorRows + penalty
-        let P = parameters.count, m = r.count, offset = rows.count + priorRows.count
+        for f in problem.fluxes {
+            let v = f.exchange ? state.exchange[f.reaction] : state.net[f.reaction]
+            r.append((v - f.value) / f.stddev)
+        }
+        r += zip(p, problem.prior).map { ($0 - $1.mean) * $1.weight }
+        guard jacobian, let jac else { return (r, []) }
+        let P = parameters.count, m = r.count, R = problem.rows.count
         var J = [Double](repeating: 0, count: m * P)   // column-major m × P
+        let nf = basis.freeNet.count, xf = basis.freeExchange.count
         for (c, k) in parameters.enumerated() {
-            let scale = isExchange(k) ? t[k] * 2.302_585_092_994_046 : 1
-            for (i, row) in rows.enumerated() { J[i + m * c] = jac[row, k] * scale * w[i] }
-            if !prior.isEmpty { J[rows.count + c + m * c] = prior[c].weight }
-            for (j, v) in violated.enumerated() {
-                J[offset + j + m * c] = penaltyWeight * v.2 * basis.freeConstraints[v.0].coefficients[k] * scale
+            let scale = chain(k, t)
+            for (i, row) in problem.rows.enumerated() { J[i + m * c] = jac[row, k] * scale * w[i] }
+            for (i, f) in problem.fluxes.enumerated() {
+                let d: Double
+                if f.exchange { d = isExchange(k) ? basis.exchangeKernel[f.reaction * xf + (k - nf)] : 0 }
+                else { d = isExchange(k) ? 0 : basis.netKernel[f.reaction * nf + k] }
+                J[R + i + m * c] = d * scale / f.stddev
             }
+            if !problem.prior.isEmpty { J[problem.dataCount + c + m * c] = problem.prior[c].weight }
         }
         return (r, J)
     }
 
-    /// Fits one measurement from the given starting free-flux vectors; with a `prior`, the
-    /// maximum a posteriori estimate (its covariance then includes the prior).
-    /// `nil` when no start reaches a valid flux state or `check(measured)` fails (nothing
-    /// measured, a non-finite value, a σ below `MeasuredLabeling.minimumStddev`).
-    public func fit(_ measured: MeasuredLabeling, starts: [[Double]] = [], prior: Prior? = nil) -> Fit? {
-        guard (try? check(measured)) != nil else { return nil }
-        let prior = prior.map(parameterPrior) ?? []
-        var candidates = starts.map(params)
-        if candidates.isEmpty {
-            let pb = paramBounds
-            candidates.append(pb.map { ($0.0 + $0.1) / 2 })
-            var rng = SplitMix64(seed: seed)
-            for _ in 0..<randomStarts { candidates.append(pb.map { $0.0 + ($0.1 - $0.0) * Double.random(in: 0..<1, using: &rng) }) }
+    /// Fits one measurement (MIDs and optionally measured fluxes) from the given starting
+    /// free-flux vectors, or from `startCount` sampled starts; with a `prior`, the maximum a
+    /// posteriori estimate (its covariance then includes the prior).
+    /// `nil` when no start reaches a valid flux state or `check(measured)` fails.
+    public func fit(_ measured: MeasuredLabeling, fluxes: [MeasuredFlux] = [], starts: [[Double]] = [],
+                    prior: Prior? = nil) -> Fit? {
+        guard (try? check(measured)) != nil,
+              fluxes.allSatisfy({ $0.value.isFinite && $0.stddev.isFinite && $0.stddev > 0 && network.reactions.indices.contains($0.reaction) })
+        else { return nil }
+        let rows = measured.mask.indices.filter { measured.mask[$0] }
+        let problem = Problem(measured: measured, rows: rows,
+                              sigma: rows.map { measured.stddev[$0].isFinite ? measured.stddev[$0] : defaultStddev },
+                              fluxes: fluxes, prior: prior.map(parameterPrior) ?? [])
+        let candidates = starts.isEmpty ? randomStarts() : starts
+        let floors = continuationFloors(problem.sigma)
+        let outcomes = ParallelRows.map(count: candidates.count, threads: threads) { i in
+            descend(from: params(candidates[i]), problem, floors: floors)
         }
-        var best: Descent?
-        let floors = continuationFloors(measured)
-        for start in candidates {
-            var from = start
-            var f: Descent?
-            var iterations = 0
-            for (stage, floor) in floors.enumerated() {
-                // A start already inside this stage's valley (VSSR within the entries' count) skips
-                // it: an ANN start usually fits the MIDs far better than 1e-2.
-                if stage < floors.count - 1,
-                   let r = evaluate(from, measured: measured, prior: prior, sigmaFloor: floor, jacobian: false)?.r,
-                   r.reduce(0, { $0 + $1 * $1 }) <= Double(r.count) { continue }
-                // Every stage converges fully: stopping intermediate stages early (relative
-                // decrease < 1e-4) was 30 % faster but left more fits in side valleys.
-                guard let g = levenbergMarquardt(from: from, measured: measured, prior: prior, sigmaFloor: floor) else { break }
-                iterations += g.it
-                from = g.p
-                f = g
-            }
-            if var f, f.cost < (best?.cost ?? .infinity) {
-                f.it = iterations
-                best = f
-            }
+        var results: [StartResult] = [], ends: [Descent?] = []
+        for (i, o) in outcomes.enumerated() {
+            let d = (try? o.get()) ?? nil
+            ends.append(d)
+            let dataCost = d.map { $0.r[..<problem.dataCount].reduce(0) { $0 + $1 * $1 } } ?? .infinity
+            results.append(StartResult(start: candidates[i], vssr: dataCost, iterations: d?.it ?? 0,
+                                       converged: d?.converged ?? false, reason: d?.reason ?? "no valid flux state reached"))
         }
-        guard let best else { return nil }
-        // Linearised covariance of the parameters: (JᵀJ)⁻¹.
-        let P = parameters.count, m = best.r.count
+        guard let bestIndex = ends.indices.filter({ ends[$0] != nil }).min(by: { ends[$0]!.cost < ends[$1]!.cost }),
+              let best = ends[bestIndex] else { return nil }
+        let t = theta(best.p)
+        let (se, rank) = standardErrors(best, problem: problem, theta: t)
+        return Fit(prediction: FluxPrediction(free: t, freeSE: se, basis: basis, network: network, temperature: temperature),
+                   vssr: results[bestIndex].vssr, iterations: best.it, measurements: problem.dataCount,
+                   identifiable: rank, starts: results, best: bestIndex)
+    }
+
+    /// Starting free-flux vectors: `startSampler`'s feasible draws, or the centre of the
+    /// bounds and uniform draws from the box.
+    func randomStarts() -> [[Double]] {
+        if let startSampler { return startSampler(max(startCount, 1), seed) }
+        let pb = paramBounds
+        var out = [pb.map { ($0.0 + $0.1) / 2 }]
+        var rng = SplitMix64(seed: seed)
+        while out.count < max(startCount, 1) { out.append(pb.map { $0.0 + ($0.1 - $0.0) * Double.random(in: 0..<1, using: &rng) }) }
+        return out.map(theta)
+    }
+
+    /// One start through the continuation stages.
+    private func descend(from start: [Double], _ problem: Problem, floors: [Double]) -> Descent? {
+        var from = start
+        var result: Descent?
+        var iterations = 0
+        for (stage, floor) in floors.enumerated() {
+            // A start already inside this stage's valley (VSSR within the entries' count) skips
+            // it: an ANN start usually fits the MIDs far better than 1e-2.
+            if stage < floors.count - 1, let r = evaluate(from, problem, sigmaFloor: floor, jacobian: false)?.r,
+               r.reduce(0, { $0 + $1 * $1 }) <= Double(r.count) { continue }
+            guard var g = constrainedDescent(from: from, problem, sigmaFloor: floor) else { break }
+            iterations += g.it
+            g.it = iterations
+            from = g.p
+            result = g
+        }
+        return result
+    }
+
+    /// Standard errors of θ from the linearised covariance of the parameters, (JᵀJ)⁻¹, and
+    /// the rank of the data part of J. A flux whose standard error exceeds its bound range
+    /// is undetermined: infinity.
+    private func standardErrors(_ best: Descent, problem: Problem, theta t: [Double]) -> ([Double], Int) {
+        let P = parameters.count, m = best.r.count, d = problem.dataCount
         var jtj = [Double](repeating: 0, count: P * P)
         best.J.withUnsafeBufferPointer { jp in
             jtj.withUnsafeMutableBufferPointer { c in
@@ -209,21 +301,23 @@ public struct LeastSquaresMFA: Sendable {
                                    c: c.baseAddress!, ldc: P)
             }
         }
+        var dataJ = [Double](repeating: 0, count: d * P)
+        for c in 0..<P { for i in 0..<d { dataJ[i + d * c] = best.J[i + m * c] } }
+        let sv = LinearAlgebra.singularValues(m: d, n: P, a: &dataJ) ?? []
+        let rank = sv.filter { $0 > 1e-8 * (sv.first ?? 0) }.count
         var inverse = [Double](repeating: 0, count: P * P)
         for i in 0..<P { inverse[i + P * i] = 1; jtj[i + P * i] += 1e-12 * max(jtj[i + P * i], 1) }
         var piv = [Int32](repeating: 0, count: P)
         let info = LinearAlgebra.luFactor(n: P, a: &jtj, lda: P, pivots: &piv)
         let solved = info == 0 && LinearAlgebra.luSolve(n: P, nrhs: P, lu: jtj, lda: P, pivots: piv, b: &inverse, ldb: P)
-        let t = theta(best.p)
+        let pb = paramBounds
         var se = [Double](repeating: 0, count: basis.count)
         for (i, k) in parameters.enumerated() {
-            let sp = solved ? max(inverse[i + P * i], 0).squareRoot() : .infinity
-            se[k] = isExchange(k) ? t[k] * 2.302_585_092_994_046 * sp : sp
+            var sp = solved ? max(inverse[i + P * i], 0).squareRoot() : .infinity
+            if !(sp <= pb[i].1 - pb[i].0) { sp = .infinity }
+            se[k] = sp.isFinite ? chain(k, t) * sp : .infinity
         }
-        let dataRows = measured.mask.filter { $0 }.count
-        let vssr = best.r[..<dataRows].reduce(0) { $0 + $1 * $1 }
-        return Fit(prediction: FluxPrediction(free: t, freeSE: se, basis: basis, network: network, temperature: temperature),
-                   vssr: vssr, iterations: best.it)
+        return (se, rank)
     }
 
     /// A free flux `value` moved by a standard normal draw times `sd` (exchange fluxes in
@@ -237,85 +331,11 @@ public struct LeastSquaresMFA: Sendable {
     }
 
     /// σ floors of the continuation stages, the last one 0 (the data's own σ).
-    private func continuationFloors(_ measured: MeasuredLabeling) -> [Double] {
-        let sigmas = measured.mask.indices.filter { measured.mask[$0] }
-            .map { measured.stddev[$0].isFinite ? measured.stddev[$0] : defaultStddev }
+    private func continuationFloors(_ sigmas: [Double]) -> [Double] {
         guard continuationStart > 0, let smallest = sigmas.min(), smallest < continuationStart else { return [0] }
         var floors: [Double] = []
         var f = continuationStart
         while f > smallest * 1.5 { floors.append(f); f /= continuationRatio }
         return floors + [0]
     }
-
-    private func levenbergMarquardt(from start: [Double], measured: MeasuredLabeling,
-                                    prior: [(mean: Double, weight: Double)], sigmaFloor: Double) -> Descent? {
-        let pb = paramBounds, P = parameters.count
-        var p = zip(start, pb).map { min(max($0, $1.0), $1.1) }
-        var first = evaluate(p, measured: measured, prior: prior, sigmaFloor: sigmaFloor, jacobian: true)
-        if first == nil, let interior {
-            // Pull the start towards the interior point until its flux state is valid.
-            let q = params(interior)
-            var alpha = 0.5
-            while first == nil && alpha > 1e-3 {
-                p = zip(start, q).map { $1 + alpha * ($0 - $1) }
-                p = zip(p, pb).map { min(max($0, $1.0), $1.1) }
-                first = evaluate(p, measured: measured, prior: prior, sigmaFloor: sigmaFloor, jacobian: true)
-                alpha /= 2
-            }
-            if first == nil { p = q; first = evaluate(p, measured: measured, prior: prior, sigmaFloor: sigmaFloor, jacobian: true) }
-        }
-        guard var cur = first else { return nil }
-        var cost = cur.r.reduce(0) { $0 + $1 * $1 }
-        var lambda = 1e-3
-        var it = 0
-        while it < maxIterations {
-            it += 1
-            let m = cur.r.count
-            // Marquardt scaling D² = diag(JᵀJ): the squared column norms.
-            let d2 = (0..<P).map { c in (0..<m).reduce(0.0) { $0 + cur.J[$1 + m * c] * cur.J[$1 + m * c] } }
-            var improved = false
-            for _ in 0..<12 {
-                // The damped step solves [J; √λ·D] s ≈ [−r; 0] by SVD rather than the normal
-                // equations, whose squared condition number loses the weakly resolved
-                // directions when σ is tiny (exact simulated MIDs).
-                var aug = [Double](repeating: 0, count: (m + P) * P)
-                for c in 0..<P {
-                    for i in 0..<m { aug[i + (m + P) * c] = cur.J[i + m * c] }
-                    aug[m + c + (m + P) * c] = (lambda * max(d2[c], 1e-12)).squareRoot()
-                }
-                var rhs = cur.r.map { -$0 } + [Double](repeating: 0, count: P)
-                guard LinearAlgebra.leastSquares(m: m + P, n: P, nrhs: 1, a: &aug, b: &rhs) != nil else {
-                    lambda *= 10; continue
-                }
-                let step = Array(rhs[0..<P])
-                guard step.allSatisfy(\.isFinite) else { lambda *= 10; continue }
-                let trial = (0..<P).map { min(max(p[$0] + step[$0], pb[$0].0), pb[$0].1) }
-                if let next = evaluate(trial, measured: measured, prior: prior, sigmaFloor: sigmaFloor, jacobian: false) {
-                    let c = next.r.reduce(0) { $0 + $1 * $1 }
-                    if c < cost {
-                        let relative = (cost - c) / max(cost, 1e-300)
-                        p = trial
-                        cost = c
-                        lambda = max(lambda / 3, 1e-9)
-                        improved = true
-                        guard let j = evaluate(p, measured: measured, prior: prior, sigmaFloor: sigmaFloor, jacobian: true) else { return nil }
-                        cur = j
-                        if relative < 1e-12 { return Descent(p: p, cost: cost, it: it, J: cur.J, r: cur.r) }
-                        break
-                    }
-                }
-                lambda *= 4
-            }
-            if !improved { break }
-        }
-        return Descent(p: p, cost: cost, it: it, J: cur.J, r: cur.r)
-    }
 }
-
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-@inline(__always) private func pow10(_ x: Double) -> Double { pow(10, x) }
