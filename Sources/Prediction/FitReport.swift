@@ -16,9 +16,21 @@ public struct FitReport: Sendable, Codable {
     public var vssr: Double?
     public var weightedEntries: Int
     public var residuals: [Residual]
+    /// The χ² test of the fit (with a basis): every measured entry weighted by its σ.
+    public var chiSquared: ChiSquaredTest?
+    /// Least-squares strategies: how every start ended.
+    public var starts: [LeastSquaresMFA.StartResult]?
 
-    public init(prediction: FluxPrediction, measured: MeasuredLabeling, simulator: EMUSimulator) throws {
+    /// - Parameters:
+    ///   - basis: with it, the χ² test is computed (degrees of freedom from the rank of the
+    ///     Jacobian at the predicted state); entries without a σ get `defaultStddev`.
+    public init(prediction: FluxPrediction, measured: MeasuredLabeling, simulator: EMUSimulator,
+                basis: FreeFluxBasis? = nil, defaultStddev: Double = 0.01) throws {
         let sim = try simulator.simulate(prediction.fluxState)
+        if let basis {
+            chiSquared = try ChiSquaredTest(state: prediction.fluxState, measured: measured, simulator: simulator,
+                                            basis: basis, defaultStddev: defaultStddev)
+        }
         let layout = measured.layout
         precondition(sim.values.count == layout.count, "simulator and layout disagree")
         var ssr = 0.0, vssr = 0.0, weighted = 0

@@ -112,7 +112,7 @@ public struct LeastSquaresMFA: Sendable {
         /// Variance-weighted SSR of the data (MIDs and measured fluxes; prior terms left out).
         public var vssr: Double
         public var iterations: Int
-        /// Measurements fitted: MID entries plus measured fluxes.
+        /// Independent measurements: MID entries less one per complete MID (it sums to 1), plus measured fluxes.
         public var measurements: Int
         /// Free fluxes the data determine: the numerical rank of the data Jacobian at the fit.
         public var identifiable: Int
@@ -255,7 +255,7 @@ public struct LeastSquaresMFA: Sendable {
         let t = theta(best.p)
         let (se, rank) = standardErrors(best, problem: problem, theta: t)
         return Fit(prediction: FluxPrediction(free: t, freeSE: se, basis: basis, network: network, temperature: temperature),
-                   vssr: results[bestIndex].vssr, iterations: best.it, measurements: problem.dataCount,
+                   vssr: results[bestIndex].vssr, iterations: best.it, measurements: measured.independentValues + fluxes.count,
                    identifiable: rank, starts: results, best: bestIndex)
     }
 

@@ -23,9 +23,13 @@ public struct MFAPredictor: FluxPredictor {
     /// - Throws: `MeasurementError` when nothing was measured or a value or σ is unusable;
     ///   `FitError.noValidStart` when no start reaches a valid flux state.
     public func predict(measured: MeasuredLabeling) throws -> FluxPrediction {
+        try leastSquaresFit(measured: measured).prediction
+    }
+
+    public func leastSquaresFit(measured: MeasuredLabeling) throws -> LeastSquaresMFA.Fit {
         try mfa.check(measured)
         guard let fit = mfa.fit(measured) else { throw FitError.noValidStart }
-        return fit.prediction
+        return fit
     }
 }
 
@@ -60,10 +64,14 @@ public struct HybridPredictor: FluxPredictor {
     }
 
     public func predict(measured: MeasuredLabeling) throws -> FluxPrediction {
+        try leastSquaresFit(measured: measured).prediction
+    }
+
+    public func leastSquaresFit(measured: MeasuredLabeling) throws -> LeastSquaresMFA.Fit {
         try mfa.check(measured)
         guard measured.isComplete, let start = try ann.predict([measured.values]).first else {
             guard let fit = mfa.fit(measured) else { throw FitError.noValidStart }
-            return fit.prediction
+            return fit
         }
         let prior = usesPrior ? LeastSquaresMFA.Prior(mean: start.free, sd: start.freeSE) : nil
         var fit = mfa.fit(measured, starts: [start.free], prior: prior)
@@ -77,18 +85,27 @@ public struct HybridPredictor: FluxPredictor {
                     mfa.basis.fixed[k] != nil ? e.0 : mfa.perturbed(e.0, sd: e.1, free: k, using: &rng)
                 }
             }
-            if let again = mfa.fit(measured, starts: draws, prior: prior), again.vssr < (fit?.vssr ?? .infinity) {
-                fit = again
+            if var again = mfa.fit(measured, starts: draws, prior: prior) {
+                again.starts = (fit?.starts ?? []) + again.starts
+                if again.vssr < (fit?.vssr ?? .infinity) {
+                    again.best += fit?.starts.count ?? 0
+                    fit = again
+                } else if var kept = fit {
+                    kept.starts = again.starts
+                    fit = kept
+                }
             }
         }
         guard let fit else { throw FitError.noValidStart }
-        return fit.prediction
+        return fit
     }
 }
 
 /// A predictor built on a least-squares fit (`mfa`, `hybrid`): its fit's checks and warnings.
 public protocol LeastSquaresBacked {
     var mfa: LeastSquaresMFA { get }
+    /// The whole fit (every start's end, degrees of freedom, χ² test), not just its fluxes.
+    func leastSquaresFit(measured: MeasuredLabeling) throws -> LeastSquaresMFA.Fit
 }
 
 extension MFAPredictor: LeastSquaresBacked {}

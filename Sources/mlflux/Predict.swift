@@ -24,12 +24,19 @@ struct Predict: ParsableCommand {
     @Flag(help: "Rescale MIDs that do not sum to 1 (within --tolerance) instead of rejecting them.") var normalize = false
     @Option(help: "Allowed deviation of a MID's sum from 1.") var tolerance: Double = 0.01
     @Option(help: "Temperature for ΔG, in K.") var temperature: Double = Thermodynamics.bodyTemperature
-    @Option(help: "σ of MID entries without a stddev column value, for the least-squares strategies (mfa, hybrid; default 0.01).") var stddev: Double?
+    @Option(help: "σ of MID entries without a stddev column value (least-squares fits and the χ² test; default 0.01).") var stddev: Double?
+    @Option(help: "mfa: random starts drawn from the flux polytope.") var starts: Int = 5
+    @Option(help: "mfa, hybrid: iterations of one descent.") var maxIterations: Int = 200
+    @Option(help: "mfa: seed of the start draws.") var seed: UInt64 = 1
+    @Option(help: "mfa: worker threads for the starts (default: all cores).") var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
     func validate() throws {
         try OptionCheck.number(tolerance, "--tolerance", in: 0...0.5, "the allowed deviation of a MID's sum from 1")
         try OptionCheck.number(temperature, "--temperature", in: 200...500, "in kelvin: 310.15 K is 37 °C")
         try OptionCheck.stddev(stddev)
+        try OptionCheck.count(starts, "--starts", in: 1...10_000)
+        try OptionCheck.count(maxIterations, "--max-iterations", in: 1...1_000_000)
+        try OptionCheck.threads(threads)
     }
 
     func run() throws {
@@ -44,6 +51,10 @@ struct Predict: ParsableCommand {
         var options = PredictorRegistry.Options()
         options.temperature = temperature
         options.measurementStddev = stddev
+        options.starts = starts
+        options.maxIterations = maxIterations
+        options.seed = seed
+        options.threads = threads
         let p = try PredictorRegistry.predictor(predictor, bundle: bundle, options: options)
         if p.requiresCompleteLabeling && !measured.isComplete {
             let layout = bundle.layout
@@ -57,8 +68,22 @@ struct Predict: ParsableCommand {
                 FileHandle.standardError.write(Data("warning: \(input): \(warning)\n".utf8))
             }
         }
-        let prediction = try p.predict(measured: measured)
-        let fit = try FitReport(prediction: prediction, measured: measured, simulator: bundle.simulator())
+        let prediction: FluxPrediction
+        var starts: [LeastSquaresMFA.StartResult]? = nil
+        if let ls = p as? any LeastSquaresBacked {
+            let f = try ls.leastSquaresFit(measured: measured)
+            prediction = f.prediction
+            starts = f.starts
+        } else {
+            prediction = try p.predict(measured: measured)
+        }
+        var fit = try FitReport(prediction: prediction, measured: measured, simulator: bundle.simulator(),
+                                basis: bundle.basis, defaultStddev: stddev ?? 0.01)
+        fit.starts = starts
+        if let chi = fit.chiSquared, !chi.passes {
+            let verdict = chi.vssr > chi.upper ? "above" : "below"
+            FileHandle.standardError.write(Data("warning: \(input): the fit fails the χ² test: VSSR \(String(format: "%.4g", chi.vssr)) is \(verdict) the 95 % range [\(String(format: "%.4g", chi.lower)), \(String(format: "%.4g", chi.upper))] for \(chi.degreesOfFreedom) degrees of freedom\(verdict == "above" ? " (a local minimum, a model error, or σ too small)" : " (σ too large?)")\n".utf8))
+        }
         let text2: String
         switch format {
         case .table: text2 = PredictionOutput.table(prediction, fit: fit, network: bundle.network)

@@ -21,6 +21,16 @@ enum PredictionOutput {
         var out = TextTable.render(rows, rightAligned: Set(1..<7)) + "\n"
         out += String(format: "\nfit: SSR %.3e over %d MIDs", fit.ssr, fit.residuals.count)
         if let v = fit.vssr { out += String(format: ", VSSR %.3g over %d entries with stddev", v, fit.weightedEntries) }
+        if let c = fit.chiSquared {
+            out += String(format: "\nχ² test: VSSR %.4g, %d measurements − %d identifiable free fluxes = %d degrees of freedom, 95 %% range [%.4g, %.4g]: %@",
+                          c.vssr, c.measurements, c.identifiable, c.degreesOfFreedom, c.lower, c.upper, c.passes ? "pass" : "FAIL")
+        }
+        if let starts = fit.starts {
+            let upper = fit.chiSquared?.upper ?? .infinity
+            let ok = starts.filter { $0.vssr.isFinite && $0.vssr <= upper }.count
+            out += "\nstarts: \(starts.count), \(ok) within the χ² range; best VSSR per start: "
+                + starts.map { String(format: "%.3g", $0.vssr) }.joined(separator: " ")
+        }
         out += "\nlargest residuals (experiment, metabolite, √Σr²):\n"
         for r in fit.residuals.sorted(by: { $0.norm > $1.norm }).prefix(5) {
             out += "  \(r.experiment)  \(r.metabolite)  \(String(format: "%.2e", r.norm))\n"
