@@ -95,6 +95,8 @@ public struct LeastSquaresMFA: Sendable {
     public struct StartResult: Sendable, Equatable, Codable {
         /// The start's free fluxes (θ).
         public var start: [Double]
+        /// The free fluxes (θ) where it ended (empty when it never reached a valid state).
+        public var end: [Double]
         /// VSSR of the data (MIDs and measured fluxes) at the end; infinity when it never
         /// reached a valid flux state.
         public var vssr: Double
@@ -247,7 +249,7 @@ public struct LeastSquaresMFA: Sendable {
             let d = (try? o.get()) ?? nil
             ends.append(d)
             let dataCost = d.map { $0.r[..<problem.dataCount].reduce(0) { $0 + $1 * $1 } } ?? .infinity
-            results.append(StartResult(start: candidates[i], vssr: dataCost, iterations: d?.it ?? 0,
+            results.append(StartResult(start: candidates[i], end: d.map { theta($0.p) } ?? [], vssr: dataCost, iterations: d?.it ?? 0,
                                        converged: d?.converged ?? false, reason: d?.reason ?? "no valid flux state reached"))
         }
         guard let bestIndex = ends.indices.filter({ ends[$0] != nil }).min(by: { ends[$0]!.cost < ends[$1]!.cost }),
