@@ -163,7 +163,7 @@ struct MeasurementReader {
                     throw FluxMLError.missingAttribute(file: file, line: d.line, element: "datum", attribute: "id")
                 }
                 guard let gi = groupIndex[id] else {
-                    let known = groups.prefix(8).map(\.id).joined(separator: ", ") + (groups.count > 8 ? ", …" : "")
+                    let known = groups.prefix(8).map { Excerpt.quote($0.id, limit: 30) }.joined(separator: ", ") + (groups.count > 8 ? ", …" : "")
                     throw fail(d, id, "<datum> names no measurement group of this configuration"
                                + (groups.isEmpty ? "" : " (defined: \(known))"))
                 }
@@ -276,6 +276,9 @@ struct MeasurementReader {
         }
         let lhs = String(spec[..<hash]).trimmed()
         let rhs = String(spec[spec.index(after: hash)...]).trimmed()
+        if lhs.contains(where: { "+*/() ".contains($0) }) || spec.filter({ $0 == "#" }).count > 1 {
+            throw bad("formulas over several specs (generic groups) are not supported; only MS groups Pool[atoms]#M0,1,…")
+        }
         // Kinds other than MS, by the 13CFLUX2 notation (Notation.re).
         if lhs.contains(":") || rhs.hasPrefix("M(") {
             throw bad("MS/MS and multi-isotope MS groups (#M(…)) are not supported; only MS groups Pool[atoms]#M0,1,…")
@@ -286,9 +289,6 @@ struct MeasurementReader {
             throw bad("cumomer/isotopomer groups (#01x…) are not supported; only MS groups")
         }
         guard rhs.hasPrefix("M") else { throw bad("not an MS spec like Pool[1-3]#M0,1,2,3") }
-        if lhs.contains(where: { "+*/() ".contains($0) }) || spec.filter({ $0 == "#" }).count > 1 {
-            throw bad("formulas over several specs (generic groups) are not supported")
-        }
         var poolID = lhs
         var atomList: String? = nil
         if let open = lhs.firstIndex(of: "[") {
