@@ -97,6 +97,25 @@ public enum ConstraintParser {
         return result
     }
 
+    /// Parses one linear expression without relation, e.g. `v1`, `v1+v2`, `2*v3-v4`:
+    /// terms of equal reactions combined (zero ones dropped), in order of first appearance.
+    static func parseExpression(_ text: String) throws -> (terms: [FluxConstraint.Term], constant: Double) {
+        func fail(_ reason: String) -> ParseError { ParseError(statement: text, reason: reason, lineOffset: 0) }
+        var lexer = Lexer(Array(text))
+        let lin = try parseLinear(&lexer, fail)
+        lexer.skipSpace()
+        if !lexer.atEnd { throw fail("unexpected '\(String(lexer.rest))'") }
+        var order: [String] = []
+        var coef: [String: Double] = [:]
+        for (r, c) in lin.terms {
+            if coef[r] == nil { order.append(r) }
+            coef[r, default: 0] += c
+        }
+        let terms = order.compactMap { r in coef[r]! == 0 ? nil : FluxConstraint.Term(reaction: r, coefficient: coef[r]!) }
+        guard lin.constant.isFinite, terms.allSatisfy({ $0.coefficient.isFinite }) else { throw fail("a number is not finite") }
+        return (terms, lin.constant)
+    }
+
     struct Linear {
         var terms: [(String, Double)] = []
         var constant: Double = 0

@@ -25,13 +25,17 @@ public enum FluxMLError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidConstraint(file: String, line: Int?, statement: String, reason: String)
     /// A tracer label (`<label cfg=… purity=…>fraction</label>`) is not acceptable.
     case invalidLabel(file: String, line: Int?, cfg: String, reason: String)
+    /// A measurement (`configuration/measurement`: a labeling or flux group, or a datum)
+    /// is not acceptable; `id` is the group or datum id (empty when it has none).
+    case invalidMeasurement(file: String, line: Int?, id: String, reason: String)
 
     public var file: String {
         switch self {
         case .unreadable(let f, _), .malformedXML(let f, _, _), .forbiddenDoctype(let f, _, _),
              .notFluxML(let f, _, _), .missingAttribute(let f, _, _, _),
              .invalidAttribute(let f, _, _, _, _, _), .invalidElement(let f, _, _, _),
-             .invalidConstraint(let f, _, _, _), .invalidLabel(let f, _, _, _):
+             .invalidConstraint(let f, _, _, _), .invalidLabel(let f, _, _, _),
+             .invalidMeasurement(let f, _, _, _):
             return f
         }
     }
@@ -41,7 +45,8 @@ public enum FluxMLError: Error, Equatable, Sendable, CustomStringConvertible {
         case .unreadable: return nil
         case .malformedXML(_, let l, _), .forbiddenDoctype(_, let l, _), .notFluxML(_, let l, _),
              .missingAttribute(_, let l, _, _), .invalidAttribute(_, let l, _, _, _, _),
-             .invalidElement(_, let l, _, _), .invalidConstraint(_, let l, _, _), .invalidLabel(_, let l, _, _):
+             .invalidElement(_, let l, _, _), .invalidConstraint(_, let l, _, _), .invalidLabel(_, let l, _, _),
+             .invalidMeasurement(_, let l, _, _):
             return l
         }
     }
@@ -59,6 +64,8 @@ public enum FluxMLError: Error, Equatable, Sendable, CustomStringConvertible {
         case .invalidElement(_, _, let el, let why): return "<\(el)>: \(why)"
         case .invalidConstraint(_, _, let s, let why): return "cannot parse constraint '\(Excerpt.quote(s))': \(why)"
         case .invalidLabel(_, _, let cfg, let why): return "bad tracer label cfg=\"\(Excerpt.quote(cfg))\": \(why)"
+        case .invalidMeasurement(_, _, let id, let why):
+            return id.isEmpty ? "measurement: \(why)" : "measurement '\(Excerpt.quote(id))': \(why)"
         }
     }
 

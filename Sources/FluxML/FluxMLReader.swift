@@ -14,10 +14,16 @@ import SafeIO
 ///
 /// Read: `info/name`, `reactionnetwork` (`metabolitepools/pool`, `reaction` with
 /// `reduct`/`rproduct` and `leak`), `constraints/net|xch/textual`, and each
-/// `configuration`'s `input`/`label` elements. `measurement` and `simulation` are ignored.
+/// `configuration`'s `input`/`label` elements. `measurement` and `simulation` are ignored
+/// here; `readDocument(contentsOf:)` / `parseDocument(_:fileName:)` also read `measurement`.
 public enum FluxMLReader {
     /// Reads the file at `path`. Errors name the file as given in `path`.
     public static func read(contentsOf path: String) throws -> MetabolicNetwork {
+        try parse(text(contentsOf: path), fileName: path)
+    }
+
+    /// The file at `path` as UTF-8 text, within `Limits.fileBytes`.
+    static func text(contentsOf path: String) throws -> String {
         let data: Data
         do {
             data = try InputFile.read(path, limit: Limits.fileBytes, what: "FluxML network")
@@ -27,7 +33,7 @@ public enum FluxMLReader {
         guard let text = String(validating: data, as: UTF8.self) else {
             throw FluxMLError.unreadable(file: path, reason: "not UTF-8 text")
         }
-        return try parse(text, fileName: path)
+        return text
     }
 
     /// Sizes a FluxML document may have. Generous for real networks (a genome-scale
@@ -51,7 +57,7 @@ public enum FluxMLReader {
     }
 }
 
-private struct Reader {
+struct Reader {
     let file: String
 
     init(file: String) { self.file = file }

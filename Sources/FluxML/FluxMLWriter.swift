@@ -5,6 +5,36 @@ import MLFluxCore
 /// source line numbers are not preserved).
 public enum FluxMLWriter {
     public static func write(_ network: MetabolicNetwork) -> String {
+        render(network, measurements: nil)
+    }
+
+    /// Writes `network` with `measurements` as each configuration's `measurement` section,
+    /// as 13CFLUX reads it: the labeling measurements of that experiment and every flux
+    /// measurement (repeated in each configuration, as 13CFLUX files do;
+    /// `FluxMLReader.parseDocument` merges the copies back into one).
+    /// - Throws: `MeasurementSetError` when a labeling measurement names an experiment the
+    ///   network lacks, when there are flux measurements but no experiment to hold them, or
+    ///   when two measurements of one configuration share an id.
+    public static func write(_ network: MetabolicNetwork, measurements: MeasurementSet) throws -> String {
+        let ids = Set(network.experiments.map(\.id))
+        if let m = measurements.labeling.first(where: { !ids.contains($0.experiment) }) {
+            throw MeasurementSetError(line: m.line,
+                message: "labeling measurement '\(m.id)' belongs to experiment '\(m.experiment)', which the network lacks")
+        }
+        if !measurements.fluxes.isEmpty && network.experiments.isEmpty {
+            throw MeasurementSetError(line: nil, message: "flux measurements need a configuration (tracer experiment) to hold them")
+        }
+        for e in network.experiments {
+            var seen = Set<String>()
+            for id in measurements.labeling(experiment: e.id).map(\.id) + measurements.fluxes.map(\.id)
+            where !seen.insert(id).inserted {
+                throw MeasurementSetError(line: nil, message: "measurement id '\(id)' is used twice in configuration '\(e.id)'")
+            }
+        }
+        return render(network, measurements: measurements)
+    }
+
+    private static func render(_ network: MetabolicNetwork, measurements: MeasurementSet?) -> String {
         var o = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
         o += "<fluxml xmlns=\"\(FluxMLNamespace.uri)\">\n"
         o += "  <info>\n    <name>\(escape(network.name))</name>\n    <version>1.0</version>\n  </info>\n"
@@ -55,9 +85,48 @@ public enum FluxMLWriter {
                 }
                 o += "    </input>\n"
             }
+            if let measurements {
+                o += measurementSection(network, measurements, experiment: e.id)
+            }
             o += "  </configuration>\n"
         }
         o += "</fluxml>\n"
+        return o
+    }
+
+    /// The `measurement` element of one configuration (empty when it has nothing to hold).
+    static func measurementSection(_ network: MetabolicNetwork, _ set: MeasurementSet, experiment: String) -> String {
+        let labeling = set.labeling(experiment: experiment)
+        guard !labeling.isEmpty || !set.fluxes.isEmpty else { return "" }
+        var o = "    <measurement>\n      <model>\n"
+        if !labeling.isEmpty {
+            o += "        <labelingmeasurement>\n"
+            for m in labeling {
+                let spec = m.spec(poolAtoms: network.pool(m.fragment.pool)?.atomCount)
+                o += "          <group id=\"\(escape(m.id))\" scale=\"\(m.scale.rawValue)\">\n"
+                o += "            <textual>\(escape(spec))</textual>\n          </group>\n"
+            }
+            o += "        </labelingmeasurement>\n"
+        }
+        if !set.fluxes.isEmpty {
+            o += "        <fluxmeasurement>\n"
+            for f in set.fluxes {
+                let tag = f.kind == .net ? "netflux" : "xchflux"
+                o += "          <\(tag) id=\"\(escape(f.id))\">\n"
+                o += "            <textual>\(escape(f.expression))</textual>\n          </\(tag)>\n"
+            }
+            o += "        </fluxmeasurement>\n"
+        }
+        o += "      </model>\n      <data>\n"
+        for m in labeling {
+            for (i, k) in m.isotopologues.enumerated() {
+                o += "        <datum id=\"\(escape(m.id))\" stddev=\"\(number(m.stddevs[i]))\" weight=\"\(k)\">\(number(m.values[i]))</datum>\n"
+            }
+        }
+        for f in set.fluxes {
+            o += "        <datum id=\"\(escape(f.id))\" stddev=\"\(number(f.stddev))\">\(number(f.value))</datum>\n"
+        }
+        o += "      </data>\n    </measurement>\n"
         return o
     }
 
