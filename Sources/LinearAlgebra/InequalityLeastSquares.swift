@@ -108,7 +108,12 @@ extension LinearAlgebra {
             return x
         }
         let f1 = Array(qf[0..<n])
-        if k == 0 { return .solved(solveR(f1)) }
+        let unconstrained = solveR(f1)
+        if k == 0 { return .solved(unconstrained) }
+        // Most steps satisfy every constraint unconstrained: then that exact solution is the answer.
+        if (0..<k).allSatisfy({ c in (0..<n).reduce(0) { $0 + g[c + k * $1] * unconstrained[$1] } >= h[c] }) {
+            return .solved(unconstrained)
+        }
         // Ĝ = G·R⁻¹ (k×n): row by row, Ĝᵢ solves Rᵀ·Ĝᵢᵀ = Gᵢᵀ by forward substitution.
         var gHat = [Double](repeating: 0, count: k * n)
         for c in 0..<k {

@@ -83,8 +83,8 @@ extension LeastSquaresMFA {
     /// Levenberg–Marquardt from `start` inside the flux constraints: each step solves
     /// `min ‖J·d + r‖² + λ‖D·d‖²` (D² = diag JᵀJ) subject to the linearised constraints,
     /// by inequality-constrained least squares. λ follows the gain ratio (Nielsen's rule).
-    /// Stops at a minimum (no step predicts or achieves a relative decrease above 1e-12),
-    /// or after `maxIterations`.
+    /// Stops at a minimum (an accepted step lowers the cost by less than 1e-12 relative, or no
+    /// damping finds a lower point), or after `maxIterations`.
     func constrainedDescent(from start: [Double], _ problem: Problem, sigmaFloor: Double) -> Descent? {
         guard var p = project(start) ?? interior.flatMap({ project(params($0)) }) else { return nil }
         var first = evaluate(p, problem, sigmaFloor: sigmaFloor, jacobian: true)
@@ -126,10 +126,11 @@ extension LeastSquaresMFA {
             var model = current.r
             for c in 0..<P where step[c] != 0 { for i in 0..<m { model[i] += current.J[i + m * c] * step[c] } }
             let predicted = cost - model.reduce(0) { $0 + $1 * $1 }
-            if predicted <= 1e-12 * max(cost, 1e-300) {
-                converged = true
-                reason = "minimum: no step predicts a decrease"
-                break
+            if !(predicted > 0) {
+                // The damped model sees no decrease: only a smaller λ could; at a tiny λ this is a minimum.
+                if lambda < 1e-9 { converged = true; reason = "minimum: no step predicts a decrease"; break }
+                lambda = max(lambda / 100, 1e-10)
+                continue
             }
             // Exchange constraints are not linear in log10 θ: shorten a step that leaves them.
             var trial = zip(p, step).map { $0 + $1 }
@@ -152,7 +153,8 @@ extension LeastSquaresMFA {
                 current = j
                 lambda *= max(1.0 / 3, 1 - pow(2 * rho - 1, 3))
                 nu = 2
-                if relative < 1e-12 {
+                // A small decrease under heavy damping only means a short step; at small λ it is a minimum.
+                if relative < 1e-12 && lambda < 1e-4 {
                     converged = true
                     reason = "minimum: relative decrease below 1e-12"
                     break
