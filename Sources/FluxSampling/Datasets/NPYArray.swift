@@ -206,9 +206,12 @@ public struct NPYArray: Equatable, Sendable {
         dtype == .float32 ? data.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) } : doubles.map(Float.init)
     }
 
-    /// The elements as `Int64` (int64 files; floats truncated).
+    /// The elements as `Int64` (int64 files; floats truncated toward zero, NaN and values
+    /// beyond the Int64 range clamped — NaN to 0 — so no file can trap the conversion).
     public var integers: [Int64] {
-        dtype == .int64 ? data.withUnsafeBytes { Array($0.bindMemory(to: Int64.self)) } : doubles.map { Int64($0) }
+        dtype == .int64 ? data.withUnsafeBytes { Array($0.bindMemory(to: Int64.self)) } : doubles.map { x in
+            x.isNaN ? 0 : x >= 9.223372036854775807e18 ? .max : x <= -9.223372036854775808e18 ? .min : Int64(x)
+        }
     }
 
     /// The file bytes: fixed-length header, then data.
