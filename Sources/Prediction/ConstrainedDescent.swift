@@ -20,7 +20,10 @@ extension LeastSquaresMFA {
     /// `g·θ ⋛ c` of the basis (bounds of dependent fluxes, one-way net ≥ 0, exchange ≥ 0)
     /// plus the box of each parameter. Net-flux constraints are linear in the parameters,
     /// so for them the linearisation is exact.
-    func linearisedConstraints(at p: [Double]) -> (g: [Double], h: [Double], k: Int) {
+    /// - Parameter margin: inequalities are tightened by this much, so a step that makes one
+    ///   active keeps it by a hair instead of by round-off (the simulator refuses a one-way
+    ///   flux of −1e-16).
+    func linearisedConstraints(at p: [Double], margin: Double = 0) -> (g: [Double], h: [Double], k: Int) {
         let t = theta(p)
         let ps = (0..<basis.count).filter { basis.fixed[$0] == nil }
         var rows: [[Double]] = [], h: [Double] = []
@@ -29,8 +32,8 @@ extension LeastSquaresMFA {
             guard grad.contains(where: { $0 != 0 }) else { continue }
             let value = con.lhs(t) - con.constant
             switch con.relation {
-            case .greaterOrEqual: rows.append(grad); h.append(-value)
-            case .lessOrEqual: rows.append(grad.map { -$0 }); h.append(value)
+            case .greaterOrEqual: rows.append(grad); h.append(-value + margin)
+            case .lessOrEqual: rows.append(grad.map { -$0 }); h.append(value + margin)
             case .equal:
                 rows.append(grad); h.append(-value)
                 rows.append(grad.map { -$0 }); h.append(value)
@@ -39,8 +42,8 @@ extension LeastSquaresMFA {
         for (i, b) in paramBounds.enumerated() {
             var up = [Double](repeating: 0, count: ps.count), down = up
             up[i] = 1; down[i] = -1
-            rows.append(up); h.append(b.0 - p[i])
-            rows.append(down); h.append(p[i] - b.1)
+            rows.append(up); h.append(b.0 - p[i] + (b.1 - b.0 > 2 * margin ? margin : 0))
+            rows.append(down); h.append(p[i] - b.1 + (b.1 - b.0 > 2 * margin ? margin : 0))
         }
         let k = rows.count, P = ps.count
         var g = [Double](repeating: 0, count: k * P)
@@ -116,7 +119,7 @@ extension LeastSquaresMFA {
                 e[m + c + (m + P) * c] = (lambda * max(d2[c], 1e-12 * scale)).squareRoot()
             }
             let f = current.r.map { -$0 } + [Double](repeating: 0, count: P)
-            let (g, h, k) = linearisedConstraints(at: p)
+            let (g, h, k) = linearisedConstraints(at: p, margin: 1e-11)
             guard case .solved(var step) = LinearAlgebra.inequalityLeastSquares(m: m + P, n: P, e: e, f: f, k: k, g: g, h: h) else {
                 lambda *= 10
                 if lambda > 1e16 { reason = "constrained step could not be solved"; break }
@@ -132,8 +135,10 @@ extension LeastSquaresMFA {
                 lambda = max(lambda / 100, 1e-10)
                 continue
             }
-            // Exchange constraints are not linear in log10 θ: shorten a step that leaves them.
+            // Exchange constraints are not linear in log10 θ: a step that leaves them by their
+            // curvature is projected back (a second-order correction); failing that, shortened.
             var trial = zip(p, step).map { $0 + $1 }
+            if violation(at: trial) > 1e-9, let q = project(trial) { trial = q }
             var shrink = 0
             while violation(at: trial) > 1e-9 && shrink < 30 {
                 step = step.map { $0 / 2 }
@@ -143,6 +148,11 @@ extension LeastSquaresMFA {
             let next = violation(at: trial) <= 1e-9 ? evaluate(trial, problem, sigmaFloor: sigmaFloor, jacobian: false) : nil
             let trialCost = next.map { $0.r.reduce(0) { $0 + $1 * $1 } } ?? .infinity
             let rho = (cost - trialCost) / predicted
+            if debugLM {
+                let active = (0..<k).filter { c in abs((0..<P).reduce(0) { $0 + g[c + k * $1] * step[$1] } - h[c]) < 1e-9 }.count
+                let atLow = zip(p, paramBounds).filter { $0 - $1.0 < 1e-9 }.count, atHigh = zip(p, paramBounds).filter { $1.1 - $0 < 1e-9 }.count
+                FileHandle.standardError.write("LM it \(it) cost \(cost) λ \(lambda) pred \(predicted) trial \(trialCost) ρ \(rho) shrink \(shrink) active \(active) low \(atLow) high \(atHigh) viol \(violation(at: zip(p, step).map { $0 + $1 }))\n".data(using: .utf8)!)
+            }
             if rho > 1e-4 {
                 let relative = (cost - trialCost) / max(cost, 1e-300)
                 guard let j = evaluate(trial, problem, sigmaFloor: sigmaFloor, jacobian: true) else {
@@ -172,5 +182,7 @@ extension LeastSquaresMFA {
         return Descent(p: p, cost: cost, it: it, J: current.J, r: current.r, converged: converged, reason: reason)
     }
 }
+
+let debugLM = ProcessInfo.processInfo.environment["MLFLUX_DEBUG_LM"] != nil
 
 @inline(__always) func pow10(_ x: Double) -> Double { pow(10, x) }
