@@ -57,7 +57,8 @@ extension LeastSquaresMFA {
         let t = theta(p)
         var worst = 0.0
         for con in basis.freeConstraints {
-            let norm = max(con.coefficients.reduce(0) { $0 + $1 * $1 }.squareRoot(), 1e-300)
+            // Relative to the constraint's size: the constrained step solves to ~1e-12 relative.
+            let norm = max(con.coefficients.reduce(0) { $0 + $1 * $1 }.squareRoot(), 1e-300) * max(1, abs(con.constant))
             let v = (con.lhs(t) - con.constant) / norm
             switch con.relation {
             case .greaterOrEqual: worst = max(worst, -v)
@@ -65,7 +66,7 @@ extension LeastSquaresMFA {
             case .equal: worst = max(worst, abs(v))
             }
         }
-        for (x, b) in zip(p, paramBounds) { worst = max(worst, b.0 - x, x - b.1) }
+        for (x, b) in zip(p, paramBounds) { worst = max(worst, (b.0 - x) / max(1, abs(b.0)), (x - b.1) / max(1, abs(b.1))) }
         return worst
     }
 
@@ -148,11 +149,6 @@ extension LeastSquaresMFA {
             let next = violation(at: trial) <= 1e-9 ? evaluate(trial, problem, sigmaFloor: sigmaFloor, jacobian: false) : nil
             let trialCost = next.map { $0.r.reduce(0) { $0 + $1 * $1 } } ?? .infinity
             let rho = (cost - trialCost) / predicted
-            if debugLM {
-                let active = (0..<k).filter { c in abs((0..<P).reduce(0) { $0 + g[c + k * $1] * step[$1] } - h[c]) < 1e-9 }.count
-                let atLow = zip(p, paramBounds).filter { $0 - $1.0 < 1e-9 }.count, atHigh = zip(p, paramBounds).filter { $1.1 - $0 < 1e-9 }.count
-                FileHandle.standardError.write("LM it \(it) cost \(cost) λ \(lambda) pred \(predicted) trial \(trialCost) ρ \(rho) shrink \(shrink) active \(active) low \(atLow) high \(atHigh) viol \(violation(at: zip(p, step).map { $0 + $1 }))\n".data(using: .utf8)!)
-            }
             if rho > 1e-4 {
                 let relative = (cost - trialCost) / max(cost, 1e-300)
                 guard let j = evaluate(trial, problem, sigmaFloor: sigmaFloor, jacobian: true) else {
@@ -182,7 +178,5 @@ extension LeastSquaresMFA {
         return Descent(p: p, cost: cost, it: it, J: current.J, r: current.r, converged: converged, reason: reason)
     }
 }
-
-let debugLM = ProcessInfo.processInfo.environment["MLFLUX_DEBUG_LM"] != nil
 
 @inline(__always) func pow10(_ x: Double) -> Double { pow(10, x) }

@@ -191,7 +191,7 @@ public struct LeastSquaresMFA: Sendable {
     /// then the measured fluxes, then one row per prior parameter.
     func evaluate(_ p: [Double], _ problem: Problem, sigmaFloor: Double = 0, jacobian: Bool) -> (r: [Double], J: [Double])? {
         let t = theta(p)
-        let state = basis.fluxState(free: t)
+        let state = simulable(basis.fluxState(free: t))
         let w = problem.sigma.map { 1 / max($0, sigmaFloor) }
         var r: [Double]
         var jac: LabelingJacobian?
@@ -224,6 +224,17 @@ public struct LeastSquaresMFA: Sendable {
             if !problem.prior.isEmpty { J[problem.dataCount + c + m * c] = problem.prior[c].weight }
         }
         return (r, J)
+    }
+
+    /// `state` with one-way net fluxes and exchange fluxes within 1e-9 below 0 set to 0: the
+    /// constrained steps keep `≥ 0` to round-off, and the simulator refuses any negative value.
+    func simulable(_ state: FluxState) -> FluxState {
+        var s = state
+        for j in s.net.indices {
+            if !network.isBidirectional[j], s.net[j] < 0, s.net[j] > -1e-9 { s.net[j] = 0 }
+            if s.exchange[j] < 0, s.exchange[j] > -1e-9 { s.exchange[j] = 0 }
+        }
+        return s
     }
 
     /// Fits one measurement (MIDs and optionally measured fluxes) from the given starting
