@@ -109,7 +109,16 @@ extension LeastSquaresMFA {
         var it = 0
         var reason = "iteration limit"
         var converged = false
+        var working: [Int] = []          // active constraints of the last step (warm start)
+        // Round-off floor: MID entries are exact to ~1e-15, so a cost below Σ (1e-15/σ)² is an exact fit.
+        let roundOff = problem.sigma.reduce(0) { $0 + pow(1e-15 / max($1, sigmaFloor), 2) }
+        var recent: [Double] = [cost]    // cost after each accepted step (stagnation test)
         while it < maxIterations {
+            if cost <= roundOff {
+                converged = true
+                reason = "exact fit: residuals at round-off"
+                break
+            }
             it += 1
             let m = current.r.count
             let d2 = (0..<P).map { c in (0..<m).reduce(0.0) { $0 + current.J[$1 + m * c] * current.J[$1 + m * c] } }
@@ -120,8 +129,9 @@ extension LeastSquaresMFA {
                 e[m + c + (m + P) * c] = (lambda * max(d2[c], 1e-12 * scale)).squareRoot()
             }
             let f = current.r.map { -$0 } + [Double](repeating: 0, count: P)
-            let (g, h, k) = linearisedConstraints(at: p, margin: 1e-11)
-            guard case .solved(var step) = LinearAlgebra.inequalityLeastSquares(m: m + P, n: P, e: e, f: f, k: k, g: g, h: h) else {
+            let (g, h, k) = linearisedConstraints(at: p)
+            guard case .solved(var step) = LinearAlgebra.activeSetLeastSquares(m: m + P, n: P, e: e, f: f, k: k, g: g, h: h,
+                                                                                  start: nil, working: &working) else {
                 lambda *= 10
                 if lambda > 1e16 { reason = "constrained step could not be solved"; break }
                 continue
@@ -159,6 +169,14 @@ extension LeastSquaresMFA {
                 current = j
                 lambda *= max(1.0 / 3, 1 - pow(2 * rho - 1, 3))
                 nu = 2
+                recent.append(cost)
+                // Stagnation: ten accepted steps together lowered the cost by less than 1e-9 relative
+                // (round-off level for exact data, or a crawl that no longer pays).
+                if recent.count > 10, (recent[recent.count - 11] - cost) <= 1e-9 * recent[recent.count - 11] {
+                    converged = true
+                    reason = "minimum: ten steps lowered the objective by less than 1e-9"
+                    break
+                }
                 // A small decrease under heavy damping only means a short step; at small λ it is a minimum.
                 if relative < 1e-12 && lambda < 1e-4 {
                     converged = true

@@ -10,8 +10,8 @@ import NeuralNetworks
 ///
 /// The optimizer is Levenberg–Marquardt on the analytic EMU Jacobian in which every step
 /// solves the damped Gauss–Newton subproblem min ‖J·d + r‖² + λ‖D·d‖² under the flux
-/// constraints linearised at the current point (`ConstrainedStep`, an inequality-constrained
-/// least-squares problem solved exactly by Lawson–Hanson NNLS, as inside SLSQP). The
+/// constraints linearised at the current point (an inequality-constrained least-squares
+/// problem, solved exactly by a primal active-set method in the original variables). The
 /// constraints on net fluxes are linear in the parameters, so fits stay exactly inside them;
 /// no penalty terms.
 ///

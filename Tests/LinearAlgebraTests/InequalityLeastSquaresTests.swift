@@ -56,6 +56,38 @@ final class InequalityLeastSquaresTests: XCTestCase {
         XCTAssertGreaterThan(constrainedCases, 50)   // the constraints mattered in many trials
     }
 
+    /// The active-set solver against the same brute force, from a feasible start on some constraints.
+    func testActiveSetMatchesBruteForce() {
+        var rng = Rng(s: 7)
+        var constrainedCases = 0
+        for trial in 0..<200 {
+            let n = 2 + trial % 4, m = n + 3, k = 2 + trial % 5
+            let e = (0..<(m * n)).map { _ in rng.next() }, f = (0..<m).map { _ in 3 * rng.next() }
+            let g = (0..<(k * n)).map { _ in rng.next() }
+            let x0 = (0..<n).map { _ in rng.next() }
+            // Constraints through or below the start: some active there, some not.
+            let h = (0..<k).map { c in (0..<n).reduce(0) { $0 + g[c + k * $1] * x0[$1] } - (c % 2 == 0 ? 0 : abs(rng.next())) }
+            func objective(_ x: [Double]) -> Double {
+                (0..<m).reduce(0) { s, i in let r = (0..<n).reduce(-f[i]) { $0 + e[i + m * $1] * x[$1] }; return s + r * r }
+            }
+            func feasible(_ x: [Double]) -> Bool { (0..<k).allSatisfy { c in (0..<n).reduce(0) { $0 + g[c + k * $1] * x[$1] } >= h[c] - 1e-9 } }
+            var best = Double.infinity
+            for mask in 0..<(1 << k) where mask.nonzeroBitCount <= n {
+                let active = (0..<k).filter { mask & (1 << $0) != 0 }
+                guard let x = equalityConstrained(m, n, e, f, rows: active.map { c in (0..<n).map { g[c + k * $0] } },
+                                                  rhs: active.map { h[$0] }), feasible(x) else { continue }
+                best = min(best, objective(x))
+            }
+            guard case .solved(let x) = LinearAlgebra.activeSetLeastSquares(m: m, n: n, e: e, f: f, k: k, g: g, h: h, start: x0) else {
+                XCTFail("trial \(trial)"); continue
+            }
+            XCTAssertTrue(feasible(x), "trial \(trial)")
+            XCTAssertEqual(objective(x), best, accuracy: 1e-9 * max(1, best), "trial \(trial)")
+            if objective(equalityConstrained(m, n, e, f, rows: [], rhs: [])!) < best - 1e-9 { constrainedCases += 1 }
+        }
+        XCTAssertGreaterThan(constrainedCases, 50)
+    }
+
     func testInfeasibleConstraintsAreReported() {
         // x ≥ 1 and −x ≥ 0 cannot both hold.
         let r = LinearAlgebra.inequalityLeastSquares(m: 1, n: 1, e: [1], f: [0], k: 2, g: [1, -1], h: [1, 0])
