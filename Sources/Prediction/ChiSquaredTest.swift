@@ -20,12 +20,26 @@ public struct ChiSquaredTest: Sendable, Codable, Equatable {
     /// σ used for entries that came without one.
     public var defaultStddev: Double
 
+    /// The test of a given VSSR with `measurements` independent measurements of which
+    /// `identifiable` free fluxes are determined.
+    public init(vssr: Double, measurements: Int, identifiable: Int, defaultStddev: Double = .nan) {
+        self.vssr = vssr
+        self.measurements = measurements
+        self.identifiable = identifiable
+        degreesOfFreedom = max(measurements - identifiable, 0)
+        let dof = max(degreesOfFreedom, 1)
+        lower = ChiSquared.quantile(0.025, dof: dof)
+        upper = ChiSquared.quantile(0.975, dof: dof)
+        passes = degreesOfFreedom == 0 ? vssr < 1e-6 : (lower...upper).contains(vssr)
+        self.defaultStddev = defaultStddev
+    }
+
     public init(state: FluxState, measured: MeasuredLabeling, simulator: EMUSimulator, basis: FreeFluxBasis,
                 defaultStddev: Double) throws {
         let (lab, jac) = try simulator.simulate(state, basis: basis)
         let rows = measured.mask.indices.filter { measured.mask[$0] }
         let sigma = rows.map { measured.stddev[$0].isFinite ? measured.stddev[$0] : defaultStddev }
-        vssr = zip(rows, sigma).reduce(0) { s, e in
+        let vssr = zip(rows, sigma).reduce(0) { s, e in
             let d = (lab.values[e.0] - measured.values[e.0]) / e.1
             return s + d * d
         }
@@ -35,13 +49,7 @@ public struct ChiSquaredTest: Sendable, Codable, Equatable {
             for (i, row) in rows.enumerated() { a[i + rows.count * c] = jac[row, k] / sigma[i] }
         }
         let sv = LinearAlgebra.singularValues(m: rows.count, n: columns.count, a: &a) ?? []
-        identifiable = sv.filter { $0 > 1e-8 * (sv.first ?? 0) }.count
-        measurements = measured.independentValues
-        degreesOfFreedom = max(measurements - identifiable, 0)
-        let dof = max(degreesOfFreedom, 1)
-        lower = ChiSquared.quantile(0.025, dof: dof)
-        upper = ChiSquared.quantile(0.975, dof: dof)
-        passes = degreesOfFreedom == 0 ? vssr < 1e-6 : (lower...upper).contains(vssr)
-        self.defaultStddev = defaultStddev
+        let rank = sv.filter { $0 > 1e-8 * (sv.first ?? 0) }.count
+        self.init(vssr: vssr, measurements: measured.independentValues, identifiable: rank, defaultStddev: defaultStddev)
     }
 }

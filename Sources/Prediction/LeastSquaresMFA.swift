@@ -76,21 +76,6 @@ public struct LeastSquaresMFA: Sendable {
         }
     }
 
-    /// A measured flux: the net or exchange flux of reaction `reaction` (index into the
-    /// network's reactions), its value and σ, in the units of the network's fluxes.
-    public struct MeasuredFlux: Sendable, Equatable {
-        public var reaction: Int
-        public var exchange: Bool
-        public var value: Double
-        public var stddev: Double
-        public init(reaction: Int, exchange: Bool = false, value: Double, stddev: Double) {
-            self.reaction = reaction
-            self.exchange = exchange
-            self.value = value
-            self.stddev = stddev
-        }
-    }
-
     /// How one start ended.
     public struct StartResult: Sendable, Equatable, Codable {
         /// The start's free fluxes (θ).
@@ -181,7 +166,7 @@ public struct LeastSquaresMFA: Sendable {
         let measured: MeasuredLabeling
         let rows: [Int]
         let sigma: [Double]
-        let fluxes: [MeasuredFlux]
+        let fluxes: [FluxMeasurementRow]
         let prior: [(mean: Double, weight: Double)]
         var dataCount: Int { rows.count + fluxes.count }
     }
@@ -203,10 +188,7 @@ public struct LeastSquaresMFA: Sendable {
             guard let lab = try? simulator.simulate(state) else { return nil }
             r = zip(problem.rows, w).map { (lab.values[$0] - problem.measured.values[$0]) * $1 }
         }
-        for f in problem.fluxes {
-            let v = f.exchange ? state.exchange[f.reaction] : state.net[f.reaction]
-            r.append((v - f.value) / f.stddev)
-        }
+        for f in problem.fluxes { r.append(f.residual(state)) }
         r += zip(p, problem.prior).map { ($0 - $1.mean) * $1.weight }
         guard jacobian, let jac else { return (r, []) }
         let P = parameters.count, m = r.count, R = problem.rows.count
@@ -216,9 +198,14 @@ public struct LeastSquaresMFA: Sendable {
             let scale = chain(k, t)
             for (i, row) in problem.rows.enumerated() { J[i + m * c] = jac[row, k] * scale * w[i] }
             for (i, f) in problem.fluxes.enumerated() {
-                let d: Double
-                if f.exchange { d = isExchange(k) ? basis.exchangeKernel[f.reaction * xf + (k - nf)] : 0 }
-                else { d = isExchange(k) ? 0 : basis.netKernel[f.reaction * nf + k] }
+                // d(Σ a·v_j)/dθ_k from the kernels: net fluxes depend on free net fluxes only, exchange on exchange.
+                let d = f.terms.reduce(0.0) { acc, t in
+                    switch (f.kind, isExchange(k)) {
+                    case (.exchange, true): return acc + t.coefficient * basis.exchangeKernel[t.reaction * xf + (k - nf)]
+                    case (.net, false): return acc + t.coefficient * basis.netKernel[t.reaction * nf + k]
+                    default: return acc
+                    }
+                }
                 J[R + i + m * c] = d * scale / f.stddev
             }
             if !problem.prior.isEmpty { J[problem.dataCount + c + m * c] = problem.prior[c].weight }
@@ -241,10 +228,11 @@ public struct LeastSquaresMFA: Sendable {
     /// free-flux vectors, or from `startCount` sampled starts; with a `prior`, the maximum a
     /// posteriori estimate (its covariance then includes the prior).
     /// `nil` when no start reaches a valid flux state or `check(measured)` fails.
-    public func fit(_ measured: MeasuredLabeling, fluxes: [MeasuredFlux] = [], starts: [[Double]] = [],
+    public func fit(_ measured: MeasuredLabeling, fluxes: [FluxMeasurementRow] = [], starts: [[Double]] = [],
                     prior: Prior? = nil) -> Fit? {
         guard (try? check(measured)) != nil,
-              fluxes.allSatisfy({ $0.value.isFinite && $0.stddev.isFinite && $0.stddev > 0 && network.reactions.indices.contains($0.reaction) })
+              fluxes.allSatisfy({ f in f.value.isFinite && f.stddev.isFinite && f.stddev > 0
+                  && f.terms.allSatisfy { network.reactions.indices.contains($0.reaction) } })
         else { return nil }
         let rows = measured.mask.indices.filter { measured.mask[$0] }
         let problem = Problem(measured: measured, rows: rows,

@@ -10,9 +10,9 @@ extension MeasuredLabeling {
         return "\(layout.experimentIDs[e.experiment]) \(layout.fragmentNames[e.fragment]) M+\(e.isotopologue)"
     }
 
-    /// Independent measured values: a MID of `n` entries measured completely gives `n − 1`
-    /// (its fractions sum to 1, so the last one adds nothing); a partly measured MID gives
-    /// each of its measured entries.
+    /// Independent measured values: a MID of `n` entries measured completely and summing to 1
+    /// gives `n − 1` (the last fraction adds nothing); a partly measured MID, or one whose
+    /// fractions carry independent noise (sum ≠ 1), gives each of its measured entries.
     public var independentValues: Int {
         let offsets = layout.offsets, block = layout.blockSize
         var total = 0
@@ -21,7 +21,10 @@ extension MeasuredLabeling {
                 let start = e * block + offsets[f]
                 guard start + n <= mask.count else { continue }
                 let k = mask[start..<(start + n)].reduce(0) { $0 + ($1 ? 1 : 0) }
-                total += k == n ? n - 1 : k
+                // Only a MID whose measured fractions sum to 1 loses a degree of freedom: data
+                // with independent noise on every entry (not renormalised) keep all n.
+                let sum = (start..<(start + n)).reduce(0.0) { $0 + (mask[$1] ? values[$1] : 0) }
+                total += k == n && abs(sum - 1) <= 1e-9 ? n - 1 : k
             }
         }
         return total
