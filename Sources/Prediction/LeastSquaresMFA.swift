@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import EMU
 import LinearAlgebra
@@ -91,6 +92,8 @@ public struct LeastSquaresMFA: Sendable {
         public var converged: Bool
         /// Why the last descent stopped.
         public var reason: String
+        /// Wall time of this start, in seconds.
+        public var seconds: Double
     }
 
     /// The fit of one measurement.
@@ -241,15 +244,18 @@ public struct LeastSquaresMFA: Sendable {
         let candidates = starts.isEmpty ? randomStarts() : starts
         let floors = continuationFloors(problem.sigma)
         let outcomes = ParallelRows.map(count: candidates.count, threads: threads) { i in
-            descend(from: params(candidates[i]), problem, floors: floors)
+            let clock = DispatchTime.now().uptimeNanoseconds
+            let d = descend(from: params(candidates[i]), problem, floors: floors)
+            return (d, Double(DispatchTime.now().uptimeNanoseconds - clock) / 1e9)
         }
         var results: [StartResult] = [], ends: [Descent?] = []
         for (i, o) in outcomes.enumerated() {
-            let d = (try? o.get()) ?? nil
+            let (d, seconds) = (try? o.get()) ?? (nil, 0)
             ends.append(d)
             let dataCost = d.map { $0.r[..<problem.dataCount].reduce(0) { $0 + $1 * $1 } } ?? .infinity
             results.append(StartResult(start: candidates[i], end: d.map { theta($0.p) } ?? [], vssr: dataCost, iterations: d?.it ?? 0,
-                                       converged: d?.converged ?? false, reason: d?.reason ?? "no valid flux state reached"))
+                                       converged: d?.converged ?? false, reason: d?.reason ?? "no valid flux state reached",
+                                       seconds: seconds))
         }
         guard let bestIndex = ends.indices.filter({ ends[$0] != nil }).min(by: { ends[$0]!.cost < ends[$1]!.cost }),
               let best = ends[bestIndex] else { return nil }
