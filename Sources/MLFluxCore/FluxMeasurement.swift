@@ -103,6 +103,14 @@ public struct FluxMeasurementRow: Hashable, Sendable {
     /// The measurement it came from (id and lines for messages).
     public var measurement: FluxMeasurement
 
+    public init(kind: FluxKind, terms: [IndexedFluxTerm], value: Double, stddev: Double, measurement: FluxMeasurement) {
+        self.kind = kind
+        self.terms = terms
+        self.value = value
+        self.stddev = stddev
+        self.measurement = measurement
+    }
+
     /// The simulated value Σ coefficient · v of `state` (net or exchange vector by `kind`).
     public func simulated(_ state: FluxState) -> Double {
         let v = kind == .net ? state.net : state.exchange

@@ -1,0 +1,138 @@
+import XCTest
+import EMU
+import FluxML
+import MLFluxCore
+import TestSupport
+@testable import Prediction
+
+/// The constrained least-squares fit (issue 13) on the toy network: random starts reach the
+/// truth, fits stay inside the constraints, measured fluxes enter as residuals, and the
+/// minimised VSSR of noisy data follows its χ² distribution.
+final class ConstrainedFitTests: XCTestCase {
+    func toy(_ patterns: [String] = ["100", "010", "011"]) throws -> (LeastSquaresMFA, FreeFluxBasis, EMUSimulator, LabelingLayout) {
+        let network = try toyNetwork(experiments: patterns.map {
+            TracerExperiment(id: "A_\($0)", inputs: [TracerInput(pool: "molA", components: [TracerComponent(pattern: $0, fraction: 1)!])])
+        })
+        let basis = try FreeFluxBasis(network: network)
+        let sim = try EMUSimulator(network: network, experiments: network.experiments)
+        let layout = LabelingLayout(experimentIDs: network.experiments.map(\.id), measured: sim.measured)
+        var mfa = LeastSquaresMFA(simulator: sim, basis: basis, network: network, bounds: [(1, 1), (0.001, 0.999), (0, 100)])
+        mfa.startCount = 20
+        return (mfa, basis, sim, layout)
+    }
+
+    func labeling(_ values: [Double], _ layout: LabelingLayout, sd: Double) -> MeasuredLabeling {
+        MeasuredLabeling(layout: layout, values: values, stddev: [Double](repeating: sd, count: values.count),
+                         mask: [Bool](repeating: true, count: values.count))
+    }
+
+    /// Noise-free data: at least 19 of 20 random starts end at the true free fluxes (1e-6).
+    func testRandomStartsReachTheTruthOnExactData() throws {
+        let (mfa, basis, sim, layout) = try toy()
+        for truth in [[1, 0.2, 0.5], [1, 0.41, 0.03], [1, 0.07, 3.0]] {
+            let values = try sim.simulate(basis.fluxState(free: truth)).values
+            let fit = try XCTUnwrap(mfa.fit(labeling(values, layout, sd: 1e-4)))
+            XCTAssertEqual(fit.starts.count, 20)
+            let reached = fit.starts.filter { s in
+                s.end.count == 3 && abs(s.end[1] - truth[1]) < 1e-6 && abs(s.end[2] - truth[2]) < 1e-6 * max(1, truth[2])
+            }
+            XCTAssertGreaterThanOrEqual(reached.count, 19, "truth \(truth): \(fit.starts.map(\.vssr))")
+            XCTAssertTrue(fit.starts.allSatisfy { $0.converged || $0.vssr < 1e-12 }, "\(fit.starts.map(\.reason))")
+        }
+    }
+
+    /// The bounds are linear inequalities kept exactly: data that pull v3 beyond its upper
+    /// bound leave the fit on the bound, never outside, and its VSSR cannot be beaten by any
+    /// feasible point on a fine grid (brute force).
+    func testFitStaysOnABoundTheDataPullAcross() throws {
+        var (_, basis, sim, layout) = try toy()
+        let network = sim.network
+        var mfa = LeastSquaresMFA(simulator: sim, basis: basis, network: network, bounds: [(1, 1), (0.001, 0.25), (0, 100)])
+        mfa.startCount = 5
+        let values = try sim.simulate(basis.fluxState(free: [1, 0.4, 0.5])).values
+        let measured = labeling(values, layout, sd: 0.01)
+        let fit = try XCTUnwrap(mfa.fit(measured))
+        XCTAssertLessThanOrEqual(fit.prediction.free[1], 0.25)
+        XCTAssertEqual(fit.prediction.free[1], 0.25, accuracy: 1e-9)
+        var best = Double.infinity
+        for i in 0...50 {
+            for j in 0...60 {
+                let theta = [1, 0.001 + (0.25 - 0.001) * Double(i) / 50, pow(10, -3 + 5 * Double(j) / 60)]
+                let sim2 = try sim.simulate(basis.fluxState(free: theta)).values
+                best = min(best, zip(sim2, values).reduce(0) { $0 + pow(($1.0 - $1.1) / 0.01, 2) })
+            }
+        }
+        XCTAssertLessThanOrEqual(fit.vssr, best * (1 + 1e-9))
+        _ = basis
+    }
+
+    /// A measured flux is a residual: with the labeling silent on v3 (huge σ), a measured v4
+    /// (= v3 in the toy network) with its σ sets v3 and its standard error.
+    func testMeasuredFluxDeterminesWhatTheLabelingCannot() throws {
+        let (mfa, basis, sim, layout) = try toy()
+        let network = sim.network
+        let values = try sim.simulate(basis.fluxState(free: [1, 0.3, 0.5])).values
+        let row = FluxMeasurementRow(kind: .net, terms: [IndexedFluxTerm(reaction: network.reactionIndex["v4"]!, coefficient: 1)],
+                                     value: 0.12, stddev: 0.002,
+                                     measurement: FluxMeasurement(id: "fm", kind: .net, reaction: "v4", value: 0.12, stddev: 0.002))
+        let fit = try XCTUnwrap(mfa.fit(labeling(values, layout, sd: 1e3), fluxes: [row]))
+        XCTAssertEqual(fit.prediction.free[1], 0.12, accuracy: 1e-6)
+        XCTAssertEqual(fit.prediction.freeSE[1], 0.002, accuracy: 2e-5)
+        XCTAssertEqual(fit.measurements, layout.count - 3 * 5 + 1)   // 5 complete MIDs per experiment lose one each; + the flux
+    }
+
+    /// With noise (σ = 0.01 per entry, each MID still summing to 1), the minimised VSSR follows χ² with
+    /// (independent measurements − identifiable free fluxes) degrees of freedom: its mean over
+    /// 60 repeats lies within 10 % of them (standard error of the mean ≈ √(2·dof/60)).
+    func testMinimisedVSSRFollowsItsChiSquaredDistribution() throws {
+        var (mfa, basis, sim, layout) = try toy()
+        mfa.startCount = 3
+        let clean = try sim.simulate(basis.fluxState(free: [1, 0.25, 0.4])).values
+        var rng = SplitMix64(seed: 5)
+        var total = 0.0, dof = 0
+        let repeats = 60
+        for _ in 0..<repeats {
+            var noisy = clean.map { $0 + 0.01 * rng.nextGaussian() }
+            // Each MID's noise projected onto sum zero (a normalised MID keeps summing to 1): n − 1
+            // degrees of freedom per MID. (Dividing by the sum instead scales the noise with the
+            // MID itself, which is not σ per entry.)
+            for e in layout.experimentIDs.indices {
+                for (f, n) in layout.isotopologues.enumerated() {
+                    let s = e * layout.blockSize + layout.offsets[f]
+                    let excess = (noisy[s..<(s + n)].reduce(0, +) - 1) / Double(n)
+                    for k in s..<(s + n) { noisy[k] -= excess }
+                }
+            }
+            let fit = try XCTUnwrap(mfa.fit(labeling(noisy, layout, sd: 0.01)))
+            total += fit.vssr
+            dof = fit.degreesOfFreedom
+        }
+        let mean = total / Double(repeats)
+        XCTAssertEqual(mean, Double(dof), accuracy: 0.1 * Double(dof), "mean VSSR \(mean), dof \(dof)")
+    }
+
+    /// Bad measurement input gets a clear error naming it.
+    func testBadMeasurementsAreNamed() throws {
+        let base = """
+            <?xml version="1.0" encoding="utf-8"?>
+            <fluxml xmlns="http://www.13cflux.net/fluxml">
+              <reactionnetwork>
+                <metabolitepools><pool id="A" atoms="2"/><pool id="B" atoms="2"/></metabolitepools>
+                <reaction id="r1"><reduct cfg="ab" id="A"/><rproduct cfg="ab" id="B"/></reaction>
+                <reaction id="out"><reduct cfg="ab" id="B"/></reaction>
+              </reactionnetwork>
+              <constraints><net><textual>r1=1;</textual></net></constraints>
+              <configuration name="c1">
+                <input pool="A" type="isotopomer"><label cfg="10">1</label></input>
+                <measurement>
+                  <model><fluxmeasurement><netflux id="fm"><textual>FLUX</textual></netflux></fluxmeasurement></model>
+                  <data><datum id="fm" stddev="0.1">1</datum></data>
+                </measurement>
+              </configuration>
+            </fluxml>
+            """
+        XCTAssertThrowsError(try FluxMLReader.parseDocument(base.replacingOccurrences(of: "FLUX", with: "nope"), fileName: "m.fml")) { e in
+            XCTAssertTrue("\(e)".hasPrefix("m.fml:") && "\(e)".contains("nope"), "\(e)")
+        }
+    }
+}
