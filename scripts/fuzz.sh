@@ -9,10 +9,11 @@
 #
 # Fuzzing runs libFuzzer in fork mode (-fork=1) and keeps going after a crash, leak,
 # timeout or out-of-memory; each new finding (by kind and top project stack frame) is
-# copied into Fuzz/regressions/<target>/ and listed in its index.tsv. The corpus grows in
+# copied into Fuzz/regressions/<target>/ and listed in its index.tsv (a finding with a
+# signature already listed is reported but not copied again). The corpus grows in
 # a working copy (.build-fuzz/work/corpus/<target>, seeded from Fuzz/corpus/<target>) so
-# the committed corpus stays small. Exit status: 1 when a run found something new or a
-# replayed input crashed, else 0.
+# the committed corpus stays small. Exit status: 1 when a run found any crash (new or
+# known) or a replayed input crashed, else 0.
 #
 # Environment: FUZZ_SCRATCH (build folder, default .build-fuzz), FUZZ_NO_BUILD=1 (use the
 # existing binary), FUZZ_RSS_MB (default 2048), FUZZ_TIMEOUT (seconds per input, default 10),
@@ -22,7 +23,8 @@ cd "$(dirname "$0")/.."
 root="$PWD"
 
 scratch="${FUZZ_SCRATCH:-.build-fuzz}"
-bin="$scratch/debug/mlflux-fuzz"
+config="${FUZZ_CONFIG:-release}"
+bin="$scratch/$config/mlflux-fuzz"
 work="$scratch/work"
 rss="${FUZZ_RSS_MB:-2048}"
 per_input="${FUZZ_TIMEOUT:-10}"
@@ -39,7 +41,7 @@ build() {
     local log
     log="$(mktemp)"
     # gold warns about every ASan helper symbol; keep the log, show only the tail.
-    if ! nice -n "$nice_level" swift build -c debug --scratch-path "$scratch" --product mlflux-fuzz \
+    if ! nice -n "$nice_level" swift build -c "$config" --scratch-path "$scratch" --product mlflux-fuzz \
         -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING >"$log" 2>&1; then
         grep -v "Cannot export local symbol" "$log" | tail -n 40
         rm -f "$log"
@@ -65,15 +67,22 @@ common_opts() {
 }
 
 # signature FILE TARGET: "kind@top project frame" of the crash FILE causes ("" if none).
+# kind: asan:<report>, leak, oom, timeout or trap (a Swift runtime trap: overflow, index out of
+# range, precondition; its message is printed by debug builds only, so it is left out).
 signature() {
-    local out
+    local out kind frame
     # shellcheck disable=SC2046
     out="$("$bin" "$2" $(common_opts "$2") -runs=1 "$1" 2>&1)" && return 0
-    local kind frame
-    kind="$(grep -m1 -oE "ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer): [a-z-]+|Fatal error: [^0-9\"']*|Precondition failed|ALARM: working on the last Unit" <<<"$out" | head -n 1)"
-    frame="$(grep -oE "(/Sources/[A-Za-z0-9_]+/[^ :]+\.swift):[0-9]+" <<<"$out" | grep -v "^/Sources/Fuzz" | head -n 1)"
+    if grep -q "ERROR: LeakSanitizer" <<<"$out"; then kind=leak
+    elif grep -q "ERROR: libFuzzer: out-of-memory\|allocation-size-too-big\|requested allocation size" <<<"$out"; then kind=oom
+    elif grep -q "ERROR: libFuzzer: timeout\|ALARM: working on the last Unit" <<<"$out"; then kind=timeout
+    elif grep -q "ERROR: AddressSanitizer: [a-z-]" <<<"$out"; then
+        kind="asan:$(grep -m1 -oE "ERROR: AddressSanitizer: [a-z-]+" <<<"$out" | sed 's/.*: //')"
+    else kind=trap
+    fi
+    frame="$(grep -oE "/Sources/[A-Za-z0-9_]+/[^ :]+\.swift:[0-9]+" <<<"$out" | head -n 1)"
     [[ -z "$frame" ]] && frame="$(grep -oE "/Fuzz/Sources/[^ :]+\.swift:[0-9]+" <<<"$out" | head -n 1)"
-    echo "${kind:-crash}@${frame#/Sources/}"
+    echo "$kind@${frame#/Sources/}"
 }
 
 # index TARGET: adds the regression files that index.tsv lacks (hand-made ones) with their signature.
@@ -105,7 +114,8 @@ collect() {
             continue
         fi
         if cut -f2 "$dir/index.tsv" | grep -qxF -- "$sig"; then
-            echo "   $(basename "$f"): known ($sig)"
+            echo "   $(basename "$f"): known ($sig), not copied"
+            found=1
         else
             name="$(basename "$f")"
             cp "$f" "$dir/$name"
@@ -200,7 +210,7 @@ case "$cmd" in
         printf '%-12s %9s %12s %8s %7s %7s %7s\n' target time execs exec/s cov ft corpus
         printf '%s\n' "${summary[@]}"
         if ((new_findings)); then
-            echo "== NEW findings were saved in Fuzz/regressions (see above)"
+            echo "== the run found crashes (see above; new ones were saved in Fuzz/regressions)"
             exit 1
         fi
         ;;
