@@ -33,7 +33,13 @@ nice_level="${FUZZ_NICE:-10}"
 # leaks and stack traces (llvm-symbolizer of the toolchain).
 export SWIFT_BACKTRACE=enable=no
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:handle_abort=1:symbolize=1}"
+export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$PWD/Fuzz/lsan.supp:print_suppressions=0}"
 export MLFLUX_REPO="$root"
+# Symbolize with the toolchain's llvm-symbolizer (beside `swift`) when there is one.
+if [[ -z "${ASAN_SYMBOLIZER_PATH:-}" ]]; then
+    sym="$(dirname "$(readlink -f "$(command -v swift)")")/llvm-symbolizer"
+    [[ -x "$sym" ]] && export ASAN_SYMBOLIZER_PATH="$sym"
+fi
 
 build() {
     [[ "${FUZZ_NO_BUILD:-0}" == 1 && -x "$bin" ]] && return 0
@@ -104,6 +110,7 @@ index() {
 # collect TARGET: new artifacts of the last run → Fuzz/regressions/TARGET (new signatures only).
 collect() {
     local t="$1" dir="Fuzz/regressions/$1" found=0
+    local -A known=()
     index "$t"
     shopt -s nullglob
     for f in "$work/artifacts/$t"/{crash,leak,timeout,oom,slow-unit}-*; do
@@ -114,7 +121,7 @@ collect() {
             continue
         fi
         if cut -f2 "$dir/index.tsv" | grep -qxF -- "$sig"; then
-            echo "   $(basename "$f"): known ($sig), not copied"
+            known["$sig"]=$(( ${known["$sig"]:-0} + 1 ))
             found=1
         else
             name="$(basename "$f")"
@@ -126,6 +133,7 @@ collect() {
         rm -f "$f"
     done
     shopt -u nullglob
+    for sig in "${!known[@]}"; do echo "   known: $sig (${known[$sig]} input(s), not copied)"; done
     return $found
 }
 
