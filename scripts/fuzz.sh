@@ -157,7 +157,11 @@ fuzz_one() {
     execs="$(sed -nE 's/^#([0-9]+).*/\1/p' <<<"$last")"
     cov="$(sed -nE 's/.*cov: ([0-9]+).*/\1/p' <<<"$last")"
     ft="$(sed -nE 's/.*ft: ([0-9]+).*/\1/p' <<<"$last")"
-    eps="$(sed -nE 's/.*exec\/s: ([0-9]+).*/\1/p' <<<"$last")"
+    # exec/s over the whole run (fork mode's own figure is per job, and 0 when jobs crash).
+    local took
+    took="$(sed -nE 's/.* time: ([0-9]+)s.*/\1/p' <<<"$last")"
+    if [[ -n "$execs" && -n "$took" && "$took" -gt 0 ]]; then eps=$((execs / took)); else
+        eps="$(sed -nE 's/.*exec\/s: ([0-9]+).*/\1/p' <<<"$last")"; fi
     local files
     files="$(find "$corpus" -type f | wc -l)"
     summary+=("$(printf '%-12s %8ss %12s %8s %7s %7s %7s' "$t" "$seconds" "${execs:-?}" "${eps:-?}" "${cov:-?}" "${ft:-?}" "$files")")
@@ -214,7 +218,7 @@ case "$cmd" in
         new_findings=0
         for t in "${list[@]}"; do fuzz_one "$t" "$seconds"; done
         echo
-        echo "== summary (execs, exec/s, cov, ft from libFuzzer's last status line; corpus = working corpus files)"
+        echo "== summary (execs, cov, ft from libFuzzer's last status line, exec/s = execs / its time; corpus = working corpus files)"
         printf '%-12s %9s %12s %8s %7s %7s %7s\n' target time execs exec/s cov ft corpus
         printf '%s\n' "${summary[@]}"
         if ((new_findings)); then
