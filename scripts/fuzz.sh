@@ -35,6 +35,10 @@ export SWIFT_BACKTRACE=enable=no
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:handle_abort=1:symbolize=1}"
 export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$PWD/Fuzz/lsan.supp:print_suppressions=0}"
 export MLFLUX_REPO="$root"
+# The targets' scratch folders (mlflux-fuzz-PID); a crashed child leaves its folder behind.
+if [[ "$work" == /* ]]; then export TMPDIR="$work/tmp"; else export TMPDIR="$root/$work/tmp"; fi
+mkdir -p "$TMPDIR"
+trap 'rm -rf "$TMPDIR"/mlflux-fuzz-*' EXIT
 # Symbolize with the toolchain's llvm-symbolizer (beside `swift`) when there is one.
 if [[ -z "${ASAN_SYMBOLIZER_PATH:-}" ]]; then
     sym="$(dirname "$(readlink -f "$(command -v swift)")")/llvm-symbolizer"
