@@ -48,6 +48,12 @@ let package = Package(
             name: "mlflux",
             dependencies: ["Bundles", "FluxML", "EMU", "MLFluxCore", "FluxSampling", "NeuralNetworks", "Prediction", "SafeIO",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        // libFuzzer harness (`scripts/fuzz.sh`, `Fuzz/README.md`); the plain build replays files.
+        .target(name: "CFuzzDriver", path: "Fuzz/CFuzzDriver"),
+        .executableTarget(
+            name: "mlflux-fuzz",
+            dependencies: ["CFuzzDriver", "Bundles", "FluxML", "MLFluxCore", "FluxSampling", "NeuralNetworks", "Prediction"],
+            path: "Fuzz/Sources"),
         .target(name: "TestSupport", dependencies: ["MLFluxCore", "FluxML"], path: "Sources/TestSupport"),
         .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra", "CLAPACK", "LAPACKDiagnostics"]),
         .testTarget(name: "MLFluxCoreTests", dependencies: ["MLFluxCore", "TestSupport"]),
