@@ -200,10 +200,11 @@ extension LeastSquaresMFA {
             return (model, q)
         }
 
-        // Feasible range: from the box of the parameters, narrowed by bisection on feasibility.
+        // Feasible range: the box of the parameters, narrowed by bisection on feasibility
+        // (profiled fluxes; a dependent exchange flux keeps the box, cut at 0).
         let u0 = toU(q0)
         var range = q0...q0
-        if profiled && grad.contains(where: { $0 != 0 }) {
+        if grad.contains(where: { $0 != 0 }) {
             let pb = paramBounds
             var ends: [Double] = []
             for s in [-1.0, 1.0] {
@@ -216,6 +217,7 @@ extension LeastSquaresMFA {
                     let hi = isExchangeParameter(k) ? pow10(pb[i].1) : pb[i].1
                     extreme += s * a[k] > 0 ? a[k] * hi : a[k] * lo
                 }
+                guard profiled else { ends.append(flux.kind == .xch ? max(extreme, 0) : extreme); continue }
                 var inside = u0, outside = toU(extreme)
                 if start(outside, from: p0) != nil { ends.append(toQ(outside)); continue }
                 for _ in 0..<60 where abs(outside - inside) > 1e-12 * max(1, abs(inside)) {
@@ -233,7 +235,7 @@ extension LeastSquaresMFA {
         let linearised = se.isFinite ? clip(q0 - 1.96 * se)...clip(q0 + 1.96 * se) : range
         var result = FluxInterval(flux: flux, name: name, value: q0, range: range, standardError: se, linearised: linearised,
                                   profile: nil, reachesLower: false, reachesUpper: false, lowerMinimum: nil, refits: 0, seconds: 0)
-        guard profiled else {
+        guard profiled || result.fixedByConstraints else {
             result.reachesLower = !se.isFinite
             result.reachesUpper = !se.isFinite
             result.seconds = Double(DispatchTime.now().uptimeNanoseconds - clock) / 1e9
