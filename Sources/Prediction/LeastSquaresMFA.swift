@@ -273,7 +273,10 @@ public struct LeastSquaresMFA: Sendable {
 
     /// Starting free-flux vectors: `startSampler`'s feasible draws, or the centre of the
     /// bounds and uniform draws from the box.
-    func randomStarts() -> [[Double]] {
+    func randomStarts() -> [[Double]] { randomStarts(count: startCount) }
+
+    /// `count` starting free-flux vectors drawn as `fit` draws its random starts (with `seed`).
+    public func randomStarts(count startCount: Int) -> [[Double]] {
         if let startSampler { return startSampler(max(startCount, 1), seed) }
         let pb = paramBounds
         var out = [pb.map { ($0.0 + $0.1) / 2 }]
