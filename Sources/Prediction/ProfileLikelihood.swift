@@ -118,10 +118,10 @@ extension LeastSquaresMFA {
         guard let problem = fit.problem else { return ProfileResult(fluxes: [], deltaG: []) }
         let p0 = params(fit.prediction.free)
         let at = evaluate(p0, problem, jacobian: true)
-        let covariance = at.flatMap { covarianceOfParameters($0.J, rows: $0.r.count) }
+        let jacobian = at.map { ($0.J, $0.r.count) }
         let cost0 = at.map { $0.r.reduce(0) { $0 + $1 * $1 } } ?? .infinity
         let results = ParallelRows.map(count: fluxes.count, threads: threads ?? self.threads) { i in
-            interval(of: fluxes[i], fit: fit, problem: problem, p0: p0, cost0: cost0, covariance: covariance)
+            interval(of: fluxes[i], fit: fit, problem: problem, p0: p0, cost0: cost0, jacobian: jacobian)
         }
         let intervals = results.map { try! $0.get() }
         return ProfileResult(fluxes: intervals, deltaG: deltaGIntervals(intervals, prediction: fit.prediction))
@@ -149,22 +149,33 @@ extension LeastSquaresMFA {
         return a
     }
 
-    /// (JᵀJ)⁻¹ of the parameters (P × P column-major), or nil when singular.
-    private func covarianceOfParameters(_ J: [Double], rows m: Int) -> [Double]? {
-        let P = parameters.count
-        guard P > 0 else { return [] }
-        var jtj = [Double](repeating: 0, count: P * P)
-        for a in 0..<P { for b in 0..<P { jtj[a + P * b] = (0..<m).reduce(0.0) { $0 + J[$1 + m * a] * J[$1 + m * b] } } }
-        var inverse = [Double](repeating: 0, count: P * P)
-        for i in 0..<P { inverse[i + P * i] = 1; jtj[i + P * i] += 1e-12 * max(jtj[i + P * i], 1) }
-        var piv = [Int32](repeating: 0, count: P)
-        guard LinearAlgebra.luFactor(n: P, a: &jtj, lda: P, pivots: &piv) == 0,
-              LinearAlgebra.luSolve(n: P, nrhs: P, lu: jtj, lda: P, pivots: piv, b: &inverse, ldb: P) else { return nil }
-        return inverse
+    /// The linearised standard error of the linear function g·p of the parameters:
+    /// √(gᵀ (JᵀJ)⁺ g) = ‖z‖ for the minimum-norm z with Jᵀz = g (SVD, singular values below
+    /// 1e-10 of the largest dropped); infinity when g has a part in the null space of J (the
+    /// data do not determine it), so unresolved directions elsewhere do not leak into it.
+    private func linearisedSE(_ g: [Double], jacobian J: [Double], rows m: Int) -> Double {
+        let P = g.count
+        guard P > 0, m > 0 else { return .infinity }
+        var a = [Double](repeating: 0, count: P * m)   // Jᵀ: P × m column-major
+        for i in 0..<m { for c in 0..<P { a[c + P * i] = J[i + m * c] } }
+        let jt = a
+        var b = [Double](repeating: 0, count: max(P, m))
+        for c in 0..<P { b[c] = g[c] }
+        guard LinearAlgebra.leastSquares(m: P, n: m, nrhs: 1, a: &a, b: &b, rcond: 1e-10) != nil else { return .infinity }
+        let z = Array(b[0..<m])
+        var residual = 0.0
+        for c in 0..<P {
+            var v = -g[c]
+            for i in 0..<m { v += jt[c + P * i] * z[i] }
+            residual += v * v
+        }
+        let norm = g.reduce(0) { $0 + $1 * $1 }
+        guard residual <= 1e-12 * norm else { return .infinity }
+        return z.reduce(0) { $0 + $1 * $1 }.squareRoot()
     }
 
     private func interval(of flux: ProfiledFlux, fit: Fit, problem: Problem, p0: [Double], cost0: Double,
-                          covariance: [Double]?) -> FluxInterval {
+                          jacobian: ([Double], Int)?) -> FluxInterval {
         let clock = DispatchTime.now().uptimeNanoseconds
         let a = coefficients(of: flux)
         let t0 = theta(p0)
@@ -172,13 +183,7 @@ extension LeastSquaresMFA {
         let name = flux.name(in: network)
         // Gradient of q in parameter space.
         let grad = parameters.map { a[$0] * chain($0, t0) }
-        var se = Double.infinity
-        if let covariance, !grad.isEmpty {
-            let P = grad.count
-            var v = 0.0
-            for i in 0..<P { for j in 0..<P { v += grad[i] * covariance[i + P * j] * grad[j] } }
-            se = max(v, 0).squareRoot()
-        }
+        var se = jacobian.map { linearisedSE(grad, jacobian: $0.0, rows: $0.1) } ?? .infinity
         if grad.allSatisfy({ $0 == 0 }) { se = 0 }
         let exchangeParameter = flux.kind == .xch ? freeExchangeParameter(of: flux.reaction) : nil
         let profiled = flux.kind == .net || exchangeParameter != nil
