@@ -27,7 +27,7 @@ extension LeastSquaresMFA {
         let t = theta(p)
         let ps = (0..<basis.count).filter { basis.fixed[$0] == nil }
         var rows: [[Double]] = [], h: [Double] = []
-        for con in basis.freeConstraints {
+        for con in basis.freeConstraints + pinned {
             let grad = ps.map { con.coefficients[$0] * chain($0, t) }
             guard grad.contains(where: { $0 != 0 }) else { continue }
             let value = con.lhs(t) - con.constant
@@ -56,7 +56,7 @@ extension LeastSquaresMFA {
     func violation(at p: [Double]) -> Double {
         let t = theta(p)
         var worst = 0.0
-        for con in basis.freeConstraints {
+        for con in basis.freeConstraints + pinned {
             // Relative to the constraint's size: the constrained step solves to ~1e-12 relative.
             let norm = max(con.coefficients.reduce(0) { $0 + $1 * $1 }.squareRoot(), 1e-300) * max(1, abs(con.constant))
             let v = (con.lhs(t) - con.constant) / norm

@@ -52,6 +52,9 @@ public struct LeastSquaresMFA: Sendable {
     /// A feasible free-flux vector: starts whose flux state is invalid (e.g. a dependent
     /// efflux below 0) are pulled towards it until valid.
     public var interior: [Double]?
+    /// Extra linear constraints on θ the descent keeps besides `basis.freeConstraints` (the
+    /// profile likelihood pins a flux with an equality here).
+    var pinned: [FreeFluxConstraint] = []
 
     public init(simulator: EMUSimulator, basis: FreeFluxBasis, network: MetabolicNetwork,
                 bounds: [(lower: Double, upper: Double)], interior: [Double]? = nil) {
@@ -109,6 +112,8 @@ public struct LeastSquaresMFA: Sendable {
         /// Every start's end, in start order (the best is `best`).
         public var starts: [StartResult]
         public var best: Int
+        /// What was fitted (data, weights, prior), kept for the profile likelihood.
+        var problem: Problem?
         /// Degrees of freedom of the χ² test: measurements − identifiable free fluxes.
         public var degreesOfFreedom: Int { max(measurements - identifiable, 0) }
         /// The χ² 95 % acceptance range of the VSSR: [q(0.025), q(0.975)] of χ²(dof).
@@ -122,7 +127,7 @@ public struct LeastSquaresMFA: Sendable {
         }
     }
 
-    private var parameters: [Int] { (0..<basis.count).filter { basis.fixed[$0] == nil } }
+    var parameters: [Int] { (0..<basis.count).filter { basis.fixed[$0] == nil } }
     private func isExchange(_ k: Int) -> Bool { k >= basis.freeNet.count }
 
     func theta(_ p: [Double]) -> [Double] {
@@ -165,7 +170,7 @@ public struct LeastSquaresMFA: Sendable {
     }
 
     /// What one fit works on: the measured data with their weights and the prior.
-    struct Problem {
+    struct Problem: Sendable {
         let measured: MeasuredLabeling
         let rows: [Int]
         let sigma: [Double]
@@ -263,12 +268,15 @@ public struct LeastSquaresMFA: Sendable {
         let (se, rank) = standardErrors(best, problem: problem, theta: t)
         return Fit(prediction: FluxPrediction(free: t, freeSE: se, basis: basis, network: network, temperature: temperature),
                    vssr: results[bestIndex].vssr, iterations: best.it, measurements: measured.independentValues + fluxes.count,
-                   identifiable: rank, starts: results, best: bestIndex)
+                   identifiable: rank, starts: results, best: bestIndex, problem: problem)
     }
 
     /// Starting free-flux vectors: `startSampler`'s feasible draws, or the centre of the
     /// bounds and uniform draws from the box.
-    func randomStarts() -> [[Double]] {
+    func randomStarts() -> [[Double]] { randomStarts(count: startCount) }
+
+    /// `count` starting free-flux vectors drawn as `fit` draws its random starts (with `seed`).
+    public func randomStarts(count startCount: Int) -> [[Double]] {
         if let startSampler { return startSampler(max(startCount, 1), seed) }
         let pb = paramBounds
         var out = [pb.map { ($0.0 + $0.1) / 2 }]

@@ -24,6 +24,7 @@ struct Fit: ParsableCommand {
     @Option(help: "Seed of the start draws.") var seed: UInt64 = 1
     @Option(help: "Worker threads for the starts (default: all cores).") var threads: Int = ProcessInfo.processInfo.activeProcessorCount
     @Option(help: "Temperature for ΔG, in K.") var temperature: Double = Thermodynamics.bodyTemperature
+    @Option(help: ProfileOption.help) var profile: String?
     @Option(help: "Output format: table or json.") var format: OutputFormat = .table
 
     func validate() throws {
@@ -44,6 +45,14 @@ struct Fit: ParsableCommand {
             throw CLIError("\(file): no start reached a valid flux state")
         }
         let seconds = Date().timeIntervalSince(clock)
+        var intervals: LeastSquaresMFA.ProfileResult?
+        var profileSeconds = 0.0
+        if let profile {
+            let fluxes = try ProfileOption.parse(profile, network: problem.network)
+            let clock = Date()
+            intervals = mfa.profile(fit, fluxes: fluxes, threads: threads)
+            profileSeconds = Date().timeIntervalSince(clock)
+        }
         var report = try FitReport(prediction: fit.prediction, measured: problem.measured, simulator: problem.simulator)
         report.chiSquared = ChiSquaredTest(vssr: fit.vssr, measurements: fit.measurements, identifiable: fit.identifiable)
         report.starts = fit.starts
@@ -54,11 +63,13 @@ struct Fit: ParsableCommand {
         switch format {
         case .json:
             text = try PredictionOutput.json(fit.prediction, fit: report, network: problem.network,
-                                             model: (file as NSString).lastPathComponent, predictor: "mfa")
+                                             model: (file as NSString).lastPathComponent, predictor: "mfa",
+                                             intervals: intervals.map { ProfileOption.json($0, network: problem.network) })
         default:
             text = PredictionOutput.table(fit.prediction, fit: report, network: problem.network)
                 + String(format: "%d starts in %.2f s (%@ thread%@); %d measured fluxes\n", fit.starts.count, seconds,
                          "\(threads)", threads == 1 ? "" : "s", problem.fluxes.count)
+                + (intervals.map { ProfileOption.table($0, network: problem.network, seconds: profileSeconds) } ?? "")
         }
         print(text, terminator: text.hasSuffix("\n") ? "" : "\n")
     }

@@ -28,7 +28,8 @@ struct Predict: ParsableCommand {
     @Option(help: "mfa: random starts drawn from the flux polytope.") var starts: Int = 5
     @Option(help: "mfa, hybrid: iterations of one descent.") var maxIterations: Int = 200
     @Option(help: "mfa: seed of the start draws.") var seed: UInt64 = 1
-    @Option(help: "mfa: worker threads for the starts (default: all cores).") var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    @Option(help: ProfileOption.help) var profile: String?
+    @Option(help: "mfa: worker threads for the starts and the profiles (default: all cores).") var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
     func validate() throws {
         try OptionCheck.number(tolerance, "--tolerance", in: 0...0.5, "the allowed deviation of a MID's sum from 1")
@@ -37,6 +38,10 @@ struct Predict: ParsableCommand {
         try OptionCheck.count(starts, "--starts", in: 1...10_000)
         try OptionCheck.count(maxIterations, "--max-iterations", in: 1...1_000_000)
         try OptionCheck.threads(threads)
+        if profile != nil && format == .csv { throw ValidationError("--profile needs --format table or json") }
+        if profile != nil && !["mfa", "hybrid"].contains(predictor) {
+            throw ValidationError("--profile needs a least-squares fit: --predictor mfa or hybrid")
+        }
     }
 
     func run() throws {
@@ -70,10 +75,18 @@ struct Predict: ParsableCommand {
         }
         let prediction: FluxPrediction
         var starts: [LeastSquaresMFA.StartResult]? = nil
+        let profiled = try profile.map { try ProfileOption.parse($0, network: bundle.network) }
+        var intervals: LeastSquaresMFA.ProfileResult?
+        var profileSeconds = 0.0
         if let ls = p as? any LeastSquaresBacked {
             let f = try ls.leastSquaresFit(measured: measured)
             prediction = f.prediction
             starts = f.starts
+            if let profiled {
+                let clock = Date()
+                intervals = ls.mfa.profile(f, fluxes: profiled, threads: threads)
+                profileSeconds = Date().timeIntervalSince(clock)
+            }
         } else {
             prediction = try p.predict(measured: measured)
         }
@@ -87,8 +100,10 @@ struct Predict: ParsableCommand {
         let text2: String
         switch format {
         case .table: text2 = PredictionOutput.table(prediction, fit: fit, network: bundle.network)
+            + (intervals.map { ProfileOption.table($0, network: bundle.network, seconds: profileSeconds) } ?? "")
         case .csv: text2 = PredictionOutput.csv(prediction, network: bundle.network)
-        case .json: text2 = try PredictionOutput.json(prediction, fit: fit, network: bundle.network, model: bundle.name, predictor: predictor)
+        case .json: text2 = try PredictionOutput.json(prediction, fit: fit, network: bundle.network, model: bundle.name, predictor: predictor,
+                                                     intervals: intervals.map { ProfileOption.json($0, network: bundle.network) })
         }
         if let out {
             try OutputFile.check(out, force: force, inputs: [input])

@@ -50,9 +50,11 @@ enum PredictionOutput {
         return out
     }
 
-    static func json(_ p: FluxPrediction, fit: FitReport, network: MetabolicNetwork, model: String, predictor: String) throws -> String {
+    static func json(_ p: FluxPrediction, fit: FitReport, network: MetabolicNetwork, model: String, predictor: String,
+                     intervals: [String: ProfileOption.IntervalJSON]? = nil) throws -> String {
         struct Flux: Encodable { var net: Double; var netSE: Double; var xch: Double?; var xchSE: Double?; var deltaG: Double?; var deltaGSE: Double? }
-        struct Out: Encodable { var model: String; var predictor: String; var temperature: Double; var fluxes: [String: Flux]; var fit: FitReport }
+        struct Out: Encodable { var model: String; var predictor: String; var temperature: Double; var fluxes: [String: Flux]; var fit: FitReport
+            var intervals: [String: ProfileOption.IntervalJSON]? }
         var fluxes: [String: Flux] = [:]
         for (r, reaction) in network.reactions.enumerated() {
             let bi = network.isBidirectional[r]
@@ -61,6 +63,6 @@ enum PredictionOutput {
                                        deltaGSE: bi ? p.deltaGSE[r] : nil)
         }
         return try JSONOutput.string(Out(model: model, predictor: predictor, temperature: p.temperature,
-                                         fluxes: fluxes, fit: fit)) + "\n"
+                                         fluxes: fluxes, fit: fit, intervals: intervals)) + "\n"
     }
 }

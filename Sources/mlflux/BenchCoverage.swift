@@ -1,0 +1,143 @@
+import ArgumentParser
+import Bundles
+import Dispatch
+import Foundation
+import MLFluxCore
+import Prediction
+
+/// `mlflux bench coverage` (hidden): how often the 95 % intervals cover the truth over
+/// noisy repeats of a model's example flux state (issue 13, item 4).
+struct BenchCoverage: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "coverage",
+        abstract: "Coverage of the 95 % linearised and profile-likelihood intervals over noisy repeats.",
+        discussion: """
+            Simulates the model's example flux state, adds Gaussian noise of σ --sigma to every MID \
+            entry (each MID's noise projected onto sum zero, so it still sums to 1), fits with \
+            least-squares MFA (--starts polytope starts plus the truth as one more start, so that \
+            coverage measures the intervals, not the multi-start search) and profiles --fluxes \
+            (default: the free fluxes not fixed by constraints). Repeats run on --threads workers.
+            """,
+        shouldDisplay: false)
+
+    @Option(help: "Model bundle name.") var model: String
+    @Option(help: "Noisy repeats.") var repeats: Int = 200
+    @Option(help: "σ of every MID entry.") var sigma: Double = 0.01
+    @Option(help: "Polytope starts per fit (plus the truth).") var starts: Int = 2
+    @Option(help: "Fluxes (REACTION.net / REACTION.xch, comma-separated, or all); default: the free fluxes.") var fluxes: String?
+    @Option(help: "Seed of the noise.") var seed: UInt64 = 1
+    @Option(help: "Worker threads (one repeat each).") var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    @Option(help: "Output format: table or json.") var format: OutputFormat = .table
+
+    func validate() throws {
+        try OptionCheck.count(repeats, "--repeats", in: 1...100_000)
+        try OptionCheck.count(starts, "--starts", in: 0...1000)
+        try OptionCheck.number(sigma, "--sigma", in: 0...1, lowerOpen: true)
+        try OptionCheck.threads(threads)
+        guard format != .csv else { throw ValidationError("bench coverage supports --format table or json") }
+    }
+
+    struct Row: Encodable {
+        var flux: String
+        var truth: Double
+        var profileCoverage: Double
+        var linearisedCoverage: Double
+        var undetermined: Int
+        var reachesBound: Int
+        var meanProfileWidth: Double
+        var meanLinearisedWidth: Double
+    }
+
+    struct Report: Encodable {
+        var model: String
+        var build: String
+        var repeats: Int
+        var failedFits: Int
+        var sigma: Double
+        var seed: UInt64
+        var threads: Int
+        var seconds: Double
+        var secondsPerProfile: Double
+        var refitsPerProfile: Double
+        var lowerMinimaFound: Int
+        var fluxes: [Row]
+    }
+
+    func run() throws {
+        let bundle = try BundleRegistry(searchPaths: .standard()).load(model)
+        var options = PredictorRegistry.Options()
+        options.starts = max(starts, 1)
+        options.threads = 1
+        guard let mfa = (try PredictorRegistry.predictor("mfa", bundle: bundle, options: options) as? MFAPredictor)?.mfa else {
+            throw CLIError("model \(model): no least-squares predictor")
+        }
+        let network = bundle.network, basis = bundle.basis, layout = bundle.layout
+        let truthState = try bundle.exampleFluxState()
+        let truthFree = basis.freeFluxes(of: truthState)
+        let clean = try bundle.simulator().simulate(truthState).values
+        let targets: [ProfiledFlux]
+        if let fluxes {
+            targets = try ProfileOption.parse(fluxes, network: network)
+        } else {
+            targets = basis.freeNet.enumerated().filter { basis.fixed[$0.offset] == nil }.map { ProfiledFlux(reaction: $0.element, kind: .net) }
+                + basis.freeExchange.enumerated().filter { basis.fixed[basis.freeNet.count + $0.offset] == nil }
+                    .map { ProfiledFlux(reaction: $0.element, kind: .xch) }
+        }
+        let truth = targets.map { $0.kind == .net ? truthState.net[$0.reaction] : truthState.exchange[$0.reaction] }
+        let sigma = self.sigma, starts = self.starts, seed = self.seed
+        let clock = Date()
+        let results = ParallelRows.map(count: repeats, threads: threads) { rep -> LeastSquaresMFA.ProfileResult? in
+            var rng = SplitMix64(seed: seed &+ UInt64(rep) &* 0x9E37_79B9_7F4A_7C15)
+            var v = clean.map { $0 + sigma * rng.nextGaussian() }
+            for e in layout.experimentIDs.indices {
+                for (f, n) in layout.isotopologues.enumerated() {
+                    let s = e * layout.blockSize + layout.offsets[f]
+                    let excess = (v[s..<(s + n)].reduce(0, +) - 1) / Double(n)
+                    for k in s..<(s + n) { v[k] -= excess }
+                }
+            }
+            let measured = MeasuredLabeling(layout: layout, values: v, stddev: [Double](repeating: sigma, count: v.count),
+                                            mask: [Bool](repeating: true, count: v.count))
+            var model = mfa
+            model.seed = UInt64(rep) &+ 1
+            let given = (starts > 0 ? model.randomStarts(count: starts) : []) + [truthFree]
+            guard let fit = model.fit(measured, starts: given) else { return nil }
+            return model.profile(fit, fluxes: targets, threads: 1)
+        }
+        let seconds = Date().timeIntervalSince(clock)
+        let done = results.compactMap { (try? $0.get()) ?? nil }
+        var rows: [Row] = []
+        for (j, f) in targets.enumerated() {
+            let intervals = done.map { $0.fluxes[j] }
+            let n = Double(max(intervals.count, 1))
+            rows.append(Row(
+                flux: f.name(in: network), truth: truth[j],
+                profileCoverage: Double(intervals.filter { $0.profile?.contains(truth[j]) ?? false }.count) / n,
+                linearisedCoverage: Double(intervals.filter { $0.linearised.contains(truth[j]) }.count) / n,
+                undetermined: intervals.filter(\.undetermined).count,
+                reachesBound: intervals.filter { $0.reachesLower || $0.reachesUpper }.count,
+                meanProfileWidth: intervals.reduce(0) { $0 + ($1.profile.map { $0.upperBound - $0.lowerBound } ?? .nan) } / n,
+                meanLinearisedWidth: intervals.reduce(0) { $0 + $1.linearised.upperBound - $1.linearised.lowerBound } / n))
+        }
+        let all = done.flatMap(\.fluxes)
+        #if DEBUG
+        let build = "debug"
+        #else
+        let build = "release"
+        #endif
+        let report = Report(model: bundle.name, build: build, repeats: repeats, failedFits: repeats - done.count, sigma: sigma,
+                            seed: seed, threads: threads, seconds: seconds,
+                            secondsPerProfile: all.reduce(0) { $0 + $1.seconds } / Double(max(all.count, 1)),
+                            refitsPerProfile: Double(all.reduce(0) { $0 + $1.refits }) / Double(max(all.count, 1)),
+                            lowerMinimaFound: all.filter { $0.lowerMinimum != nil }.count, fluxes: rows)
+        if format == .json { print(try JSONOutput.string(report)); return }
+        print("model \(report.model): \(done.count) of \(repeats) repeats fitted, σ \(sigma), \(build) build, \(threads) threads, \(String(format: "%.1f", seconds)) s; per profile \(String(format: "%.3f", report.secondsPerProfile)) s, \(String(format: "%.1f", report.refitsPerProfile)) re-fits; \(report.lowerMinimaFound) profiles found a lower minimum")
+        var table = [["FLUX", "TRUTH", "PROFILE COVER", "LINEARISED COVER", "UNDETERMINED", "AT BOUND", "MEAN WIDTH (PROFILE)", "MEAN WIDTH (LIN)"]]
+        for r in rows {
+            table.append([r.flux, PredictionOutput.num(r.truth), String(format: "%.1f %%", 100 * r.profileCoverage),
+                          String(format: "%.1f %%", 100 * r.linearisedCoverage), "\(r.undetermined)", "\(r.reachesBound)",
+                          PredictionOutput.num(r.meanProfileWidth), PredictionOutput.num(r.meanLinearisedWidth)])
+        }
+        print(TextTable.render(table, rightAligned: Set(1..<8)))
+    }
+}
