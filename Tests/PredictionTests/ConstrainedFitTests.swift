@@ -9,22 +9,8 @@ import TestSupport
 /// truth, fits stay inside the constraints, measured fluxes enter as residuals, and the
 /// minimised VSSR of noisy data follows its χ² distribution.
 final class ConstrainedFitTests: XCTestCase {
-    func toy(_ patterns: [String] = ["100", "010", "011"]) throws -> (LeastSquaresMFA, FreeFluxBasis, EMUSimulator, LabelingLayout) {
-        let network = try toyNetwork(experiments: patterns.map {
-            TracerExperiment(id: "A_\($0)", inputs: [TracerInput(pool: "molA", components: [TracerComponent(pattern: $0, fraction: 1)!])])
-        })
-        let basis = try FreeFluxBasis(network: network)
-        let sim = try EMUSimulator(network: network, experiments: network.experiments)
-        let layout = LabelingLayout(experimentIDs: network.experiments.map(\.id), measured: sim.measured)
-        var mfa = LeastSquaresMFA(simulator: sim, basis: basis, network: network, bounds: [(1, 1), (0.001, 0.999), (0, 100)])
-        mfa.startCount = 20
-        return (mfa, basis, sim, layout)
-    }
-
-    func labeling(_ values: [Double], _ layout: LabelingLayout, sd: Double) -> MeasuredLabeling {
-        MeasuredLabeling(layout: layout, values: values, stddev: [Double](repeating: sd, count: values.count),
-                         mask: [Bool](repeating: true, count: values.count))
-    }
+    func toy() throws -> (LeastSquaresMFA, FreeFluxBasis, EMUSimulator, LabelingLayout) { try toyLeastSquares() }
+    func labeling(_ values: [Double], _ layout: LabelingLayout, sd: Double) -> MeasuredLabeling { measuredLabeling(values, layout, sd: sd) }
 
     /// Noise-free data: at least 19 of 20 random starts end at the true free fluxes (1e-6).
     func testRandomStartsReachTheTruthOnExactData() throws {
@@ -92,17 +78,7 @@ final class ConstrainedFitTests: XCTestCase {
         var total = 0.0, dof = 0
         let repeats = 60
         for _ in 0..<repeats {
-            var noisy = clean.map { $0 + 0.01 * rng.nextGaussian() }
-            // Each MID's noise projected onto sum zero (a normalised MID keeps summing to 1): n − 1
-            // degrees of freedom per MID. (Dividing by the sum instead scales the noise with the
-            // MID itself, which is not σ per entry.)
-            for e in layout.experimentIDs.indices {
-                for (f, n) in layout.isotopologues.enumerated() {
-                    let s = e * layout.blockSize + layout.offsets[f]
-                    let excess = (noisy[s..<(s + n)].reduce(0, +) - 1) / Double(n)
-                    for k in s..<(s + n) { noisy[k] -= excess }
-                }
-            }
+            let noisy = noisyMIDs(clean, layout, sd: 0.01, &rng)
             let fit = try XCTUnwrap(mfa.fit(labeling(noisy, layout, sd: 0.01)))
             total += fit.vssr
             dof = fit.degreesOfFreedom

@@ -8,35 +8,9 @@ import TestSupport
 /// interval matches the linearised one where the model is nearly linear, covers the truth
 /// in about 95 % of noisy repeats, and a flux the data cannot see is reported as undetermined.
 final class ProfileLikelihoodTests: XCTestCase {
-    func toy() throws -> (LeastSquaresMFA, FreeFluxBasis, EMUSimulator, LabelingLayout) {
-        let network = try toyNetwork(experiments: ["100", "010", "011"].map {
-            TracerExperiment(id: "A_\($0)", inputs: [TracerInput(pool: "molA", components: [TracerComponent(pattern: $0, fraction: 1)!])])
-        })
-        let basis = try FreeFluxBasis(network: network)
-        let sim = try EMUSimulator(network: network, experiments: network.experiments)
-        let layout = LabelingLayout(experimentIDs: network.experiments.map(\.id), measured: sim.measured)
-        var mfa = LeastSquaresMFA(simulator: sim, basis: basis, network: network, bounds: [(1, 1), (0.001, 0.999), (0, 100)])
-        mfa.startCount = 3
-        return (mfa, basis, sim, layout)
-    }
-
-    func labeling(_ values: [Double], _ layout: LabelingLayout, sd: Double) -> MeasuredLabeling {
-        MeasuredLabeling(layout: layout, values: values, stddev: [Double](repeating: sd, count: values.count),
-                         mask: [Bool](repeating: true, count: values.count))
-    }
-
-    /// Gaussian noise σ per MID entry, each MID's noise projected onto sum zero.
-    func noisy(_ clean: [Double], _ layout: LabelingLayout, sd: Double, _ rng: inout SplitMix64) -> [Double] {
-        var v = clean.map { $0 + sd * rng.nextGaussian() }
-        for e in layout.experimentIDs.indices {
-            for (f, n) in layout.isotopologues.enumerated() {
-                let s = e * layout.blockSize + layout.offsets[f]
-                let excess = (v[s..<(s + n)].reduce(0, +) - 1) / Double(n)
-                for k in s..<(s + n) { v[k] -= excess }
-            }
-        }
-        return v
-    }
+    func toy() throws -> (LeastSquaresMFA, FreeFluxBasis, EMUSimulator, LabelingLayout) { try toyLeastSquares(startCount: 3) }
+    func labeling(_ values: [Double], _ layout: LabelingLayout, sd: Double) -> MeasuredLabeling { measuredLabeling(values, layout, sd: sd) }
+    func noisy(_ clean: [Double], _ layout: LabelingLayout, sd: Double, _ rng: inout SplitMix64) -> [Double] { noisyMIDs(clean, layout, sd: sd, &rng) }
 
     func v3(_ network: MetabolicNetwork) -> ProfiledFlux { ProfiledFlux("v3.net", network: network)! }
 
