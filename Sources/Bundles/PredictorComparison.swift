@@ -39,8 +39,11 @@ public struct PredictorComparison: Sendable {
     public struct Result: Sendable {
         public var predictor: String
         public var prediction: FluxPrediction
-        /// MIDs re-simulated from `prediction` against the input, with the χ² test.
-        public var fit: FitReport
+        /// MIDs re-simulated from `prediction` against the input, with the χ² test; nil when
+        /// its fluxes cannot be simulated (`fitFailure` says why: e.g. an ANN prediction with a
+        /// negative one-way flux or a non-finite flux on data unlike its training data).
+        public var fit: FitReport?
+        public var fitFailure: String?
         /// Wall time of the prediction (the predictor's construction, e.g. reading weights, left out).
         public var seconds: Double
         /// Hybrid: the least-squares polish ended with a worse VSSR than the ANN's own
@@ -86,11 +89,16 @@ public struct PredictorComparison: Sendable {
                 prediction = try p.predict(measured: measured)
             }
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - clock) / 1e9
-            var fit = try FitReport(prediction: prediction, measured: measured, simulator: simulator,
+            var fit: FitReport?, failure: String?
+            do {
+                fit = try FitReport(prediction: prediction, measured: measured, simulator: simulator,
                                     basis: bundle.basis, defaultStddev: sigma)
-            fit.starts = starts
-            results.append(Result(predictor: name, prediction: prediction, fit: fit, seconds: seconds,
-                                  keptANNPrediction: kept,
+                fit?.starts = starts
+            } catch {
+                failure = "\(error)"
+            }
+            results.append(Result(predictor: name, prediction: prediction, fit: fit, fitFailure: failure,
+                                  seconds: seconds, keptANNPrediction: kept,
                                   errors: truth.map { FluxErrors(prediction: prediction, truth: $0, network: bundle.network) }))
         }
         model = bundle.name

@@ -129,10 +129,13 @@ enum ComparisonOutput {
         kind == "net" ? e.net[r] : e.exchange[r]
     }
 
+    /// "value ± 1.96·SE"; an undetermined flux (infinite SE) "± inf", one without an SE (NaN) "± ?".
     static func interval(_ v: Double, _ se: Double) -> String {
+        let value = v.isNaN ? "nan" : String(format: "%.4g", v)
         let half = 1.96 * se
-        if half.isInfinite { return String(format: "%.4g ± inf", v) }
-        return String(format: "%.4g ± %.2g", v, half)
+        if half.isNaN { return value + " ± ?" }
+        if half.isInfinite { return value + " ± inf" }
+        return value + String(format: " ± %.2g", half)
     }
 
     static func verdict(_ c: ChiSquaredTest) -> String {
@@ -160,8 +163,9 @@ enum ComparisonOutput {
         if c.truth != nil {
             var errors = [["ERROR", "KIND"] + c.results.map(\.predictor)]
             for (r, kind) in rows(network) {
-                errors.append([network.reactions[r].id, kind]
-                              + c.results.map { String(format: "%.3g", error($0.errors!, r, kind)) })
+                errors.append([network.reactions[r].id, kind] + c.results.map { result in
+                    result.errors.map { e in error(e, r, kind).isNaN ? "nan" : String(format: "%.3g", error(e, r, kind)) } ?? ""
+                })
             }
             out += "\nerrors (predicted − true):\n" + TextTable.render(errors, rightAligned: Set(2..<errors[0].count)) + "\n"
         }
@@ -171,7 +175,7 @@ enum ComparisonOutput {
         var summary = [summaryHeader]
         for result in c.results {
             var row = [result.predictor]
-            if let chi = result.fit.chiSquared {
+            if let chi = result.fit?.chiSquared {
                 row += [String(format: "%.4g", chi.vssr), "\(chi.degreesOfFreedom)",
                         String(format: "[%.4g, %.4g]", chi.lower, chi.upper), verdict(chi)]
             } else {
@@ -184,6 +188,11 @@ enum ComparisonOutput {
             summary.append(row)
         }
         out += "\n" + TextTable.render(summary, rightAligned: Set([1, 2, 5, 6, 7])) + "\n"
+        for result in c.results {
+            if let failure = result.fitFailure {
+                out += "\n\(result.predictor): its fluxes cannot be simulated, no VSSR: \(failure)\n"
+            }
+        }
         for result in c.results where result.keptANNPrediction {
             out += "\n\(result.predictor): the least-squares polish ended with a worse VSSR than the ANN's own prediction; the ANN's prediction is reported\n"
         }
@@ -214,10 +223,12 @@ enum ComparisonOutput {
         }
         struct Predictor: Encodable {
             var fluxes: [String: Flux]
-            var ssr: Double
+            var ssr: Double?
             /// VSSR with every measured entry weighted (σ from the input, else the default).
             var vssr: Double?
             var chiSquared: ChiSquaredTest?
+            /// Why the fluxes could not be re-simulated (no ssr, vssr, chiSquared then).
+            var fitFailure: String?
             var seconds: Double
             var keptANNPrediction: Bool
             var starts: Int?
@@ -244,9 +255,9 @@ enum ComparisonOutput {
                     return (reaction.id, Flux(net: p.net[r], netSE: p.netSE[r], xch: bi ? p.exchange[r] : nil,
                                               xchSE: bi ? p.exchangeSE[r] : nil))
                 }),
-                ssr: result.fit.ssr, vssr: result.fit.chiSquared?.vssr,
-                chiSquared: result.fit.chiSquared, seconds: result.seconds, keptANNPrediction: result.keptANNPrediction,
-                starts: result.fit.starts?.count, errors: errors)
+                ssr: result.fit?.ssr, vssr: result.fit?.chiSquared?.vssr,
+                chiSquared: result.fit?.chiSquared, fitFailure: result.fitFailure, seconds: result.seconds,
+                keptANNPrediction: result.keptANNPrediction, starts: result.fit?.starts?.count, errors: errors)
         }
         let truth = c.truth.map { t in
             Dictionary(uniqueKeysWithValues: network.reactions.enumerated().map { r, reaction in
