@@ -85,6 +85,11 @@ public struct UnknownStrategyError: Error, Equatable, Sendable, CustomStringConv
     public var kind: String
     public var name: String
     public var known: [String]
+    public init(kind: String, name: String, known: [String]) {
+        self.kind = kind
+        self.name = name
+        self.known = known
+    }
     public var description: String { "unknown \(kind) '\(name)'; known: \(known.joined(separator: ", "))" }
 }
 

@@ -82,6 +82,10 @@ extension FluxPredictor {
 public struct IncompleteLabelingError: Error, Equatable, Sendable, CustomStringConvertible {
     public var predictor: String
     public var missing: Int
+    public init(predictor: String, missing: Int) {
+        self.predictor = predictor
+        self.missing = missing
+    }
     public var description: String {
         "the '\(predictor)' predictor needs complete labeling; \(missing) MID entries are missing (use --predictor mfa, which fits what was measured)"
     }

@@ -114,6 +114,9 @@ public struct LeastSquaresMFA: Sendable {
         public var best: Int
         /// What was fitted (data, weights, prior), kept for the profile likelihood.
         var problem: Problem?
+        /// Hybrid: `true` when the polished fit ended with a worse VSSR than the ANN's own
+        /// prediction (or reached no valid state), so the ANN's prediction was kept as the result.
+        public var keptANNPrediction: Bool = false
         /// Degrees of freedom of the χ² test: measurements − identifiable free fluxes.
         public var degreesOfFreedom: Int { max(measurements - identifiable, 0) }
         /// The χ² 95 % acceptance range of the VSSR: [q(0.025), q(0.975)] of χ²(dof).
@@ -269,6 +272,19 @@ public struct LeastSquaresMFA: Sendable {
         return Fit(prediction: FluxPrediction(free: t, freeSE: se, basis: basis, network: network, temperature: temperature),
                    vssr: results[bestIndex].vssr, iterations: best.it, measurements: measured.independentValues + fluxes.count,
                    identifiable: rank, starts: results, best: bestIndex, problem: problem)
+    }
+
+    /// VSSR of the measured MID entries at `state` (σ = the entry's own, else `defaultStddev`),
+    /// the data term a fit minimises; nil when the state cannot be simulated.
+    public func vssr(of state: FluxState, _ measured: MeasuredLabeling) -> Double? {
+        guard let lab = try? simulator.simulate(simulable(state)), lab.values.count == measured.values.count else { return nil }
+        var sum = 0.0
+        for i in measured.mask.indices where measured.mask[i] {
+            let s = measured.stddev[i].isFinite ? measured.stddev[i] : defaultStddev
+            let d = (lab.values[i] - measured.values[i]) / s
+            sum += d * d
+        }
+        return sum
     }
 
     /// Starting free-flux vectors: `startSampler`'s feasible draws, or the centre of the

@@ -40,6 +40,10 @@ public struct MFAPredictor: FluxPredictor {
 /// stated precision, fluxes it barely resolves keep the ANN's estimate instead of drifting
 /// along flat directions of the VSSR. Falls back to MFA multi-start when the labeling is
 /// incomplete.
+///
+/// Guarantee: the result's VSSR is never worse than that of the ANN's own prediction (same
+/// σ). A polish that ends higher (a continuation stage or a bound clamp moved the start) or
+/// reaches no valid state returns the ANN's prediction instead, marked `keptANNPrediction`.
 public struct HybridPredictor: FluxPredictor {
     public let name = "hybrid"
     public let ann: ANNPredictor
@@ -96,8 +100,23 @@ public struct HybridPredictor: FluxPredictor {
                 }
             }
         }
-        guard let fit else { throw FitError.noValidStart }
-        return fit
+        return try notWorseThanANN(fit, ann: start, measured: measured)
+    }
+
+    /// `fit`, or the ANN's prediction `ann` when the fit's VSSR is worse than the ANN's own.
+    func notWorseThanANN(_ fit: LeastSquaresMFA.Fit?, ann: FluxPrediction, measured: MeasuredLabeling) throws -> LeastSquaresMFA.Fit {
+        let annVSSR = mfa.vssr(of: ann.fluxState, measured) ?? .infinity
+        let fitVSSR = fit.flatMap { mfa.vssr(of: $0.prediction.fluxState, measured) } ?? .infinity
+        if let fit, !(fitVSSR > annVSSR) { return fit }   // also when the ANN's state cannot be simulated
+        guard annVSSR.isFinite else { throw FitError.noValidStart }
+        // The fit's starts (how the polish ended) stay; its fluxes and VSSR become the ANN's.
+        var kept = fit ?? LeastSquaresMFA.Fit(prediction: ann, vssr: annVSSR, iterations: 0,
+                                              measurements: measured.independentValues, identifiable: 0,
+                                              starts: [], best: 0)
+        kept.prediction = ann
+        kept.vssr = annVSSR
+        kept.keptANNPrediction = true
+        return kept
     }
 }
 

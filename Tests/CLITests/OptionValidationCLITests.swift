@@ -53,6 +53,12 @@ import TestSupport
         (["predict", "--model", "toy", mids, "--predictor", "mfa", "--stddev", "1e-160"], "--stddev"),
         (["predict", "--model", "toy", mids, "--predictor", "mfa", "--stddev", "0"], "--stddev"),
         (["predict", "--model", "toy", mids, "--predictor", "mfa", "--stddev", "inf"], "--stddev"),
+        (["compare", "--model", "toy", mids, "--stddev", "0"], "--stddev"),
+        (["compare", "--model", "toy", mids, "--starts", "0"], "--starts"),
+        (["compare", "--model", "toy", mids, "--tolerance", "nan"], "--tolerance"),
+        (["compare", "--model", "toy", mids, "--threads", "0"], "--threads"),
+        (["compare", "--model", "toy", mids, "--predictors", "ann,ann"], "--predictors"),
+        (["compare", "--model", "toy", mids, "--predictors", ""], "--predictors"),
     ]
 
     @Test(arguments: badValues)

@@ -1,0 +1,110 @@
+import Dispatch
+import MLFluxCore
+import Prediction
+
+/// Several predictors of one bundle run on the same measured MIDs (`mlflux compare`): per
+/// predictor its fluxes with standard errors, the fit (MIDs re-simulated from its fluxes,
+/// VSSR and χ² test with one σ for all), its wall time and, given the true flux state, its
+/// per-flux errors.
+public struct PredictorComparison: Sendable {
+    /// Errors of a prediction against a known flux state (predicted − true).
+    public struct FluxErrors: Sendable, Equatable {
+        /// Net flux errors in reaction order.
+        public var net: [Double]
+        /// Exchange flux errors in reaction order; NaN for one-way reactions.
+        public var exchange: [Double]
+        /// max |net error| over all reactions.
+        public var maxAbsNet: Double
+        /// Median of |exchange error| / true exchange over the bidirectional reactions whose
+        /// true exchange flux is above 0 (a relative error of a zero flux is undefined); nil when there is none.
+        public var medianRelativeExchange: Double?
+
+        public init(prediction: FluxPrediction, truth: FluxState, network: MetabolicNetwork) {
+            let R = network.reactions.count
+            net = (0..<R).map { prediction.net[$0] - truth.net[$0] }
+            exchange = (0..<R).map { network.isBidirectional[$0] ? prediction.exchange[$0] - truth.exchange[$0] : .nan }
+            maxAbsNet = net.map(abs).max() ?? 0
+            let relative = (0..<R).filter { network.isBidirectional[$0] && truth.exchange[$0] > 0 }
+                .map { abs(exchange[$0]) / truth.exchange[$0] }.sorted()
+            if relative.isEmpty {
+                medianRelativeExchange = nil
+            } else {
+                let n = relative.count
+                medianRelativeExchange = n % 2 == 1 ? relative[n / 2] : (relative[n / 2 - 1] + relative[n / 2]) / 2
+            }
+        }
+    }
+
+    /// One predictor's outcome.
+    public struct Result: Sendable {
+        public var predictor: String
+        public var prediction: FluxPrediction
+        /// MIDs re-simulated from `prediction` against the input, with the χ² test; nil when
+        /// its fluxes cannot be simulated (`fitFailure` says why: e.g. an ANN prediction with a
+        /// negative one-way flux or a non-finite flux on data unlike its training data).
+        public var fit: FitReport?
+        public var fitFailure: String?
+        /// Wall time of the prediction (the predictor's construction, e.g. reading weights, left out).
+        public var seconds: Double
+        /// Hybrid: the least-squares polish ended with a worse VSSR than the ANN's own
+        /// prediction, so the ANN's prediction is the result.
+        public var keptANNPrediction: Bool
+        /// With a true flux state: the prediction's errors.
+        public var errors: FluxErrors?
+    }
+
+    public var model: String
+    public var network: MetabolicNetwork
+    /// σ of MID entries that came without one (fits and χ² tests).
+    public var defaultStddev: Double
+    public var truth: FluxState?
+    /// In the order the predictors were asked for.
+    public var results: [Result]
+
+    /// Runs `predictors` (registry names, see `PredictorRegistry.known`) of `bundle` on
+    /// `measured`, one after the other.
+    /// - Throws: `UnknownStrategyError` for a name the registry does not know (before any
+    ///   prediction), `IncompleteLabelingError` when a predictor needs complete labeling and
+    ///   entries are missing, and whatever a predictor or the re-simulation throws.
+    public init(bundle: ModelBundle, measured: MeasuredLabeling, predictors: [String],
+                options: PredictorRegistry.Options = .init(), truth: FluxState? = nil) throws {
+        let built = try predictors.map { try PredictorRegistry.predictor($0, bundle: bundle, options: options) }
+        for (name, p) in zip(predictors, built) where p.requiresCompleteLabeling && !measured.isComplete {
+            throw IncompleteLabelingError(predictor: name, missing: measured.mask.filter { !$0 }.count)
+        }
+        let simulator = try bundle.simulator()
+        let sigma = options.measurementStddev ?? 0.01
+        var results: [Result] = []
+        for (name, p) in zip(predictors, built) {
+            let clock = DispatchTime.now().uptimeNanoseconds
+            let prediction: FluxPrediction
+            var starts: [LeastSquaresMFA.StartResult]?
+            var kept = false
+            if let ls = p as? any LeastSquaresBacked {
+                let f = try ls.leastSquaresFit(measured: measured)
+                prediction = f.prediction
+                starts = f.starts
+                kept = f.keptANNPrediction
+            } else {
+                prediction = try p.predict(measured: measured)
+            }
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - clock) / 1e9
+            var fit: FitReport?, failure: String?
+            do {
+                fit = try FitReport(prediction: prediction, measured: measured, simulator: simulator,
+                                    basis: bundle.basis, defaultStddev: sigma)
+                fit?.starts = starts
+            } catch {
+                failure = "\(error)"
+            }
+            results.append(Result(predictor: name, prediction: prediction, fit: fit, fitFailure: failure,
+                                  seconds: seconds, keptANNPrediction: kept,
+                                  errors: truth.map { FluxErrors(prediction: prediction, truth: $0, network: bundle.network) }))
+        }
+        model = bundle.name
+        network = bundle.network
+        defaultStddev = sigma
+        self.truth = truth
+        self.results = results
+    }
+}
