@@ -36,9 +36,11 @@ export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:handle_abort=1:symbolize=1}"
 export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$PWD/Fuzz/lsan.supp:print_suppressions=0}"
 export MLFLUX_REPO="$root"
 # The targets' scratch folders (mlflux-fuzz-PID); a crashed child leaves its folder behind.
-if [[ "$work" == /* ]]; then export TMPDIR="$work/tmp"; else export TMPDIR="$root/$work/tmp"; fi
+# One folder per invocation, so that two runs side by side (one per core) never remove
+# each other's live scratch folders.
+if [[ "$work" == /* ]]; then export TMPDIR="$work/tmp/run-$$"; else export TMPDIR="$root/$work/tmp/run-$$"; fi
 mkdir -p "$TMPDIR"
-trap 'rm -rf "$TMPDIR"/mlflux-fuzz-*' EXIT
+trap 'rm -rf "$TMPDIR"' EXIT
 # Symbolize with the toolchain's llvm-symbolizer (beside `swift`) when there is one.
 if [[ -z "${ASAN_SYMBOLIZER_PATH:-}" ]]; then
     sym="$(dirname "$(readlink -f "$(command -v swift)")")/llvm-symbolizer"
