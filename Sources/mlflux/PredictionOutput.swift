@@ -23,7 +23,8 @@ enum PredictionOutput {
         if let v = fit.vssr { out += String(format: ", VSSR %.3g over %d entries with stddev", v, fit.weightedEntries) }
         if let c = fit.chiSquared {
             out += String(format: "\nχ² test: VSSR %.4g, %d measurements − %d identifiable free fluxes = %d degrees of freedom, 95 %% range [%.4g, %.4g]: %@",
-                          c.vssr, c.measurements, c.identifiable, c.degreesOfFreedom, c.lower, c.upper, c.passes ? "pass" : "FAIL")
+                          c.vssr, c.measurements, c.identifiable, c.degreesOfFreedom, c.lower, c.upper,
+                          c.passes ? "pass" : c.vssr > c.upper ? "FAIL (above: a poor fit, or σ too small)" : "below the range (the data scatter less than σ: exact data, or σ too large)")
         }
         if let starts = fit.starts {
             let upper = fit.chiSquared?.upper ?? .infinity
