@@ -25,14 +25,7 @@ struct Compare: ParsableCommand {
     @Option(help: "Output format: table, csv or json.") var format: OutputFormat = .table
     @Option(help: "Write the output to this file instead of standard output (never an input).") var out: String?
     @Flag(help: "Replace an existing --out file.") var force = false
-    @Flag(help: "Rescale MIDs that do not sum to 1 (within --tolerance) instead of rejecting them.") var normalize = false
-    @Option(help: "Allowed deviation of a MID's sum from 1.") var tolerance: Double = 0.01
-    @Option(help: "Temperature for ΔG, in K.") var temperature: Double = Thermodynamics.bodyTemperature
-    @Option(help: "σ of MID entries without a stddev column value (least-squares fits and the χ² test; default 0.01).") var stddev: Double?
-    @Option(help: "mfa: random starts drawn from the flux polytope.") var starts: Int = 5
-    @Option(help: "mfa, hybrid: iterations of one descent.") var maxIterations: Int = 200
-    @Option(help: "mfa: seed of the start draws.") var seed: UInt64 = 1
-    @Option(help: "mfa: worker threads for the starts (default: all cores).") var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    @OptionGroup var measurement: MeasurementOptions
 
     /// `--predictors` as a list: known names, each once.
     var predictorNames: [String] {
@@ -47,12 +40,6 @@ struct Compare: ParsableCommand {
         if let twice = names.first(where: { n in names.filter { $0 == n }.count > 1 }) {
             throw ValidationError("--predictors names '\(twice)' twice")
         }
-        try OptionCheck.number(tolerance, "--tolerance", in: 0...0.5, "the allowed deviation of a MID's sum from 1")
-        try OptionCheck.number(temperature, "--temperature", in: 200...500, "in kelvin: 310.15 K is 37 °C")
-        try OptionCheck.stddev(stddev)
-        try OptionCheck.count(starts, "--starts", in: 1...10_000)
-        try OptionCheck.count(maxIterations, "--max-iterations", in: 1...1_000_000)
-        try OptionCheck.threads(threads)
     }
 
     func run() throws {
@@ -60,19 +47,8 @@ struct Compare: ParsableCommand {
         let inputs = [input] + (truth.map { [$0] } ?? [])
         if let out { try OutputFile.check(out, force: force, inputs: inputs) }
         let trueState = try truth.map { try FluxStateFile.read(contentsOf: $0, network: bundle.network) }
-        let measured = try LabelingTable.read(contentsOf: input, layout: bundle.layout,
-                                              tolerance: tolerance, normalize: normalize)
-        for note in measured.notes { FileHandle.standardError.write(Data("note: \(note)\n".utf8)) }
-        guard measured.mask.contains(true) else {
-            throw CLIError("\(input): no MID was measured (the table has no row with a fraction); fill in the fraction column of `mlflux template \(model)`")
-        }
-        var options = PredictorRegistry.Options()
-        options.temperature = temperature
-        options.measurementStddev = stddev
-        options.starts = starts
-        options.maxIterations = maxIterations
-        options.seed = seed
-        options.threads = threads
+        let measured = try measurement.readTable(input, bundle: bundle)
+        let options = measurement.registryOptions
         let names = predictorNames
         if !measured.isComplete, let p = try names.first(where: {
             try PredictorRegistry.predictor($0, bundle: bundle, options: options).requiresCompleteLabeling }) {

@@ -21,23 +21,10 @@ struct Predict: ParsableCommand {
     @Option(help: "Output format: table, csv or json.") var format: OutputFormat = .table
     @Option(help: "Write the output to this file instead of standard output (never the input).") var out: String?
     @Flag(help: "Replace an existing --out file.") var force = false
-    @Flag(help: "Rescale MIDs that do not sum to 1 (within --tolerance) instead of rejecting them.") var normalize = false
-    @Option(help: "Allowed deviation of a MID's sum from 1.") var tolerance: Double = 0.01
-    @Option(help: "Temperature for ΔG, in K.") var temperature: Double = Thermodynamics.bodyTemperature
-    @Option(help: "σ of MID entries without a stddev column value (least-squares fits and the χ² test; default 0.01).") var stddev: Double?
-    @Option(help: "mfa: random starts drawn from the flux polytope.") var starts: Int = 5
-    @Option(help: "mfa, hybrid: iterations of one descent.") var maxIterations: Int = 200
-    @Option(help: "mfa: seed of the start draws.") var seed: UInt64 = 1
     @Option(help: ProfileOption.help) var profile: String?
-    @Option(help: "mfa: worker threads for the starts and the profiles (default: all cores).") var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    @OptionGroup var measurement: MeasurementOptions
 
     func validate() throws {
-        try OptionCheck.number(tolerance, "--tolerance", in: 0...0.5, "the allowed deviation of a MID's sum from 1")
-        try OptionCheck.number(temperature, "--temperature", in: 200...500, "in kelvin: 310.15 K is 37 °C")
-        try OptionCheck.stddev(stddev)
-        try OptionCheck.count(starts, "--starts", in: 1...10_000)
-        try OptionCheck.count(maxIterations, "--max-iterations", in: 1...1_000_000)
-        try OptionCheck.threads(threads)
         if profile != nil && format == .csv { throw ValidationError("--profile needs --format table or json") }
         if profile != nil && !["mfa", "hybrid"].contains(predictor) {
             throw ValidationError("--profile needs a least-squares fit: --predictor mfa or hybrid")
@@ -47,19 +34,8 @@ struct Predict: ParsableCommand {
     func run() throws {
         let bundle = try BundleRegistry(searchPaths: .standard()).load(model)
         if let out { try OutputFile.check(out, force: force, inputs: [input]) }
-        let measured = try LabelingTable.read(contentsOf: input, layout: bundle.layout,
-                                              tolerance: tolerance, normalize: normalize)
-        for note in measured.notes { FileHandle.standardError.write(Data("note: \(note)\n".utf8)) }
-        guard measured.mask.contains(true) else {
-            throw CLIError("\(input): no MID was measured (the table has no row with a fraction); fill in the fraction column of `mlflux template \(model)`")
-        }
-        var options = PredictorRegistry.Options()
-        options.temperature = temperature
-        options.measurementStddev = stddev
-        options.starts = starts
-        options.maxIterations = maxIterations
-        options.seed = seed
-        options.threads = threads
+        let measured = try measurement.readTable(input, bundle: bundle)
+        let options = measurement.registryOptions
         let p = try PredictorRegistry.predictor(predictor, bundle: bundle, options: options)
         if p.requiresCompleteLabeling && !measured.isComplete {
             let layout = bundle.layout
@@ -84,14 +60,14 @@ struct Predict: ParsableCommand {
             starts = f.starts
             if let profiled {
                 let clock = Date()
-                intervals = ls.mfa.profile(f, fluxes: profiled, threads: threads)
+                intervals = ls.mfa.profile(f, fluxes: profiled, threads: measurement.threads)
                 profileSeconds = Date().timeIntervalSince(clock)
             }
         } else {
             prediction = try p.predict(measured: measured)
         }
         var fit = try FitReport(prediction: prediction, measured: measured, simulator: bundle.simulator(),
-                                basis: bundle.basis, defaultStddev: stddev ?? 0.01)
+                                basis: bundle.basis, defaultStddev: measurement.stddev ?? 0.01)
         fit.starts = starts
         if let chi = fit.chiSquared, !chi.passes {
             let verdict = chi.vssr > chi.upper ? "above" : "below"
