@@ -20,10 +20,7 @@ extension LeastSquaresMFA {
     /// `g·θ ⋛ c` of the basis (bounds of dependent fluxes, one-way net ≥ 0, exchange ≥ 0)
     /// plus the box of each parameter. Net-flux constraints are linear in the parameters,
     /// so for them the linearisation is exact.
-    /// - Parameter margin: inequalities are tightened by this much, so a step that makes one
-    ///   active keeps it by a hair instead of by round-off (the simulator refuses a one-way
-    ///   flux of −1e-16).
-    func linearisedConstraints(at p: [Double], margin: Double = 0) -> (g: [Double], h: [Double], k: Int) {
+    func linearisedConstraints(at p: [Double]) -> (g: [Double], h: [Double], k: Int) {
         let t = theta(p)
         let ps = (0..<basis.count).filter { basis.fixed[$0] == nil }
         var rows: [[Double]] = [], h: [Double] = []
@@ -32,8 +29,8 @@ extension LeastSquaresMFA {
             guard grad.contains(where: { $0 != 0 }) else { continue }
             let value = con.lhs(t) - con.constant
             switch con.relation {
-            case .greaterOrEqual: rows.append(grad); h.append(-value + margin)
-            case .lessOrEqual: rows.append(grad.map { -$0 }); h.append(value + margin)
+            case .greaterOrEqual: rows.append(grad); h.append(-value)
+            case .lessOrEqual: rows.append(grad.map { -$0 }); h.append(value)
             case .equal:
                 rows.append(grad); h.append(-value)
                 rows.append(grad.map { -$0 }); h.append(value)
@@ -42,8 +39,8 @@ extension LeastSquaresMFA {
         for (i, b) in paramBounds.enumerated() {
             var up = [Double](repeating: 0, count: ps.count), down = up
             up[i] = 1; down[i] = -1
-            rows.append(up); h.append(b.0 - p[i] + (b.1 - b.0 > 2 * margin ? margin : 0))
-            rows.append(down); h.append(p[i] - b.1 + (b.1 - b.0 > 2 * margin ? margin : 0))
+            rows.append(up); h.append(b.0 - p[i])
+            rows.append(down); h.append(p[i] - b.1)
         }
         let k = rows.count, P = ps.count
         var g = [Double](repeating: 0, count: k * P)

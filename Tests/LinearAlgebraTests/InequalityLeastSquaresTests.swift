@@ -25,6 +25,28 @@ final class InequalityLeastSquaresTests: XCTestCase {
         return Array(b[0..<n])
     }
 
+    /// A random problem min ‖E x − f‖ s.t. G x ≥ h, with its objective, feasibility test and
+    /// brute-force optimum (∞ when infeasible).
+    struct Problem {
+        let m: Int, n: Int, k: Int
+        let e: [Double], f: [Double], g: [Double], h: [Double]
+        func objective(_ x: [Double]) -> Double {
+            (0..<m).reduce(0) { s, i in let r = (0..<n).reduce(-f[i]) { $0 + e[i + m * $1] * x[$1] }; return s + r * r }
+        }
+        func feasible(_ x: [Double]) -> Bool { (0..<k).allSatisfy { c in (0..<n).reduce(0) { $0 + g[c + k * $1] * x[$1] } >= h[c] - 1e-9 } }
+    }
+
+    func bruteForce(_ p: Problem) -> (best: Double, unconstrained: Double) {
+        var best = Double.infinity
+        for mask in 0..<(1 << p.k) where mask.nonzeroBitCount <= p.n {
+            let active = (0..<p.k).filter { mask & (1 << $0) != 0 }
+            guard let x = equalityConstrained(p.m, p.n, p.e, p.f, rows: active.map { c in (0..<p.n).map { p.g[c + p.k * $0] } },
+                                              rhs: active.map { p.h[$0] }), p.feasible(x) else { continue }
+            best = min(best, p.objective(x))
+        }
+        return (best, p.objective(equalityConstrained(p.m, p.n, p.e, p.f, rows: [], rhs: [])!))
+    }
+
     func testMatchesBruteForceOverActiveSets() {
         var rng = Rng(s: 42)
         var constrainedCases = 0
@@ -32,26 +54,17 @@ final class InequalityLeastSquaresTests: XCTestCase {
             let n = 2 + trial % 3, m = n + 2, k = 2 + trial % 4
             let e = (0..<(m * n)).map { _ in rng.next() }, f = (0..<m).map { _ in 3 * rng.next() }
             let g = (0..<(k * n)).map { _ in rng.next() }, h = (0..<k).map { _ in rng.next() - 0.3 }
-            func objective(_ x: [Double]) -> Double {
-                (0..<m).reduce(0) { s, i in let r = (0..<n).reduce(-f[i]) { $0 + e[i + m * $1] * x[$1] }; return s + r * r }
-            }
-            func feasible(_ x: [Double]) -> Bool { (0..<k).allSatisfy { c in (0..<n).reduce(0) { $0 + g[c + k * $1] * x[$1] } >= h[c] - 1e-9 } }
-            var best = Double.infinity
-            for mask in 0..<(1 << k) where mask.nonzeroBitCount <= n {
-                let active = (0..<k).filter { mask & (1 << $0) != 0 }
-                guard let x = equalityConstrained(m, n, e, f, rows: active.map { c in (0..<n).map { g[c + k * $0] } },
-                                                  rhs: active.map { h[$0] }), feasible(x) else { continue }
-                best = min(best, objective(x))
-            }
+            let p = Problem(m: m, n: n, k: k, e: e, f: f, g: g, h: h)
+            let (best, unconstrained) = bruteForce(p)
             let result = LinearAlgebra.inequalityLeastSquares(m: m, n: n, e: e, f: f, k: k, g: g, h: h)
             if best.isInfinite {
                 XCTAssertEqual(result, .infeasible, "trial \(trial)")
                 continue
             }
             guard case .solved(let x) = result else { XCTFail("trial \(trial): \(result)"); continue }
-            XCTAssertTrue(feasible(x), "trial \(trial)")
-            XCTAssertEqual(objective(x), best, accuracy: 1e-9 * max(1, best), "trial \(trial)")
-            if objective(equalityConstrained(m, n, e, f, rows: [], rhs: [])!) < best - 1e-9 { constrainedCases += 1 }
+            XCTAssertTrue(p.feasible(x), "trial \(trial)")
+            XCTAssertEqual(p.objective(x), best, accuracy: 1e-9 * max(1, best), "trial \(trial)")
+            if unconstrained < best - 1e-9 { constrainedCases += 1 }
         }
         XCTAssertGreaterThan(constrainedCases, 50)   // the constraints mattered in many trials
     }
@@ -67,23 +80,14 @@ final class InequalityLeastSquaresTests: XCTestCase {
             let x0 = (0..<n).map { _ in rng.next() }
             // Constraints through or below the start: some active there, some not.
             let h = (0..<k).map { c in (0..<n).reduce(0) { $0 + g[c + k * $1] * x0[$1] } - (c % 2 == 0 ? 0 : abs(rng.next())) }
-            func objective(_ x: [Double]) -> Double {
-                (0..<m).reduce(0) { s, i in let r = (0..<n).reduce(-f[i]) { $0 + e[i + m * $1] * x[$1] }; return s + r * r }
-            }
-            func feasible(_ x: [Double]) -> Bool { (0..<k).allSatisfy { c in (0..<n).reduce(0) { $0 + g[c + k * $1] * x[$1] } >= h[c] - 1e-9 } }
-            var best = Double.infinity
-            for mask in 0..<(1 << k) where mask.nonzeroBitCount <= n {
-                let active = (0..<k).filter { mask & (1 << $0) != 0 }
-                guard let x = equalityConstrained(m, n, e, f, rows: active.map { c in (0..<n).map { g[c + k * $0] } },
-                                                  rhs: active.map { h[$0] }), feasible(x) else { continue }
-                best = min(best, objective(x))
-            }
+            let p = Problem(m: m, n: n, k: k, e: e, f: f, g: g, h: h)
+            let (best, unconstrained) = bruteForce(p)
             guard case .solved(let x) = LinearAlgebra.activeSetLeastSquares(m: m, n: n, e: e, f: f, k: k, g: g, h: h, start: x0) else {
                 XCTFail("trial \(trial)"); continue
             }
-            XCTAssertTrue(feasible(x), "trial \(trial)")
-            XCTAssertEqual(objective(x), best, accuracy: 1e-9 * max(1, best), "trial \(trial)")
-            if objective(equalityConstrained(m, n, e, f, rows: [], rhs: [])!) < best - 1e-9 { constrainedCases += 1 }
+            XCTAssertTrue(p.feasible(x), "trial \(trial)")
+            XCTAssertEqual(p.objective(x), best, accuracy: 1e-9 * max(1, best), "trial \(trial)")
+            if unconstrained < best - 1e-9 { constrainedCases += 1 }
         }
         XCTAssertGreaterThan(constrainedCases, 50)
     }

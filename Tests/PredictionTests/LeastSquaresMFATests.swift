@@ -8,14 +8,7 @@ import TestSupport
 final class LeastSquaresMFATests: XCTestCase {
     /// Least squares on the toy network fed with the given labelings of A (one experiment each).
     func toyMFA(_ patterns: [String]) throws -> (LeastSquaresMFA, FreeFluxBasis, EMUSimulator, LabelingLayout) {
-        let network = try toyNetwork(experiments: patterns.map {
-            TracerExperiment(id: "A_\($0)", inputs: [TracerInput(pool: "molA", components: [TracerComponent(pattern: $0, fraction: 1)!])])
-        })
-        let basis = try FreeFluxBasis(network: network)
-        let sim = try EMUSimulator(network: network, experiments: network.experiments)
-        let layout = LabelingLayout(experimentIDs: network.experiments.map(\.id), measured: sim.measured)
-        let mfa = LeastSquaresMFA(simulator: sim, basis: basis, network: network, bounds: [(1, 1), (0.001, 0.999), (0, 100)])
-        return (mfa, basis, sim, layout)
+        try toyLeastSquares(patterns, startCount: 5)
     }
 
     /// Noise-free MIDs of a known toy state: the fit recovers the free fluxes from
