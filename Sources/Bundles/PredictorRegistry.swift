@@ -32,6 +32,10 @@ public enum PredictorRegistry {
         public var seed: UInt64 = 1
         /// Least squares: worker threads for the starts.
         public var threads: Int = 1
+        /// Least squares, hybrid: measured fluxes (`ModelBundle.fluxMeasurementRows`) and
+        /// whether they set the unit by a fitted scale.
+        public var fluxRows: [FluxMeasurementRow] = []
+        public var fluxScale = false
         public init() {}
     }
 
@@ -72,6 +76,8 @@ extension PredictorRegistry {
         mfa.maxIterations = options.maxIterations
         mfa.seed = options.seed
         mfa.threads = options.threads
+        mfa.fluxMeasurements = options.fluxRows
+        mfa.fluxScale = options.fluxScale
         // Starts drawn from the flux polytope: feasible by construction, exchange fluxes log-uniform.
         mfa.startSampler = { count, seed in
             var rng = SplitMix64(seed: seed)

@@ -26,8 +26,11 @@ public struct MFAPredictor: FluxPredictor {
         try leastSquaresFit(measured: measured).prediction
     }
 
+    /// - Throws: also `MeasurementError.underdetermined` when the data carry fewer
+    ///   independent values than the fit has free parameters.
     public func leastSquaresFit(measured: MeasuredLabeling) throws -> LeastSquaresMFA.Fit {
         try mfa.check(measured)
+        try mfa.checkDetermined(measured)
         guard let fit = mfa.fit(measured) else { throw FitError.noValidStart }
         return fit
     }
@@ -114,6 +117,11 @@ public struct HybridPredictor: FluxPredictor {
                                               measurements: measured.independentValues, identifiable: 0,
                                               starts: [], best: 0)
         kept.prediction = ann
+        if mfa.fluxScale, !mfa.fluxMeasurements.isEmpty {
+            let scaled = MeasuredFluxScale.apply(ann, rows: mfa.fluxMeasurements, basis: mfa.basis, network: mfa.network)
+            kept.prediction = scaled.prediction
+            kept.scale = (scaled.scale, scaled.se)
+        }
         kept.vssr = annVSSR
         kept.keptANNPrediction = true
         return kept
