@@ -129,6 +129,10 @@ public struct LeastSquaresMFA: Sendable {
         /// Hybrid: `true` when the polished fit ended with a worse VSSR than the ANN's own
         /// prediction (or reached no valid state), so the ANN's prediction was kept as the result.
         public var keptANNPrediction: Bool = false
+        /// Hybrid: `true` when the MAP fit failed the χ² test and least squares without the
+        /// ANN prior (from the ANN's prediction or the MAP's end) fitted the data better, so
+        /// that fit is the result.
+        public var priorDropped: Bool = false
         /// Degrees of freedom of the χ² test: measurements − identifiable free fluxes.
         public var degreesOfFreedom: Int { max(measurements - identifiable, 0) }
         /// The χ² 95 % acceptance range of the VSSR: [q(0.025), q(0.975)] of χ²(dof).

@@ -103,6 +103,17 @@ public struct HybridPredictor: FluxPredictor {
                 }
             }
         }
+        // Still rejected by the data (VSSR above the χ² 97.5 % quantile): the prior may hold the
+        // fit away from a minimum the data accept. Least squares without the prior, from the
+        // ANN's prediction and from where the MAP ended, replaces it when it fits better.
+        if let map = fit, usesPrior, map.vssr > ChiSquared.quantile(0.975, dof: dof),
+           var plain = mfa.fit(measured, starts: [start.free, map.prediction.free.map { $0 / (map.scale?.value ?? 1) }], prior: nil),
+           plain.vssr < map.vssr {
+            plain.starts = map.starts + plain.starts
+            plain.best += map.starts.count
+            plain.priorDropped = true
+            fit = plain
+        }
         return try notWorseThanANN(fit, ann: start, measured: measured)
     }
 
