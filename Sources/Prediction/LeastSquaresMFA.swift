@@ -57,6 +57,9 @@ public struct LeastSquaresMFA: Sendable {
     var pinned: [FreeFluxConstraint] = []
     /// Measured fluxes every fit uses when `fit` is given none (e.g. a bundle's rates table).
     public var fluxMeasurements: [FluxMeasurementRow] = []
+    /// Levenberg–Marquardt steps with geodesic acceleration (a second-order correction along
+    /// curved valleys; one more residual evaluation per step).
+    public var geodesicAcceleration = true
     /// `true` when the measured fluxes are in the lab's unit (e.g. mmol/gDW/h) while the
     /// network's fluxes are relative to a fixed reference flux (a bundle: `GLC_IN = 1`).
     /// Labeling does not depend on the scale of all fluxes, so the fit adds one parameter,

@@ -19,8 +19,9 @@ struct BenchAccuracy: ParsableCommand {
             at 0 and renormalises each MID (a lab's MIDs sum to 1), then predicts with each \
             predictor (least squares with --starts polytope starts and σ = --noise). Accuracy per \
             case, as in the paper: the sum of squared errors of the net fluxes against the truth \
-            (SSR); also of every free flux with exchange fluxes in log10. Cases run on --threads \
-            workers, one thread each; wall times are per case.
+            (SSR), each error divided by the range the constraints allow that flux (so fluxes \
+            of 1000 do not drown those of 1); also of every free flux with exchange fluxes in \
+            log10. Cases run on --threads workers, one thread each; wall times are per case.
             """,
         shouldDisplay: false)
 
@@ -85,6 +86,11 @@ struct BenchAccuracy: ParsableCommand {
         let noise = self.noise, seed = self.seed
         let netFree = (0..<basis.freeNet.count).filter { basis.fixed[$0] == nil }
         let xchFree = (basis.freeNet.count..<basis.count).filter { basis.fixed[$0] == nil }
+        // Each net flux's span over the flux polytope (1 where it is fixed).
+        let span = bundle.network.reactions.indices.map { r -> Double in
+            let (lo, hi) = sampler.range(of: [IndexedFluxTerm(reaction: r, coefficient: 1)], kind: .net)
+            return hi - lo > 1e-12 && (hi - lo).isFinite ? hi - lo : 1
+        }
         // Per case and predictor: (net SSR, free SSR, seconds), nil when it failed.
         let results = ParallelRows.map(count: cases, threads: threads) { i -> [(Double, Double, Double)?] in
             let truth = basis.fluxState(free: states[i])
@@ -98,7 +104,8 @@ struct BenchAccuracy: ParsableCommand {
                 let clock = DispatchTime.now().uptimeNanoseconds
                 guard let pred = try? p.predict(measured: measured) else { return nil }
                 let seconds = Double(DispatchTime.now().uptimeNanoseconds - clock) / 1e9
-                let net = zip(pred.net, truth.net).reduce(0.0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }
+                var net = 0.0
+                for r in span.indices { net += pow((pred.net[r] - truth.net[r]) / span[r], 2) }
                 var free = netFree.reduce(0.0) { $0 + pow(pred.free[$1] - states[i][$1], 2) }
                 free += xchFree.reduce(0.0) {
                     $0 + pow(log10(max(pred.free[$1], 1e-7)) - log10(max(states[i][$1], 1e-7)), 2)
@@ -136,7 +143,7 @@ struct BenchAccuracy: ParsableCommand {
                             starts: starts, ann: summary(0), others: (1..<names.count).map(summary))
         if format == .json { print(try JSONOutput.string(report)); return }
         print("model \(report.model): \(cases) noisy cases (σ \(noise), exchange \(exchange), seed \(seed)), \(build) build; least squares \(starts) starts, one thread per case")
-        var table = [["PREDICTOR", "FAILED", "MEDIAN NET SSR", "MEDIAN FREE SSR (xch log10)", "MEDIAN s/CASE", "ANN MORE ACCURATE (NET)", "(FREE)"]]
+        var table = [["PREDICTOR", "FAILED", "MEDIAN NET SSR (/span)", "MEDIAN FREE SSR (xch log10)", "MEDIAN s/CASE", "ANN MORE ACCURATE (NET)", "(FREE)"]]
         for s in [report.ann] + report.others {
             table.append([s.predictor, "\(s.failures)", PredictionOutput.num(s.medianNetSSR), PredictionOutput.num(s.medianFreeSSR),
                           String(format: "%.4f", s.medianSeconds),
