@@ -39,22 +39,37 @@ struct ConvolutionGeometry: Equatable, Sendable {
             for ky in 0..<k {
                 for kx in 0..<k {
                     let row = cols + ((c * k + ky) * k + kx) * ld + column0
+                    let (lo, hi) = validColumns(kx)
                     for oy in 0..<outHeight {
                         let iy = oy * s - pad + ky
                         let dst = row + oy * ow
-                        if iy < 0 || iy >= h {
+                        if iy < 0 || iy >= h || lo >= hi {
                             dst.update(repeating: 0, count: ow)
                             continue
                         }
-                        let src = plane + iy * w
-                        for ox in 0..<ow {
-                            let ix = ox * s - pad + kx
-                            dst[ox] = ix >= 0 && ix < w ? src[ix] : 0
+                        if lo > 0 { dst.update(repeating: 0, count: lo) }
+                        if hi < ow { (dst + hi).update(repeating: 0, count: ow - hi) }
+                        let src = plane + iy * w + (lo * s - pad + kx)
+                        if s == 1 {
+                            (dst + lo).update(from: src, count: hi - lo)
+                        } else {
+                            for ox in lo..<hi { dst[ox] = src[(ox - lo) * s] }
                         }
                     }
                 }
             }
         }
+    }
+
+    /// The output columns `lo..<hi` whose window offset `kx` falls inside the image:
+    /// `0 ≤ ox·stride − padding + kx < width`.
+    @inline(__always)
+    func validColumns(_ kx: Int) -> (Int, Int) {
+        let first = padding - kx                 // ox·stride ≥ first
+        let lo = first <= 0 ? 0 : (first + stride - 1) / stride
+        let last = width - 1 + padding - kx      // ox·stride ≤ last
+        let hi = last < 0 ? 0 : min(outWidth, last / stride + 1)
+        return (lo, max(lo, hi))
     }
 
     /// The adjoint of `im2col`: adds each column entry back onto the image cell it was read
@@ -67,15 +82,13 @@ struct ConvolutionGeometry: Equatable, Sendable {
             for ky in 0..<k {
                 for kx in 0..<k {
                     let row = cols + ((c * k + ky) * k + kx) * ld + column0
+                    let (lo, hi) = validColumns(kx)
                     for oy in 0..<outHeight {
                         let iy = oy * s - pad + ky
                         if iy < 0 || iy >= h { continue }
                         let src = row + oy * ow
-                        let dst = plane + iy * w
-                        for ox in 0..<ow {
-                            let ix = ox * s - pad + kx
-                            if ix >= 0 && ix < w { dst[ix] += src[ox] }
-                        }
+                        let dst = plane + iy * w + (lo * s - pad + kx)
+                        for ox in lo..<hi { dst[(ox - lo) * s] += src[ox] }
                     }
                 }
             }

@@ -92,8 +92,9 @@ public struct PartialConv2D: Equatable, Sendable {
         let p = g.positions, kk = g.patchSize, n = x.batch
         var out = Tensor4(batch: n, channels: outChannels, height: g.outHeight, width: g.outWidth)
         let chunk = chunkSize(g, batch: n)
-        var cols = [Float](repeating: 0, count: kk * chunk * p)
-        var y = [Float](repeating: 0, count: outChannels * chunk * p)
+        // Every element is written (im2col, sgemm with beta 0) before it is read.
+        var cols = [Float](unsafeUninitializedCapacity: kk * chunk * p) { _, n in n = kk * chunk * p }
+        var y = [Float](unsafeUninitializedCapacity: outChannels * chunk * p) { _, n in n = outChannels * chunk * p }
         xm.storage.withUnsafeBufferPointer { px in
             cols.withUnsafeMutableBufferPointer { pc in
                 y.withUnsafeMutableBufferPointer { py in
@@ -108,16 +109,18 @@ public struct PartialConv2D: Equatable, Sendable {
                                 // y[Cout, m·P] = W[Cout, K] · cols[K, m·P]
                                 sgemmRowMajor(m: outChannels, n: ld, k: kk, a: pw.baseAddress!, lda: kk,
                                               b: pc.baseAddress!, ldb: ld, c: py.baseAddress!, ldc: ld)
-                                for j in 0..<m {
-                                    let image = n0 + j
-                                    let r = image * p
-                                    for o in 0..<outChannels {
-                                        let src = py.baseAddress! + o * ld + j * p
-                                        let dst = po.baseAddress! + (image * outChannels + o) * p
-                                        let b = bias[o]
-                                        for q in 0..<p {
-                                            let s = ratio[r + q]
-                                            dst[q] = s > 0 ? src[q] * s + b : 0
+                                ratio.withUnsafeBufferPointer { pr in
+                                    for j in 0..<m {
+                                        let image = n0 + j
+                                        let r = pr.baseAddress! + image * p
+                                        for o in 0..<outChannels {
+                                            let src = py.baseAddress! + o * ld + j * p
+                                            let dst = po.baseAddress! + (image * outChannels + o) * p
+                                            let b = bias[o]
+                                            for q in 0..<p {
+                                                let s = r[q]
+                                                dst[q] = s > 0 ? src[q] * s + b : 0
+                                            }
                                         }
                                     }
                                 }
@@ -161,8 +164,8 @@ public struct PartialConv2D: Equatable, Sendable {
         var gx: Tensor4? = needsInputGradient ? Tensor4(batch: n, channels: inChannels, height: x.height, width: x.width) : nil
         var gxStorage = gx?.storage ?? []
         let chunk = chunkSize(g, batch: n)
-        var cols = [Float](repeating: 0, count: kk * chunk * p)
-        var gp = [Float](repeating: 0, count: outChannels * chunk * p)
+        var cols = [Float](unsafeUninitializedCapacity: kk * chunk * p) { _, n in n = kk * chunk * p }
+        var gp = [Float](unsafeUninitializedCapacity: outChannels * chunk * p) { _, n in n = outChannels * chunk * p }
         xm.storage.withUnsafeBufferPointer { px in
         gy.storage.withUnsafeBufferPointer { pgy in
         cols.withUnsafeMutableBufferPointer { pc in
@@ -221,39 +224,46 @@ public struct PartialConv2D: Equatable, Sendable {
                      "a \(x.height)×\(x.width) input is smaller than the \(kernelSize)×\(kernelSize) kernel")
     }
 
-    /// Images per im2col chunk: the im2col matrix stays under ~4 M values (16 MB).
+    /// Images per im2col chunk: the im2col matrix stays under ~1 M values (4 MB, cache-sized).
     func chunkSize(_ g: ConvolutionGeometry, batch: Int) -> Int {
-        max(1, min(batch, (1 << 22) / max(1, g.patchSize * g.positions)))
+        max(1, min(batch, (1 << 20) / max(1, g.patchSize * g.positions)))
     }
 
     /// `r = (Cm·k²)/S` per output position (0 where `S = 0`), `[N·H′·W′]`, and the updated
     /// mask `[N, 1, H′, W′]`.
     func maskRatios(_ mask: Tensor4, _ g: ConvolutionGeometry) -> (ratio: [Float], mask: Tensor4) {
         let (k, s, pad, h, w, oh, ow) = (g.kernel, g.stride, g.padding, g.height, g.width, g.outHeight, g.outWidth)
-        let cm = mask.channels
+        let cm = mask.channels, hw = h * w
         var newMask = Tensor4(batch: mask.batch, channels: 1, height: oh, width: ow)
         var ratio = [Float](repeating: 0, count: mask.batch * oh * ow)
         let full = Float(cm * k * k)
+        var plane = [Float](repeating: 0, count: hw)
         mask.storage.withUnsafeBufferPointer { pm in
+        plane.withUnsafeMutableBufferPointer { pp in
+        ratio.withUnsafeMutableBufferPointer { pr in
+        newMask.storage.withUnsafeMutableBufferPointer { pn in
             for n in 0..<mask.batch {
+                // Σ over mask channels first, then window sums over one plane.
+                pp.update(fromContentsOf: UnsafeBufferPointer(start: pm.baseAddress! + n * cm * hw, count: hw))
+                for c in 1..<max(cm, 1) {
+                    let src = pm.baseAddress! + (n * cm + c) * hw
+                    for i in 0..<hw { pp[i] += src[i] }
+                }
                 for oy in 0..<oh {
-                    let y0 = max(0, oy * s - pad), y1 = min(h, oy * s - pad + k)
+                    let y0 = max(0, oy * s - pad), y1 = max(y0, min(h, oy * s - pad + k))
                     for ox in 0..<ow {
-                        let x0 = max(0, ox * s - pad), x1 = min(w, ox * s - pad + k)
+                        let x0 = max(0, ox * s - pad), x1 = max(x0, min(w, ox * s - pad + k))
                         var sum: Float = 0
-                        for c in 0..<cm {
-                            let plane = pm.baseAddress! + (n * cm + c) * h * w
-                            for y in y0..<max(y0, y1) { for x in x0..<max(x0, x1) { sum += plane[y * w + x] } }
-                        }
+                        for y in y0..<y1 { for x in x0..<x1 { sum += pp[y * w + x] } }
                         let q = (n * oh + oy) * ow + ox
                         if sum > 0 {
-                            ratio[q] = full / sum
-                            newMask.storage[q] = 1
+                            pr[q] = full / sum
+                            pn[q] = 1
                         }
                     }
                 }
             }
-        }
+        }}}}
         return (ratio, newMask)
     }
 
