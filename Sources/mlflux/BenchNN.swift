@@ -27,7 +27,7 @@ struct BenchNN: ParsableCommand {
             }
             let values = batchSize * s[1] * s[2] * (w.max()! + s[0])
             guard values <= 1 << 27 else {
-                throw ValidationError("--pcnn \(pcnn!) with --batch-size \(batchSize) and widths up to \(w.max()!) needs \(values / (1 << 18)) MB per feature map; use a smaller batch")
+                throw ValidationError("--batch-size \(batchSize) with --pcnn \(pcnn!) and widths up to \(w.max()!) needs \(values / (1 << 18)) MB per feature map, over the 512 MB limit; use a smaller --batch-size")
             }
             return
         }
