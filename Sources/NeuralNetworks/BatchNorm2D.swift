@@ -71,15 +71,21 @@ public struct BatchNorm2D: Equatable, Sendable {
             }
         }
         let inv = variance.map { 1 / ($0 + epsilon).squareRoot() }
-        var xhat = x, y = x
-        for n in 0..<x.batch {
-            for c in 0..<channels {
-                let base = (n * channels + c) * hw
-                let (mu, s, g, b) = (mean[c], inv[c], gamma[c], beta[c])
-                for i in base..<(base + hw) {
-                    let h = (x.storage[i] - mu) * s
-                    xhat.storage[i] = h
-                    y.storage[i] = g * h + b
+        var y = x
+        let xhat = Tensor4(batch: x.batch, channels: channels, height: x.height, width: x.width) { ph in
+            x.storage.withUnsafeBufferPointer { px in
+                y.storage.withUnsafeMutableBufferPointer { py in
+                    for n in 0..<x.batch {
+                        for c in 0..<channels {
+                            let base = (n * channels + c) * hw
+                            let (mu, s, g, b) = (mean[c], inv[c], gamma[c], beta[c])
+                            for i in base..<(base + hw) {
+                                let h = (px[i] - mu) * s
+                                ph[i] = h
+                                py[i] = g * h + b
+                            }
+                        }
+                    }
                 }
             }
         }

@@ -39,6 +39,22 @@ public struct Tensor4: Equatable, Sendable, CustomStringConvertible {
         self.storage = storage
     }
 
+    /// A tensor whose storage is written by `body` (every element must be initialised).
+    @inlinable
+    public init(batch: Int, channels: Int, height: Int, width: Int,
+                unsafeUninitialized body: (UnsafeMutableBufferPointer<Float>) -> Void) {
+        precondition(batch >= 0 && channels >= 0 && height >= 0 && width >= 0, "negative tensor dimension")
+        self.batch = batch
+        self.channels = channels
+        self.height = height
+        self.width = width
+        let count = batch * channels * height * width
+        storage = [Float](unsafeUninitializedCapacity: count) { buffer, n in
+            body(buffer)
+            n = count
+        }
+    }
+
     /// `[N, C, H, W]`.
     public var shape: [Int] { [batch, channels, height, width] }
     /// `H·W`.
