@@ -28,19 +28,14 @@ struct ConvolutionGeometry: Equatable, Sendable {
     /// Output positions per image: `outHeight · outWidth`.
     var positions: Int { outHeight * outWidth }
 
-    /// Writes the im2col matrix of one `[channels, height, width]` image, masked, into the
-    /// columns `column0 ..< column0 + positions` of `cols`, a row-major `[patchSize, ld]`
-    /// matrix: the entry for input cell `(c, iy, ix)` is `image[c, iy, ix]` where
-    /// `mask[c′, iy, ix] ≠ 0` and 0 elsewhere (a select: NaN under a 0 never gets through),
-    /// with `c′ = c` when `maskChannelStride` is `height·width` (one mask plane per channel)
-    /// and `c′ = 0` when it is 0 (one shared plane). Cells outside the image are 0.
+    /// Writes the im2col matrix of one `[channels, height, width]` image into the columns
+    /// `column0 ..< column0 + positions` of `cols`, a row-major `[patchSize, ld]` matrix.
+    /// Cells outside the image are 0.
     @inline(__always)
-    func im2col(_ image: UnsafePointer<Float>, mask: UnsafePointer<Float>, maskChannelStride: Int,
-                into cols: UnsafeMutablePointer<Float>, ld: Int, column0: Int) {
+    func im2col(_ image: UnsafePointer<Float>, into cols: UnsafeMutablePointer<Float>, ld: Int, column0: Int) {
         let (k, s, pad, h, w, ow) = (kernel, stride, padding, height, width, outWidth)
         for c in 0..<channels {
             let plane = image + c * h * w
-            let maskPlane = mask + c * maskChannelStride
             for ky in 0..<k {
                 for kx in 0..<k {
                     let row = cols + ((c * k + ky) * k + kx) * ld + column0
@@ -54,12 +49,11 @@ struct ConvolutionGeometry: Equatable, Sendable {
                         }
                         if lo > 0 { dst.update(repeating: 0, count: lo) }
                         if hi < ow { (dst + hi).update(repeating: 0, count: ow - hi) }
-                        let offset = iy * w + (lo * s - pad + kx)
-                        let src = plane + offset, m = maskPlane + offset
+                        let src = plane + iy * w + (lo * s - pad + kx)
                         if s == 1 {
-                            for j in 0..<(hi - lo) { dst[lo + j] = m[j] != 0 ? src[j] : 0 }
+                            (dst + lo).update(from: src, count: hi - lo)
                         } else {
-                            for ox in lo..<hi { let j = (ox - lo) * s; dst[ox] = m[j] != 0 ? src[j] : 0 }
+                            for ox in lo..<hi { dst[ox] = src[(ox - lo) * s] }
                         }
                     }
                 }

@@ -88,15 +88,15 @@ public struct PartialConv2D: Equatable, Sendable {
         checkInput(x, mask: mask)
         let g = geometry(height: x.height, width: x.width)
         let (ratio, newMask) = maskRatios(mask, g)
+        // Masking once costs one pass over the input; masking inside im2col would cost k² passes.
+        let xm = Self.masked(x, by: mask)
         let p = g.positions, kk = g.patchSize, n = x.batch
-        let maskStride = mask.channels == 1 ? 0 : x.planeSize, maskImage = mask.imageSize
         var out = Tensor4(batch: n, channels: outChannels, height: g.outHeight, width: g.outWidth, unsafeUninitialized: { _ in })
         let chunk = chunkSize(g, batch: n)
         // Every element is written (im2col, sgemm with beta 0) before it is read.
         var cols = [Float](unsafeUninitializedCapacity: kk * chunk * p) { _, n in n = kk * chunk * p }
         var y = [Float](unsafeUninitializedCapacity: outChannels * chunk * p) { _, n in n = outChannels * chunk * p }
-        x.storage.withUnsafeBufferPointer { px in
-          mask.storage.withUnsafeBufferPointer { pm in
+        xm.storage.withUnsafeBufferPointer { px in
             cols.withUnsafeMutableBufferPointer { pc in
                 y.withUnsafeMutableBufferPointer { py in
                     weight.withUnsafeBufferPointer { pw in
@@ -105,8 +105,7 @@ public struct PartialConv2D: Equatable, Sendable {
                             while n0 < n {
                                 let m = min(chunk, n - n0), ld = m * p
                                 for j in 0..<m {
-                                    g.im2col(px.baseAddress! + (n0 + j) * x.imageSize, mask: pm.baseAddress! + (n0 + j) * maskImage,
-                                             maskChannelStride: maskStride, into: pc.baseAddress!, ld: ld, column0: j * p)
+                                    g.im2col(px.baseAddress! + (n0 + j) * x.imageSize, into: pc.baseAddress!, ld: ld, column0: j * p)
                                 }
                                 // y[Cout, m·P] = W[Cout, K] · cols[K, m·P]
                                 sgemmRowMajor(m: outChannels, n: ld, k: kk, a: pw.baseAddress!, lda: kk,
@@ -132,7 +131,6 @@ public struct PartialConv2D: Equatable, Sendable {
                     }
                 }
             }
-          }
         }
         return (out, newMask)
     }
@@ -161,16 +159,15 @@ public struct PartialConv2D: Equatable, Sendable {
         precondition(gy.shape == [x.batch, outChannels, g.outHeight, g.outWidth],
                      "output gradient has shape \(gy.shape), expected \([x.batch, outChannels, g.outHeight, g.outWidth])")
         let (ratio, _) = maskRatios(mask, g)
+        let xm = Self.masked(x, by: mask)
         let p = g.positions, kk = g.patchSize, n = x.batch
-        let maskStride = mask.channels == 1 ? 0 : x.planeSize, maskImage = mask.imageSize
         var grads = Gradients(weight: [Float](repeating: 0, count: weight.count), bias: [Float](repeating: 0, count: outChannels))
         var gx: Tensor4? = needsInputGradient ? Tensor4(batch: n, channels: inChannels, height: x.height, width: x.width) : nil
         var gxStorage = gx?.storage ?? []
         let chunk = chunkSize(g, batch: n)
         var cols = [Float](unsafeUninitializedCapacity: kk * chunk * p) { _, n in n = kk * chunk * p }
         var gp = [Float](unsafeUninitializedCapacity: outChannels * chunk * p) { _, n in n = outChannels * chunk * p }
-        x.storage.withUnsafeBufferPointer { px in
-        mask.storage.withUnsafeBufferPointer { pm in
+        xm.storage.withUnsafeBufferPointer { px in
         gy.storage.withUnsafeBufferPointer { pgy in
         cols.withUnsafeMutableBufferPointer { pc in
         gp.withUnsafeMutableBufferPointer { pg in
@@ -194,8 +191,7 @@ public struct PartialConv2D: Equatable, Sendable {
                         }
                         grads.bias[o] += sb
                     }
-                    g.im2col(px.baseAddress! + image * x.imageSize, mask: pm.baseAddress! + image * maskImage,
-                             maskChannelStride: maskStride, into: pc.baseAddress!, ld: ld, column0: j * p)
+                    g.im2col(px.baseAddress! + image * x.imageSize, into: pc.baseAddress!, ld: ld, column0: j * p)
                 }
                 // ∂L/∂W += G′[Cout, m·P] · cols[K, m·P]ᵀ
                 sgemmRowMajor(transB: true, m: outChannels, n: kk, k: ld, a: pg.baseAddress!, lda: ld,
@@ -210,7 +206,7 @@ public struct PartialConv2D: Equatable, Sendable {
                 }
                 n0 += m
             }
-        }}}}}}}}
+        }}}}}}}
         if needsInputGradient {
             gx!.storage = gxStorage
             gx = Self.masked(gx!, by: mask)
