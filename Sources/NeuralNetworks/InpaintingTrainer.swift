@@ -86,10 +86,23 @@ public struct InpaintingTrainer: Sendable {
     }
 
     /// The network's prediction in inference mode, transformed: `[N, outChannels, H, W]`.
-    public func predict(_ model: PartialConvUNet, input: Tensor4, mask: Tensor4) -> Tensor4 {
-        let y = model(input, mask: mask).output
-        guard let t = outputTransform else { return y }
-        return Tensor4(t(y.flattened), channels: y.channels, height: y.height, width: y.width)
+    /// Runs in chunks of `chunk` images, so memory stays bounded for large `N`.
+    public func predict(_ model: PartialConvUNet, input: Tensor4, mask: Tensor4, chunk: Int = 256) -> Tensor4 {
+        precondition(chunk >= 1, "chunk must be at least 1")
+        var storage: [Float] = []
+        var shape = (channels: model.configuration.outChannels, height: input.height, width: input.width)
+        var begin = 0
+        repeat {
+            let end = min(begin + chunk, input.batch)
+            let whole = begin == 0 && end == input.batch
+            var y = model(whole ? input : input.images(begin..<end), mask: whole ? mask : mask.images(begin..<end)).output
+            if let t = outputTransform { y = Tensor4(t(y.flattened), channels: y.channels, height: y.height, width: y.width) }
+            if whole { return y }
+            shape = (y.channels, y.height, y.width)
+            storage += y.storage
+            begin = end
+        } while begin < input.batch
+        return Tensor4(batch: input.batch, channels: shape.channels, height: shape.height, width: shape.width, storage: storage)
     }
 
     /// Loss and parameter gradients on one batch (`training`: batch statistics), with the

@@ -200,6 +200,8 @@ final class PartialConvUNetTests: XCTestCase {
         XCTAssertEqual(epochs, 6)
         XCTAssertEqual(history.epochs.count, 6)
         XCTAssertEqual(after, history.bestValidationLoss, accuracy: 1e-6)
+        XCTAssertLessThan(trainer.predict(net, input: test.input, mask: test.mask, chunk: 7)
+            .maxAbsDifference(trainer.predict(net, input: test.input, mask: test.mask)), 1e-5, "chunked prediction")
         XCTAssertLessThan(after, 0.5 * before, "hidden-entry MAE \(before) → \(after)")
         XCTAssertLessThan(Double(after), 0.6 * baseline, "hidden-entry MAE \(after), known-mean fill \(baseline)")
         // Same seed, same data, same start: the same network.
