@@ -37,7 +37,7 @@ public struct Adam: Sendable {
 
     /// One update of `model` with `gradients`.
     /// - Complexity: `O(parameterCount)`.
-    public mutating func update(_ model: inout MLP, _ gradients: MLP.Gradients) {
+    public mutating func update<Model: ParameterUpdatable>(_ model: inout Model, _ gradients: Model.Gradients) {
         step += 1
         let lr = learningRate, b1 = beta1, b2 = beta2, eps = epsilon, wd = weightDecay
         let c1 = 1 / (1 - powf(b1, Float(step))), c2 = 1 / (1 - powf(b2, Float(step)))
@@ -114,6 +114,18 @@ public struct Adam: Sendable {
         theta = model.layers[0].weight.storage
     }
 }
+
+/// A model whose parameters an optimiser can visit in a stable order with their gradients.
+public protocol ParameterUpdatable {
+    associatedtype Gradients
+    /// Calls `body(index, name, parameter, gradient)` for every parameter tensor, always in the
+    /// same order (`index` 0, 1, …), with mutable access to its values.
+    mutating func updateParameters(
+        _ gradients: Gradients,
+        _ body: (Int, String, UnsafeMutableBufferPointer<Float>, UnsafeBufferPointer<Float>) -> Void)
+}
+
+extension MLP: ParameterUpdatable {}
 
 /// Learning rate as a function of the epoch (0-based), or of the validation history.
 ///

@@ -18,7 +18,7 @@ struct Evaluate: ParsableCommand {
 
     @Option(help: "Model bundle name.") var model: String
     @Option(help: "Dataset folder (not used in training).") var data: String
-    @Option(help: "Predictor: \(PredictorRegistry.known.joined(separator: ", ")).") var predictor: String = "ann"
+    @Option(help: "Predictor: \(StrategyRegistry.known(.predictor).joined(separator: ", ")).") var predictor: String = "ann"
     @Option(help: "Name of this evaluation in the report files.") var label: String = "test"
     @Option(help: "ΔG tolerance in kJ/mol for the 'within' column.") var dgTolerance: Double = 1
     @Option(help: "Output format: table or json.") var format: OutputFormat = .table
@@ -38,9 +38,9 @@ struct Evaluate: ParsableCommand {
 
     func run() throws {
         let bundle = try BundleRegistry(searchPaths: .standard()).load(model)
-        var options = PredictorRegistry.Options()
+        var options = StrategyRegistry.Options()
         options.restarts = restarts
-        let p = try PredictorRegistry.predictor(predictor, bundle: bundle, options: options)
+        let p = try StrategyRegistry.predictor(predictor, bundle: bundle, options: options)
         // The reports stay inside the bundle (no symlink out of it), checked before the work.
         let outputs = ["reports/evaluation-\(label).json", "reports/parity-\(label)-net.svg", "reports/parity-\(label)-xch.svg"]
         for o in outputs { _ = try bundle.outputPath(o, create: false) }

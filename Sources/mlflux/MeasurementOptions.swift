@@ -26,8 +26,8 @@ struct MeasurementOptions: ParsableArguments {
     }
 
     /// The predictor settings these options give.
-    var registryOptions: PredictorRegistry.Options {
-        var options = PredictorRegistry.Options()
+    var registryOptions: StrategyRegistry.Options {
+        var options = StrategyRegistry.Options()
         options.temperature = temperature
         options.measurementStddev = stddev
         options.starts = starts

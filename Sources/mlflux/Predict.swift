@@ -16,7 +16,7 @@ struct Predict: ParsableCommand {
             """)
 
     @Option(help: "Model bundle name.") var model: String
-    @Option(help: "Predictor: \(PredictorRegistry.known.joined(separator: ", ")).") var predictor: String = "ann"
+    @Option(help: "Predictor: \(StrategyRegistry.known(.predictor).joined(separator: ", ")).") var predictor: String = "ann"
     @Argument(help: "Measured MIDs (long-form CSV).") var input: String
     @Option(help: "Output format: table, csv or json.") var format: OutputFormat = .table
     @Option(help: "Write the output to this file instead of standard output (never the input).") var out: String?
@@ -36,7 +36,7 @@ struct Predict: ParsableCommand {
         if let out { try OutputFile.check(out, force: force, inputs: [input]) }
         let measured = try measurement.readTable(input, bundle: bundle)
         let options = measurement.registryOptions
-        let p = try PredictorRegistry.predictor(predictor, bundle: bundle, options: options)
+        let p = try StrategyRegistry.predictor(predictor, bundle: bundle, options: options)
         if p.requiresCompleteLabeling && !measured.isComplete {
             let layout = bundle.layout
             let missing = measured.mask.indices.filter { !measured.mask[$0] }
