@@ -70,7 +70,7 @@ public struct PredictorComparison: Sendable {
                 options: StrategyRegistry.Options = .init(), truth: FluxState? = nil) throws {
         let built = try predictors.map { try StrategyRegistry.predictor($0, bundle: bundle, options: options) }
         for (name, p) in zip(predictors, built) where p.requiresCompleteLabeling && !measured.isComplete {
-            throw IncompleteLabelingError(predictor: name, missing: measured.mask.filter { !$0 }.count)
+            throw IncompleteLabelingError(predictor: name, measured: measured, imputers: StrategyRegistry.available(.imputer, in: bundle))
         }
         let simulator = try bundle.simulator()
         let sigma = options.measurementStddev ?? 0.01

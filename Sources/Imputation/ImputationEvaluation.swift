@@ -31,17 +31,15 @@ public struct ImputationEvaluation: Sendable {
     public var inputs: [MeasuredLabeling] = []
     public var outputs: [ImputedLabeling] = []
 
-    /// Runs `imputer` on every row of `patterns` (`[patterns, layout.count]`).
-    /// - Parameters:
-    ///   - noise: σ of the Gaussian noise on measured entries (0: exact).
-    ///   - seed: fixes masks and noise.
-    ///   - timedSingles: patterns imputed one at a time to measure the single-query latency.
-    public static func run(_ imputer: any Imputer, patterns: Matrix, sampler: MaskSampler, noise: Double,
-                           seed: UInt64, timedSingles: Int = 200) throws -> ImputationEvaluation {
-        let layout = imputer.layout, d = layout.count
+    /// Every row of `patterns` masked by `sampler` (masks and noise fixed by `seed`), with noise
+    /// of σ `noise` on its measured entries; masked entries hold NaN, `stddev` is `noise` (NaN
+    /// when 0). Also returns the summed absolute noise, its count and each row's hidden share.
+    public static func maskedInputs(patterns: Matrix, layout: LabelingLayout, sampler: MaskSampler, noise: Double, seed: UInt64)
+        -> (inputs: [MeasuredLabeling], stats: (noiseSum: Double, noiseCount: Int, hidden: [Double])) {
+        let d = layout.count
         precondition(patterns.columns == d)
         var rng = SplitMix64(seed: seed)
-        var inputs: [MeasuredLabeling] = [], exact: [[Double]] = []
+        var inputs: [MeasuredLabeling] = []
         var noiseSum = 0.0, noiseCount = 0, hidden: [Double] = []
         for r in 0..<patterns.rows {
             let truth = (0..<d).map { Double(patterns.storage[r * d + $0]) }
@@ -55,9 +53,22 @@ public struct ImputationEvaluation: Sendable {
             }
             let sd = [Double](repeating: noise > 0 ? noise : .nan, count: d)
             inputs.append(MeasuredLabeling(layout: layout, values: values, stddev: sd, mask: mask))
-            exact.append(truth)
             hidden.append(Double(mask.lazy.filter { !$0 }.count) / Double(d))
         }
+        return (inputs, (noiseSum, noiseCount, hidden))
+    }
+
+    /// Runs `imputer` on every row of `patterns` (`[patterns, layout.count]`).
+    /// - Parameters:
+    ///   - noise: σ of the Gaussian noise on measured entries (0: exact).
+    ///   - seed: fixes masks and noise.
+    ///   - timedSingles: patterns imputed one at a time to measure the single-query latency.
+    public static func run(_ imputer: any Imputer, patterns: Matrix, sampler: MaskSampler, noise: Double,
+                           seed: UInt64, timedSingles: Int = 200) throws -> ImputationEvaluation {
+        let layout = imputer.layout, d = layout.count
+        let (inputs, stats) = maskedInputs(patterns: patterns, layout: layout, sampler: sampler, noise: noise, seed: seed)
+        let exact = (0..<patterns.rows).map { r in (0..<d).map { Double(patterns.storage[r * d + $0]) } }
+        let noiseSum = stats.noiseSum, noiseCount = stats.noiseCount, hidden = stats.hidden
         // Latency one at a time (after one warm-up call), then throughput as a batch.
         let singles = min(timedSingles, inputs.count)
         if singles > 0 { _ = try imputer.impute(inputs[0]) }

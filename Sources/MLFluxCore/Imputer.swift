@@ -93,8 +93,11 @@ public struct ImputedLabeling: Sendable, Equatable {
     }
 
     /// The completed labeling as a measurement with every entry present, for a predictor.
+    /// Imputed entries carry no σ (NaN: the predictor's default σ applies), so an imputer's
+    /// spread estimate — 0 where its neighbours agree — never turns into an infinite weight.
     public var complete: MeasuredLabeling {
-        MeasuredLabeling(layout: layout, values: values, stddev: stddev,
+        MeasuredLabeling(layout: layout, values: values,
+                         stddev: zip(stddev, imputed).map { $1 ? .nan : $0 },
                          mask: [Bool](repeating: true, count: layout.count))
     }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Bundles
 import Foundation
+import Imputation
 import MLFluxCore
 import NeuralNetworks
 import Prediction
@@ -27,6 +28,7 @@ struct Evaluate: ParsableCommand {
     @Option(help: "hybrid: extra starts drawn from the ANN prediction when a fit misses the data (χ² 95 %).") var restarts: Int = 4
     @Option(help: "Worker threads for the least-squares strategies (default: all cores).") var threads: Int = ProcessInfo.processInfo.activeProcessorCount
     @Option(help: "Reactions left out of the 'all net fluxes' share, comma-separated (e.g. tiny effluxes).") var exclude: String = ""
+    @OptionGroup var masking: MaskingOptions
 
     func validate() throws {
         try OptionCheck.number(dgTolerance, "--dg-tolerance", in: 0...1000, lowerOpen: true, "in kJ/mol")
@@ -34,6 +36,9 @@ struct Evaluate: ParsableCommand {
         try OptionCheck.stddev(stddev)
         try OptionCheck.count(restarts, "--restarts", in: 0...1000, "each restart is one more least-squares fit per state")
         try OptionCheck.threads(threads)
+        if masking.isActive && masking.imputer == nil && ["ann"].contains(predictor) {
+            throw ValidationError("--keep-experiments/--keep-metabolites hide MIDs; the '\(predictor)' predictor needs complete labeling: add --imputer \(StrategyRegistry.known(.imputer).joined(separator: "|")) or use --predictor mfa")
+        }
     }
 
     func run() throws {
@@ -46,18 +51,27 @@ struct Evaluate: ParsableCommand {
         for o in outputs { _ = try bundle.outputPath(o, create: false) }
         var data = try LoadedDataset.load(self.data, for: bundle)
         if let limit, limit < data.count { data = data.slice(0..<limit) }
+        // Masked (and imputed) inputs, when asked for; nil: the complete simulated MIDs.
+        let masked = try masking.inputs(data.mids, bundle: bundle, label: label)
         let start = Date()
         let predictions: [FluxPrediction]
         if let ann = p as? ANNPredictor {
-            predictions = ann.predict(matrix: data.mids)
+            let mids = masked.map { m in
+                Matrix(rows: m.rows.count, columns: bundle.layout.count, storage: m.rows.flatMap { $0.values.map(Float.init) })
+            } ?? data.mids
+            predictions = ann.predict(matrix: mids)
         } else {
-            let mids = data.mids, layout = bundle.layout, fixed = stddev
+            let mids = data.mids, layout = bundle.layout, fixed = stddev, noise = masking.noise
             predictions = try ParallelPredict.run(p, rows: data.count, threads: threads) { r in
-                let values = mids.row(r).map(Double.init)
-                // Every entry's σ: --stddev, or the Float32 storage resolution of its value.
-                let sd = values.map { fixed ?? MIDResolution.float32Storage.sigma($0) }
-                return MeasuredLabeling(layout: layout, values: values, stddev: sd,
-                                        mask: [Bool](repeating: true, count: values.count))
+                let values = masked?.rows[r].values ?? mids.row(r).map(Double.init)
+                let mask = masked?.rows[r].mask ?? [Bool](repeating: true, count: values.count)
+                // Every measured entry's σ: --stddev, the noise put on it, or the Float32 storage
+                // resolution of its value; imputed entries get NaN (the predictor's default σ).
+                let sd = values.indices.map { j -> Double in
+                    if masked?.imputed[r][j] == true { return .nan }
+                    return fixed ?? (noise > 0 ? noise : MIDResolution.float32Storage.sigma(values[j].isFinite ? values[j] : 0))
+                }
+                return MeasuredLabeling(layout: layout, values: values, stddev: sd, mask: mask)
             }
         }
         let seconds = Date().timeIntervalSince(start)
@@ -88,7 +102,7 @@ struct Evaluate: ParsableCommand {
             print(try JSONOutput.string(report))
             return
         }
-        print("model \(bundle.name), predictor \(predictor), \(data.count) states from \(self.data); \(String(format: "%.1f", seconds * 1e6 / Double(max(data.count, 1)))) µs per state")
+        print("model \(bundle.name), predictor \(predictor)\(masking.imputer.map { ", imputer \($0)" } ?? ""), \(data.count) states from \(self.data); \(String(format: "%.1f", seconds * 1e6 / Double(max(data.count, 1)))) µs per state")
         if !report.excludedFromAllNet.isEmpty { print("all net fluxes: except \(report.excludedFromAllNet.joined(separator: ", "))") }
         print(String(format: "all net fluxes within 5%% (or 0.005): %.1f%%   all ΔG within %.2g kJ/mol: %.1f%%   χ² pass (dof %d, crit %.2f): %.1f%%   1σ coverage: %.1f%%",
                      100 * report.allNetWithin5, dgTolerance, 100 * report.allDeltaGWithinTolerance, report.chiSquaredDOF,

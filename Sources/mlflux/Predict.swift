@@ -17,6 +17,7 @@ struct Predict: ParsableCommand {
 
     @Option(help: "Model bundle name.") var model: String
     @Option(help: "Predictor: \(StrategyRegistry.known(.predictor).joined(separator: ", ")).") var predictor: String = "ann"
+    @Option(help: "Imputer for missing MIDs: \(StrategyRegistry.known(.imputer).joined(separator: ", ")) (default: the bundle's default imputer when entries are missing and the predictor needs complete labeling).") var imputer: String?
     @Argument(help: "Measured MIDs (long-form CSV).") var input: String
     @Option(help: "Output format: table, csv or json.") var format: OutputFormat = .table
     @Option(help: "Write the output to this file instead of standard output (never the input).") var out: String?
@@ -34,15 +35,16 @@ struct Predict: ParsableCommand {
     func run() throws {
         let bundle = try BundleRegistry(searchPaths: .standard()).load(model)
         if let out { try OutputFile.check(out, force: force, inputs: [input]) }
-        let measured = try measurement.readTable(input, bundle: bundle)
+        let table = try measurement.readTable(input, bundle: bundle)
         let options = measurement.registryOptions
         let p = try StrategyRegistry.predictor(predictor, bundle: bundle, options: options)
-        if p.requiresCompleteLabeling && !measured.isComplete {
-            let layout = bundle.layout
-            let missing = measured.mask.indices.filter { !measured.mask[$0] }
-            let first = layout.entry(at: missing[0])
-            throw ValidationError("\(input): \(missing.count) of \(layout.count) MID entries are missing (first: \(layout.experimentIDs[first.experiment]) \(layout.fragmentNames[first.fragment]) M+\(first.isotopologue)); the '\(predictor)' predictor needs complete labeling (--predictor mfa fits partial data)")
+        let route: ImputationRoute
+        do { route = try ImputationRoute(measured: table, predictor: p, imputer: imputer, bundle: bundle, options: options) }
+        catch let e as IncompleteLabelingError { throw CLIError("\(input): \(e)") }
+        if let name = route.imputer, let done = route.imputed {
+            FileHandle.standardError.write(Data("note: \(input): imputed \(done.imputedCount) of \(done.layout.count) MID entries with the '\(name)' imputer\n".utf8))
         }
+        let measured = route.input
         if let ls = p as? any LeastSquaresBacked {
             do { try ls.mfa.check(measured) } catch { throw CLIError("\(input): \(error)") }
             if let warning = ls.mfa.underdeterminedWarning(measured) {
@@ -66,7 +68,8 @@ struct Predict: ParsableCommand {
         } else {
             prediction = try p.predict(measured: measured)
         }
-        var fit = try FitReport(prediction: prediction, measured: measured, simulator: bundle.simulator(),
+        // The fit is judged on what was measured, never on imputed entries.
+        var fit = try FitReport(prediction: prediction, measured: table, simulator: bundle.simulator(),
                                 basis: bundle.basis, defaultStddev: measurement.stddev ?? 0.01)
         fit.starts = starts
         if let chi = fit.chiSquared, !chi.passes {
