@@ -107,15 +107,16 @@ struct Evaluate: ParsableCommand {
         print(String(format: "all net fluxes within 5%% (or 0.005): %.1f%%   all ΔG within %.2g kJ/mol: %.1f%%   χ² pass (dof %d, crit %.2f): %.1f%%   1σ coverage: %.1f%%",
                      100 * report.allNetWithin5, dgTolerance, 100 * report.allDeltaGWithinTolerance, report.chiSquaredDOF,
                      report.chiSquaredCritical, 100 * report.chiSquaredPass, 100 * report.coverage68))
-        var rows = [["KIND", "FLUX", "N", "ERR Q05", "Q25", "MEDIAN", "Q75", "Q95", "REL IQR", "WITHIN", "R²", "SLOPE", "COVER 1σ", "TEST SE"]]
+        var rows = [["KIND", "FLUX", "N", "ERR Q05", "Q25", "MEDIAN", "Q75", "Q95", "REL IQR", "MED |REL|", "WITHIN", "R²", "SLOPE", "COVER 1σ", "TEST SE"]]
         for q in report.quantities where q.kind != "free" && q.count > 0 {
             let constant = q.errorQuantiles.allSatisfy { $0 == 0 } && q.r2.isNaN
             if constant { continue }
             let e = q.errorQuantiles.map { g($0) }
             let iqr = q.relativeErrorQuantiles.map { "\(pct($0[1]))…\(pct($0[3]))" } ?? ""
-            rows.append([q.kind, q.name, "\(q.count)"] + e + [iqr, pct(q.withinTolerance), g(q.r2), g(q.slope), pct(q.coverage68), g(q.testSetSE)])
+            rows.append([q.kind, q.name, "\(q.count)"] + e + [iqr, q.medianAbsoluteRelativeError.map(pct) ?? "", pct(q.withinTolerance),
+                                                             g(q.r2), g(q.slope), pct(q.coverage68), g(q.testSetSE)])
         }
-        print(TextTable.render(rows, rightAligned: Set(2..<14)))
+        print(TextTable.render(rows, rightAligned: Set(2..<15)))
         var dec = [["EXCHANGE", "DECADE", "N", "XCH WITHIN 5%", "ΔG WITHIN", "COVER 1σ"]]
         for d in report.exchangeByDecade {
             dec.append([d.reaction, "\(g(d.lower))–\(g(d.upper))", "\(d.count)", pct(d.exchangeWithin5), pct(d.deltaGWithinTolerance), pct(d.coverage68)])
