@@ -10,7 +10,11 @@ import NeuralNetworks
 /// entries), `m` the mask (1 measured, 0 missing) and `c` the mean training pattern (`center`),
 /// so a missing entry reads exactly as 0 whatever its value. Output: logits `[entries]`, turned
 /// into probabilities by a softmax per MID (`GroupedSoftmax` over the layout's MIDs in flat
-/// order). Measured entries are passed through unchanged; σ is not estimated (NaN).
+/// order). Entries outside `support` — isotopologues no training pattern ever populated, e.g.
+/// M+2 of a fragment that can carry one label under a tracer — are imputed as exactly 0 (a
+/// softmax never gives 0, and predictors reading log features amplify a stray 1e-5 where the
+/// truth is structurally 0). Measured entries are passed through unchanged; σ is not
+/// estimated (NaN).
 public struct MLPImputer: Imputer {
     public let name: String
     public let layout: LabelingLayout
@@ -18,8 +22,10 @@ public struct MLPImputer: Imputer {
     /// Mean training pattern `[entries]`.
     public let center: [Float]
     public let softmax: GroupedSoftmax
+    /// `true` at entries some training pattern had above 0 (others are imputed as 0).
+    public let support: [Bool]
 
-    public init(network: ResidualMLP, center: [Float], layout: LabelingLayout, name: String = "mlp") {
+    public init(network: ResidualMLP, center: [Float], layout: LabelingLayout, support: [Bool]? = nil, name: String = "mlp") {
         precondition(network.inputWidth == 2 * layout.count && network.outputWidth == layout.count && center.count == layout.count,
                      "the network maps \(network.inputWidth) → \(network.outputWidth); the layout needs \(2 * layout.count) → \(layout.count)")
         self.name = name
@@ -27,6 +33,15 @@ public struct MLPImputer: Imputer {
         self.network = network
         self.center = center
         self.softmax = Self.softmax(for: layout)
+        self.support = support ?? [Bool](repeating: true, count: layout.count)
+        precondition(self.support.count == layout.count, "support has \(self.support.count) entries, the layout \(layout.count)")
+    }
+
+    /// `true` at the entries where some row of `patterns` is above 0.
+    public static func support(of patterns: Matrix) -> [Bool] {
+        var s = [Bool](repeating: false, count: patterns.columns)
+        for r in 0..<patterns.rows { for j in 0..<patterns.columns where patterns[r, j] > 0 { s[j] = true } }
+        return s
     }
 
     /// One softmax group per MID, in flat layout order.
@@ -65,17 +80,18 @@ public struct MLPImputer: Imputer {
         }
         let p = softmax(network(x))
         return batch.enumerated().map { b, m in
-            ImputedLabeling(completing: m, estimate: (0..<d).map { Double(p.storage[b * d + $0]) })
+            ImputedLabeling(completing: m, estimate: (0..<d).map { support[$0] ? Double(p.storage[b * d + $0]) : 0 })
         }
     }
 
     // MARK: File
 
-    /// The network's tensors plus `center` (`F32 [entries]`); metadata `mlflux.imputer = "mlp"`,
+    /// The network's tensors plus `center` and `support` (`F32 [entries]`, 1 or 0); metadata `mlflux.imputer = "mlp"`,
     /// `mlflux.layout` and the caller's.
     public func safeTensors(metadata: [String: String] = [:]) -> SafeTensors {
         var file = network.safeTensors(metadata: metadata.merging(ImputerFile.metadata(imputer: "mlp", layout: layout)) { $1 })
         file.tensors["center"] = SafeTensor(center, shape: [layout.count])
+        file.tensors["support"] = SafeTensor(support.map { $0 ? Float(1) : 0 }, shape: [layout.count])
         return file
     }
 
@@ -88,6 +104,7 @@ public struct MLPImputer: Imputer {
             throw ImputerFileError(file: file.source, reason: "the network maps \(network.inputWidth) → \(network.outputWidth) values; the layout needs \(2 * layout.count) → \(layout.count)")
         }
         let center = try file.floats("center", shape: [layout.count])
-        self.init(network: network, center: center, layout: layout, name: name)
+        let support = try file.tensors["support"].map { _ in try file.floats("support", shape: [layout.count]).map { $0 > 0 } }
+        self.init(network: network, center: center, layout: layout, support: support, name: name)
     }
 }

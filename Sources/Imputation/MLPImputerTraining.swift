@@ -55,6 +55,7 @@ public enum MLPImputerTraining {
         var center = [Double](repeating: 0, count: d)
         for r in 0..<patterns.rows { for j in 0..<d { center[j] += Double(patterns.storage[r * d + j]) } }
         let centerF = center.map { Float($0 / Double(patterns.rows)) }
+        let support = MLPImputer.support(of: patterns)
         var network = ResidualMLP(inputs: 2 * d, width: c.width, hidden: c.hidden, blocks: c.blocks, outputs: d,
                                   dropout: c.dropout, using: &rng)
         let softmax = MLPImputer.softmax(for: layout)
@@ -105,7 +106,7 @@ public enum MLPImputerTraining {
                 total += Double(loss)
                 batches += 1
             }
-            let imputer = MLPImputer(network: network, center: centerF, layout: layout)
+            let imputer = MLPImputer(network: network, center: centerF, layout: layout, support: support)
             let mae = validationMAE(imputer, validation, masks: validationMasks)
             let report = Epoch(epoch: epoch, trainingLoss: total / Double(max(batches, 1)), validationMAE: mae,
                                seconds: Date().timeIntervalSince(clock))
@@ -113,7 +114,7 @@ public enum MLPImputerTraining {
             progress(report)
             if mae < bestMAE { bestMAE = mae; best = network; bestEpoch = epoch }
         }
-        return (MLPImputer(network: best, center: centerF, layout: layout), history, bestEpoch)
+        return (MLPImputer(network: best, center: centerF, layout: layout, support: support), history, bestEpoch)
     }
 
     /// Mean absolute error over the masked entries of `patterns` under `masks` (exact inputs).

@@ -100,6 +100,13 @@ struct ImputeCLITests {
         #expect((manifest["files"] as! [String: String])["imputer.knn"] == "imputers/knn.safetensors")
         let ok = try bundle.run(["predict", "--model", bundle.name, partial.path])
         #expect(ok.status == 0, "\(ok.stderr)")
+        let eval = try bundle.run(["evaluate", "--model", bundle.name, "--data", data, "--limit", "40", "--imputer", "knn",
+                                   "--keep-experiments", "1-3", "--keep-metabolites", "0.5", "--noise", "0.005", "--label", "t"])
+        #expect(eval.status == 0, "\(eval.stderr)")
+        #expect(eval.stdout.contains("imputer knn: 40 patterns") && eval.stdout.contains("imputation MAE"), "\(eval.stdout)")
+        #expect(FileManager.default.fileExists(atPath: bundle.folder + "/reports/imputation-t.json"))
+        let noImputer = try bundle.run(["evaluate", "--model", bundle.name, "--data", data, "--keep-experiments", "1"])
+        #expect(noImputer.status != 0 && noImputer.stderr.contains("--imputer"), "\(noImputer.stderr)")
         let mlp = try bundle.run(["train", "imputer", "--kind", "mlp", "--model", bundle.name, "--data", data,
                                   "--width", "8", "--hidden", "8", "--blocks", "1", "--epochs", "1", "--out", bundle.root + "/mlp.safetensors"])
         #expect(mlp.status == 0, "\(mlp.stderr)")

@@ -147,6 +147,27 @@ struct MLPImputerTests {
         defer { try? FileManager.default.removeItem(at: url) }
         try imputer.safeTensors().write(to: url)
         let back = try MLPImputer(contentsOf: url, layout: Fixture.layout)
-        #expect(back.network == imputer.network && back.center == imputer.center)
+        #expect(back.network == imputer.network && back.center == imputer.center && back.support == imputer.support)
+    }
+}
+
+struct MLPSupportTests {
+    /// Entries outside the training support are imputed as exactly 0; the MID still sums to 1.
+    @Test func entriesNoTrainingPatternPopulatedAreZero() throws {
+        let layout = Fixture.layout
+        var rng = SplitMix64(seed: 61)
+        let net = ResidualMLP(inputs: 2 * layout.count, width: 8, hidden: 8, blocks: 1, outputs: layout.count, dropout: 0, using: &rng)
+        var patterns = Fixture.patterns(10, seed: 62)
+        // Entry 2 of MID (1, 0) and entry 0 of MID (2, 2) never populated.
+        let zeroed = [layout.range(experiment: 1, fragment: 0).lowerBound + 2, layout.range(experiment: 2, fragment: 2).lowerBound]
+        for r in 0..<patterns.rows { for j in zeroed { patterns[r, j] = 0 } }
+        let support = MLPImputer.support(of: patterns)
+        #expect(support.indices.allSatisfy { support[$0] == !zeroed.contains($0) })
+        let imputer = MLPImputer(network: net, center: [Float](repeating: 0.3, count: layout.count), layout: layout, support: support)
+        let out = try imputer.impute(Fixture.measured(patterns, row: 0, mask: Fixture.mask(keeping: [(0, 0)])))
+        for j in zeroed { #expect(out.values[j] == 0) }
+        for (e, f) in [(1, 0), (2, 2)] {
+            #expect(abs(layout.range(experiment: e, fragment: f).reduce(0.0) { $0 + out.values[$1] } - 1) < 1e-12)
+        }
     }
 }
