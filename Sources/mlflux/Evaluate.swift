@@ -36,9 +36,6 @@ struct Evaluate: ParsableCommand {
         try OptionCheck.stddev(stddev)
         try OptionCheck.count(restarts, "--restarts", in: 0...1000, "each restart is one more least-squares fit per state")
         try OptionCheck.threads(threads)
-        if masking.isActive && masking.imputer == nil && ["ann"].contains(predictor) {
-            throw ValidationError("--keep-experiments/--keep-metabolites hide MIDs; the '\(predictor)' predictor needs complete labeling: add --imputer \(StrategyRegistry.known(.imputer).joined(separator: "|")) or use --predictor mfa")
-        }
     }
 
     func run() throws {
@@ -46,13 +43,16 @@ struct Evaluate: ParsableCommand {
         var options = StrategyRegistry.Options()
         options.restarts = restarts
         let p = try StrategyRegistry.predictor(predictor, bundle: bundle, options: options)
+        if masking.isActive && masking.imputer == nil && p.requiresCompleteLabeling {
+            throw ValidationError("--keep-experiments/--keep-metabolites hide MIDs; the '\(predictor)' predictor needs complete labeling: add --imputer \(StrategyRegistry.known(.imputer).joined(separator: "|")) or use --predictor mfa")
+        }
         // The reports stay inside the bundle (no symlink out of it), checked before the work.
         let outputs = ["reports/evaluation-\(label).json", "reports/parity-\(label)-net.svg", "reports/parity-\(label)-xch.svg"]
         for o in outputs { _ = try bundle.outputPath(o, create: false) }
         var data = try LoadedDataset.load(self.data, for: bundle)
         if let limit, limit < data.count { data = data.slice(0..<limit) }
         // Masked (and imputed) inputs, when asked for; nil: the complete simulated MIDs.
-        let masked = try masking.inputs(data.mids, bundle: bundle, label: label)
+        let masked = try masking.inputs(data.mids, bundle: bundle, label: label, dataPath: self.data)
         let start = Date()
         let predictions: [FluxPrediction]
         if let ann = p as? ANNPredictor {

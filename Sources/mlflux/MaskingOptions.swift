@@ -52,7 +52,7 @@ struct MaskingOptions: ParsableArguments {
 
     /// The masked, possibly noisy and imputed patterns; `nil` when nothing is masked. Prints the
     /// imputation summary and writes `reports/imputation-<label>.json` into the bundle.
-    func inputs(_ patterns: Matrix, bundle: ModelBundle, label: String) throws -> Masked? {
+    func inputs(_ patterns: Matrix, bundle: ModelBundle, label: String, dataPath: String) throws -> Masked? {
         guard isActive else { return nil }
         let s = try sampler()
         guard let imputer else {
@@ -72,7 +72,8 @@ struct MaskingOptions: ParsableArguments {
             "keepMetabolitesLow": s.metabolites.lowerBound, "keepMetabolitesHigh": s.metabolites.upperBound,
         ]
         _ = try bundle.outputPath("reports/imputation-\(label).json")
-        try OutputFile.write(try JSONOutput.data(["imputer": imputer] .merging(summary.mapValues { String($0) }) { $1 }), to: reportPath)
+        struct Report: Encodable { var imputer: String; var data: String; var metrics: [String: Double] }
+        try OutputFile.write(try JSONOutput.data(Report(imputer: imputer, data: dataPath, metrics: summary)), to: reportPath)
         print(String(format: "imputer %@: %d patterns, %.1f%% of entries hidden (%.0f–%.0f%%), noise σ %.4g; imputation MAE %.5f (median pattern %.5f, p95 %.5f; noise on measured entries %.5f); %.1f µs per pattern alone, %.1f µs batched",
                      imputer, ev.patterns, 100 * ev.hiddenShare, 100 * ev.hiddenShareRange.lowerBound, 100 * ev.hiddenShareRange.upperBound,
                      noise, ev.meanAbsoluteError, ev.medianPatternMAE, ev.p95PatternMAE, ev.measuredNoiseMAE,
