@@ -20,10 +20,10 @@ public struct ImputationRoute: Sendable {
     public init(measured: MeasuredLabeling, predictor: any FluxPredictor, imputer name: String?, bundle: ModelBundle,
                 options: StrategyRegistry.Options = .init()) throws {
         input = measured
-        guard !measured.isComplete else { return }
         if let name {
             _ = try StrategyRegistry.strategy(name, kind: .imputer)   // unknown name: error listing the known ones
         }
+        guard !measured.isComplete else { return }
         guard let chosen = name ?? (predictor.requiresCompleteLabeling ? StrategyRegistry.defaultImputer(of: bundle) : nil) else {
             if predictor.requiresCompleteLabeling {
                 throw IncompleteLabelingError(predictor: predictor.name, measured: measured,
