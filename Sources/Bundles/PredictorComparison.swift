@@ -77,23 +77,33 @@ public struct PredictorComparison: Sendable {
         var results: [Result] = []
         for (name, p) in zip(predictors, built) {
             let clock = DispatchTime.now().uptimeNanoseconds
-            let prediction: FluxPrediction
+            var prediction: FluxPrediction
+            var scale: FitReport.Scale?
             var starts: [LeastSquaresMFA.StartResult]?
             var kept = false
             if let ls = p as? any LeastSquaresBacked {
                 let f = try ls.leastSquaresFit(measured: measured)
                 prediction = f.prediction
+                scale = f.scale.map { FitReport.Scale(value: $0.value, se: $0.se) }
                 starts = f.starts
                 kept = f.keptANNPrediction
             } else {
                 prediction = try p.predict(measured: measured)
+                if options.fluxScale, !options.fluxRows.isEmpty {
+                    // A strategy that ignores measured fluxes: its relative fluxes in their unit.
+                    let s = MeasuredFluxScale.apply(prediction, rows: options.fluxRows, basis: bundle.basis, network: bundle.network)
+                    prediction = s.prediction
+                    scale = FitReport.Scale(value: s.scale, se: s.se)
+                }
             }
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - clock) / 1e9
             var fit: FitReport?, failure: String?
             do {
                 fit = try FitReport(prediction: prediction, measured: measured, simulator: simulator,
-                                    basis: bundle.basis, defaultStddev: sigma)
+                                    basis: bundle.basis, defaultStddev: sigma, fluxes: options.fluxRows,
+                                    scaled: options.fluxScale)
                 fit?.starts = starts
+                fit?.scale = scale
             } catch {
                 failure = "\(error)"
             }

@@ -39,6 +39,8 @@ enum PredictorStrategies {
         mfa.maxIterations = options.maxIterations
         mfa.seed = options.seed
         mfa.threads = options.threads
+        mfa.fluxMeasurements = options.fluxRows
+        mfa.fluxScale = options.fluxScale
         // Starts drawn from the flux polytope: feasible by construction, exchange fluxes log-uniform.
         mfa.startSampler = { count, seed in
             var rng = SplitMix64(seed: seed)

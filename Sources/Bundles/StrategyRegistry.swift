@@ -79,6 +79,10 @@ public enum StrategyRegistry {
         public var seed: UInt64 = 1
         /// Least squares: worker threads for the starts.
         public var threads: Int = 1
+        /// Least squares, hybrid: measured fluxes (`ModelBundle.fluxMeasurementRows`) and
+        /// whether they set the unit by a fitted scale.
+        public var fluxRows: [FluxMeasurementRow] = []
+        public var fluxScale = false
         public init() {}
     }
 

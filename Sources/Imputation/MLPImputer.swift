@@ -9,7 +9,7 @@ import NeuralNetworks
 /// Input (`2 · entries` columns): `[(v − c) ⊙ m, m]` with `v` the labeling (anything at missing
 /// entries), `m` the mask (1 measured, 0 missing) and `c` the mean training pattern (`center`),
 /// so a missing entry reads exactly as 0 whatever its value. Output: logits `[entries]`, turned
-/// into probabilities by a softmax per MID (`GroupedSoftmax` over the layout's MIDs in flat
+/// into probabilities by a softmax per MID (`GroupSoftmax` over the layout's MIDs in flat
 /// order). Entries outside `support` — isotopologues no training pattern ever populated, e.g.
 /// M+2 of a fragment that can carry one label under a tracer — are imputed as exactly 0 (a
 /// softmax never gives 0, and predictors reading log features amplify a stray 1e-5 where the
@@ -21,7 +21,7 @@ public struct MLPImputer: Imputer {
     public let network: ResidualMLP
     /// Mean training pattern `[entries]`.
     public let center: [Float]
-    public let softmax: GroupedSoftmax
+    public let softmax: GroupSoftmax
     /// `true` at entries some training pattern had above 0 (others are imputed as 0).
     public let support: [Bool]
 
@@ -45,8 +45,8 @@ public struct MLPImputer: Imputer {
     }
 
     /// One softmax group per MID, in flat layout order.
-    public static func softmax(for layout: LabelingLayout) -> GroupedSoftmax {
-        GroupedSoftmax(sizes: layout.experimentIDs.flatMap { _ in layout.isotopologues })
+    public static func softmax(for layout: LabelingLayout) -> GroupSoftmax {
+        GroupSoftmax(sizes: layout.experimentIDs.flatMap { _ in layout.isotopologues })
     }
 
     /// Writes the network input of one measurement into `row` (`2 · entries` values).

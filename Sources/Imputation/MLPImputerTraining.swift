@@ -33,7 +33,7 @@ public struct MLPImputerConfiguration: Codable, Sendable, Equatable {
 /// same metabolites in every kept experiment, half drawn per experiment) and Gaussian noise of a
 /// random σ ∈ [0, `noise`] on the measured entries (renormalised per MID, `MIDNoise`); the loss
 /// is the cross-entropy of the predicted MIDs against the exact ones, **on hidden MIDs only**
-/// (`GroupedSoftmax.crossEntropy` with weight 1 per hidden MID). Adam, cosine learning rate;
+/// (`GroupSoftmax.crossEntropy` with weight 1 per hidden MID). Adam, cosine learning rate;
 /// after every epoch the imputation MAE on the validation patterns (fixed masks, no noise)
 /// decides which epoch's weights are kept.
 public enum MLPImputerTraining {

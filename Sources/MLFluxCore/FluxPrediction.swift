@@ -28,10 +28,12 @@ public struct FluxPrediction: Sendable, Equatable {
         var netSE = [Double](repeating: 0, count: R), xchSE = netSE
         for r in 0..<R {
             var v = 0.0
-            for k in 0..<nNet { let c = basis.netKernel[r * nNet + k]; v += c * c * freeSE[k] * freeSE[k] }
+            // Terms with a zero kernel entry are skipped: 0 · ∞ (an undetermined free flux the
+            // reaction does not depend on) must not make its error NaN.
+            for k in 0..<nNet { let c = basis.netKernel[r * nNet + k]; if c != 0 { v += c * c * freeSE[k] * freeSE[k] } }
             netSE[r] = v.squareRoot()
             v = 0
-            for k in 0..<nX { let c = basis.exchangeKernel[r * nX + k]; v += c * c * freeSE[nNet + k] * freeSE[nNet + k] }
+            for k in 0..<nX { let c = basis.exchangeKernel[r * nX + k]; if c != 0 { v += c * c * freeSE[nNet + k] * freeSE[nNet + k] } }
             xchSE[r] = v.squareRoot()
             state.exchange[r] = max(state.exchange[r], 0)
         }

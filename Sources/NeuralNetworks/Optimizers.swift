@@ -12,7 +12,7 @@ import Darwin
 /// v ← β2·v + (1 − β2)·g²
 /// θ ← θ − lr·( m/(1 − β1ᵗ) / (√(v/(1 − β2ᵗ)) + ε) + weightDecay·θ )
 /// ```
-/// The moments `m`, `v` are kept per parameter index (the order of `MLP.parameters`) and
+/// The moments `m`, `v` are kept per parameter index (the order of the model's parameters) and
 /// created on the first step.
 public struct Adam: Sendable {
     public var learningRate: Float
@@ -35,7 +35,8 @@ public struct Adam: Sendable {
         self.weightDecay = weightDecay
     }
 
-    /// One update of `model` with `gradients`.
+    /// One update of `model` with `gradients` (any model that exposes its parameters through
+    /// `ParameterUpdatable`: `MLP`, `PartialConvUNet`).
     /// - Complexity: `O(parameterCount)`.
     public mutating func update<Model: ParameterUpdatable>(_ model: inout Model, _ gradients: Model.Gradients) {
         step += 1
@@ -114,18 +115,6 @@ public struct Adam: Sendable {
         theta = model.layers[0].weight.storage
     }
 }
-
-/// A model whose parameters an optimiser can visit in a stable order with their gradients.
-public protocol ParameterUpdatable {
-    associatedtype Gradients
-    /// Calls `body(index, name, parameter, gradient)` for every parameter tensor, always in the
-    /// same order (`index` 0, 1, …), with mutable access to its values.
-    mutating func updateParameters(
-        _ gradients: Gradients,
-        _ body: (Int, String, UnsafeMutableBufferPointer<Float>, UnsafeBufferPointer<Float>) -> Void)
-}
-
-extension MLP: ParameterUpdatable {}
 
 /// Learning rate as a function of the epoch (0-based), or of the validation history.
 ///

@@ -48,7 +48,7 @@ struct Compare: ParsableCommand {
         if let out { try OutputFile.check(out, force: force, inputs: inputs) }
         let trueState = try truth.map { try FluxStateFile.read(contentsOf: $0, network: bundle.network) }
         let measured = try measurement.readTable(input, bundle: bundle)
-        let options = measurement.registryOptions
+        let options = try measurement.registryOptions(for: bundle)
         let names = predictorNames
         if !measured.isComplete, let p = try names.first(where: {
             try StrategyRegistry.predictor($0, bundle: bundle, options: options).requiresCompleteLabeling }) {
@@ -58,8 +58,8 @@ struct Compare: ParsableCommand {
         if names.contains(where: { $0 != "ann" }),
            let mfa = try StrategyRegistry.predictor("mfa", bundle: bundle, options: options) as? any LeastSquaresBacked {
             do { try mfa.mfa.check(measured) } catch { throw CLIError("\(input): \(error)") }
-            if let warning = mfa.mfa.underdeterminedWarning(measured) {
-                FileHandle.standardError.write(Data("warning: \(input): \(warning)\n".utf8))
+            if names.contains("mfa") {
+                do { try mfa.mfa.checkDetermined(measured) } catch { throw CLIError("\(input): \(error)") }
             }
         }
         let comparison: PredictorComparison

@@ -35,9 +35,9 @@ final class ResidualLayerGradientTests: XCTestCase {
         assertGradient({ loss(block, Matrix(rows: 3, columns: 5, storage: $0)) }, at: x.storage, gradient: gx.storage, "input")
     }
 
-    func testGroupedSoftmaxIsADistributionPerGroupWithTheRightGradient() {
+    func testGroupSoftmaxIsADistributionPerGroupWithTheRightGradient() {
         var rng = SplitMix64(seed: 53)
-        let sm = GroupedSoftmax(sizes: [3, 1, 4])
+        let sm = GroupSoftmax(sizes: [3, 1, 4])
         let z = randomMatrix(2, 8, scale: 4, using: &rng), c = randomMatrix(2, 8, using: &rng)
         let p = sm(z)
         for r in 0..<2 {
@@ -46,7 +46,7 @@ final class ResidualLayerGradientTests: XCTestCase {
                 XCTAssertTrue(g.allSatisfy { p[r, $0] >= 0 })
             }
         }
-        let gz = sm.backward(probabilities: p, outputGradient: c)
+        let gz = sm.backward(output: p, outputGradient: c)
         assertGradient({ dot(c, sm(Matrix(rows: 2, columns: 8, storage: $0))) }, at: z.storage, gradient: gz.storage, "softmax")
     }
 
@@ -54,7 +54,7 @@ final class ResidualLayerGradientTests: XCTestCase {
     /// groups with weight 0 contribute nothing.
     func testMaskedCrossEntropy() {
         var rng = SplitMix64(seed: 54)
-        let sm = GroupedSoftmax(sizes: [2, 3])
+        let sm = GroupSoftmax(sizes: [2, 3])
         let z = randomMatrix(2, 5, scale: 2, using: &rng)
         let y = sm(randomMatrix(2, 5, scale: 2, using: &rng))
         let weights: [Float] = [1, 0, 1, 1]
