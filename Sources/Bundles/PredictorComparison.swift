@@ -61,16 +61,16 @@ public struct PredictorComparison: Sendable {
     /// In the order the predictors were asked for.
     public var results: [Result]
 
-    /// Runs `predictors` (registry names, see `PredictorRegistry.known`) of `bundle` on
+    /// Runs `predictors` (registry names, see `StrategyRegistry.known(.predictor)`) of `bundle` on
     /// `measured`, one after the other.
     /// - Throws: `UnknownStrategyError` for a name the registry does not know (before any
     ///   prediction), `IncompleteLabelingError` when a predictor needs complete labeling and
     ///   entries are missing, and whatever a predictor or the re-simulation throws.
     public init(bundle: ModelBundle, measured: MeasuredLabeling, predictors: [String],
-                options: PredictorRegistry.Options = .init(), truth: FluxState? = nil) throws {
-        let built = try predictors.map { try PredictorRegistry.predictor($0, bundle: bundle, options: options) }
+                options: StrategyRegistry.Options = .init(), truth: FluxState? = nil) throws {
+        let built = try predictors.map { try StrategyRegistry.predictor($0, bundle: bundle, options: options) }
         for (name, p) in zip(predictors, built) where p.requiresCompleteLabeling && !measured.isComplete {
-            throw IncompleteLabelingError(predictor: name, missing: measured.mask.filter { !$0 }.count)
+            throw IncompleteLabelingError(predictor: name, measured: measured, imputers: StrategyRegistry.available(.imputer, in: bundle))
         }
         let simulator = try bundle.simulator()
         let sigma = options.measurementStddev ?? 0.01

@@ -75,7 +75,7 @@ extension FluxPredictor {
     public var requiresCompleteLabeling: Bool { true }
 
     public func predict(measured: MeasuredLabeling) throws -> FluxPrediction {
-        guard measured.isComplete else { throw IncompleteLabelingError(predictor: name, missing: measured.mask.filter { !$0 }.count) }
+        guard measured.isComplete else { throw IncompleteLabelingError(predictor: name, measured: measured) }
         return try predict([measured.values])[0]
     }
 }
@@ -83,12 +83,43 @@ extension FluxPredictor {
 /// A predictor that needs complete labeling got a measurement with missing entries.
 public struct IncompleteLabelingError: Error, Equatable, Sendable, CustomStringConvertible {
     public var predictor: String
+    /// Number of missing MID entries.
     public var missing: Int
-    public init(predictor: String, missing: Int) {
+    /// Total MID entries of the layout (0 when unknown).
+    public var total: Int
+    /// The missing MIDs as "EXPERIMENT METABOLITE" (empty when unknown).
+    public var missingMIDs: [String]
+    /// Imputers that could fill them (empty when the bundle ships none).
+    public var imputers: [String]
+
+    public init(predictor: String, missing: Int, total: Int = 0, missingMIDs: [String] = [], imputers: [String] = []) {
         self.predictor = predictor
         self.missing = missing
+        self.total = total
+        self.missingMIDs = missingMIDs
+        self.imputers = imputers
     }
+
+    /// The error for `measured`: which MIDs are missing, and which imputers could fill them.
+    public init(predictor: String, measured: MeasuredLabeling, imputers: [String] = []) {
+        let layout = measured.layout
+        var mids: [String] = []
+        for e in layout.experimentIDs.indices {
+            for f in layout.fragmentNames.indices where layout.range(experiment: e, fragment: f).contains(where: { !measured.mask[$0] }) {
+                mids.append("\(layout.experimentIDs[e]) \(layout.fragmentNames[f])")
+            }
+        }
+        self.init(predictor: predictor, missing: measured.mask.filter { !$0 }.count, total: layout.count,
+                  missingMIDs: mids, imputers: imputers)
+    }
+
     public var description: String {
-        "the '\(predictor)' predictor needs complete labeling; \(missing) MID entries are missing (use --predictor mfa, which fits what was measured)"
+        var what = total > 0 ? "\(missing) of \(total) MID entries are missing" : "\(missing) MID entries are missing"
+        if !missingMIDs.isEmpty {
+            let shown = missingMIDs.prefix(4).joined(separator: ", ")
+            what += " (\(missingMIDs.count) MID\(missingMIDs.count == 1 ? "" : "s"): \(shown)\(missingMIDs.count > 4 ? ", …" : ""))"
+        }
+        let fill = imputers.isEmpty ? "--imputer NAME (after `mlflux train imputer`)" : "--imputer \(imputers.joined(separator: "|"))"
+        return "the '\(predictor)' predictor needs complete labeling and \(what); fill them with \(fill) or use --predictor mfa, which fits the measured entries only"
     }
 }

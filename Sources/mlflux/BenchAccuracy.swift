@@ -75,12 +75,12 @@ struct BenchAccuracy: ParsableCommand {
         let sampler = try FluxSpaceSampler(network: bundle.network, basis: bundle.basis, settings: settings)
         var rng = SplitMix64(seed: seed)
         let states = sampler.sample(count: cases, using: &rng)
-        var options = PredictorRegistry.Options()
+        var options = StrategyRegistry.Options()
         options.starts = starts
         options.threads = 1
         options.measurementStddev = noise > 0 ? noise : nil
         let names = ["ann"] + predictors.split(separator: ",").map(String.init).filter { $0 != "ann" }
-        let built = try names.map { try PredictorRegistry.predictor($0, bundle: bundle, options: options) }
+        let built = try names.map { try StrategyRegistry.predictor($0, bundle: bundle, options: options) }
         let simulator = try bundle.simulator()
         let layout = bundle.layout, basis = bundle.basis
         let noise = self.noise, seed = self.seed

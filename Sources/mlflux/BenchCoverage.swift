@@ -69,10 +69,10 @@ struct BenchCoverage: ParsableCommand {
 
     func run() throws {
         let bundle = try BundleRegistry(searchPaths: .standard()).load(model)
-        var options = PredictorRegistry.Options()
+        var options = StrategyRegistry.Options()
         options.starts = max(starts, 1)
         options.threads = 1
-        guard let mfa = (try PredictorRegistry.predictor("mfa", bundle: bundle, options: options) as? MFAPredictor)?.mfa else {
+        guard let mfa = (try StrategyRegistry.predictor("mfa", bundle: bundle, options: options) as? MFAPredictor)?.mfa else {
             throw CLIError("model \(model): no least-squares predictor")
         }
         let network = bundle.network, basis = bundle.basis, layout = bundle.layout

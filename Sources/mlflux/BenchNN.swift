@@ -84,7 +84,7 @@ struct BenchPredict: ParsableCommand {
 
     func run() throws {
         let bundle = try BundleRegistry(searchPaths: .standard()).load(model)
-        let p = try PredictorRegistry.predictor(predictor, bundle: bundle)
+        let p = try StrategyRegistry.predictor(predictor, bundle: bundle)
         let x = try bundle.simulator().simulate(bundle.exampleFluxState()).values
         func time(_ reps: Int, _ body: () throws -> Void) rethrows -> Double {
             for _ in 0..<3 { try body() }

@@ -27,8 +27,8 @@ struct MeasurementOptions: ParsableArguments {
     }
 
     /// The predictor settings these options give.
-    var registryOptions: PredictorRegistry.Options {
-        var options = PredictorRegistry.Options()
+    var registryOptions: StrategyRegistry.Options {
+        var options = StrategyRegistry.Options()
         options.temperature = temperature
         options.measurementStddev = stddev
         options.starts = starts
@@ -40,7 +40,7 @@ struct MeasurementOptions: ParsableArguments {
 
     /// `registryOptions` with the measured fluxes of `--measured-fluxes` resolved against
     /// `bundle` (an error names the file, line and flux).
-    func registryOptions(for bundle: ModelBundle) throws -> PredictorRegistry.Options {
+    func registryOptions(for bundle: ModelBundle) throws -> StrategyRegistry.Options {
         var options = registryOptions
         if let file = measuredFluxes {
             let measurements = try FluxMeasurementTable.read(contentsOf: file)
@@ -51,7 +51,7 @@ struct MeasurementOptions: ParsableArguments {
 
     /// A prediction of a strategy that ignores measured fluxes (the ANN), in their unit:
     /// scaled when the network's fluxes are relative; the scale for the report.
-    func withMeasuredFluxes(_ p: FluxPrediction, options: PredictorRegistry.Options,
+    func withMeasuredFluxes(_ p: FluxPrediction, options: StrategyRegistry.Options,
                             bundle: ModelBundle) -> (FluxPrediction, FitReport.Scale?) {
         guard options.fluxScale, !options.fluxRows.isEmpty else { return (p, nil) }
         let s = MeasuredFluxScale.apply(p, rows: options.fluxRows, basis: bundle.basis, network: bundle.network)

@@ -46,7 +46,7 @@ struct Posterior: ParsableCommand {
         if let out { try OutputFile.check(out, force: force, inputs: inputs) }
         let measured = try measurement.readTable(input, bundle: bundle)
         let options = try measurement.registryOptions(for: bundle)
-        guard let mfa = (try PredictorRegistry.predictor("mfa", bundle: bundle, options: options) as? any LeastSquaresBacked)?.mfa else {
+        guard let mfa = (try StrategyRegistry.predictor("mfa", bundle: bundle, options: options) as? any LeastSquaresBacked)?.mfa else {
             throw CLIError("model \(model): no least-squares fit")
         }
         do { try mfa.check(measured) } catch { throw CLIError("\(input): \(error)") }

@@ -16,7 +16,8 @@ struct Predict: ParsableCommand {
             """)
 
     @Option(help: "Model bundle name.") var model: String
-    @Option(help: "Predictor: \(PredictorRegistry.known.joined(separator: ", ")).") var predictor: String = "ann"
+    @Option(help: "Predictor: \(StrategyRegistry.known(.predictor).joined(separator: ", ")).") var predictor: String = "ann"
+    @Option(help: "Imputer for missing MIDs: \(StrategyRegistry.known(.imputer).joined(separator: ", ")) (default: the bundle's default imputer when entries are missing and the predictor needs complete labeling).") var imputer: String?
     @Argument(help: "Measured MIDs (long-form CSV).") var input: String
     @Option(help: "Output format: table, csv or json.") var format: OutputFormat = .table
     @Option(help: "Write the output to this file instead of standard output (never the input).") var out: String?
@@ -33,20 +34,21 @@ struct Predict: ParsableCommand {
 
     func run() throws {
         let bundle = try BundleRegistry(searchPaths: .standard()).load(model)
-        if let out { try OutputFile.check(out, force: force, inputs: [input] + (measurement.measuredFluxes.map { [$0] } ?? [])) }
-        let measured = try measurement.readTable(input, bundle: bundle)
-        let options = try measurement.registryOptions(for: bundle)
         let inputs = [input] + (measurement.measuredFluxes.map { [$0] } ?? [])
+        if let out { try OutputFile.check(out, force: force, inputs: inputs) }
+        let table = try measurement.readTable(input, bundle: bundle)
+        let options = try measurement.registryOptions(for: bundle)
         if profile != nil && options.fluxScale && !options.fluxRows.isEmpty {
             throw ValidationError("--profile with --measured-fluxes on a relative network is not supported yet (the fitted scale is not profiled); the linearised errors are reported")
         }
-        let p = try PredictorRegistry.predictor(predictor, bundle: bundle, options: options)
-        if p.requiresCompleteLabeling && !measured.isComplete {
-            let layout = bundle.layout
-            let missing = measured.mask.indices.filter { !measured.mask[$0] }
-            let first = layout.entry(at: missing[0])
-            throw ValidationError("\(input): \(missing.count) of \(layout.count) MID entries are missing (first: \(layout.experimentIDs[first.experiment]) \(layout.fragmentNames[first.fragment]) M+\(first.isotopologue)); the '\(predictor)' predictor needs complete labeling (--predictor mfa fits partial data)")
+        let p = try StrategyRegistry.predictor(predictor, bundle: bundle, options: options)
+        let route: ImputationRoute
+        do { route = try ImputationRoute(measured: table, predictor: p, imputer: imputer, bundle: bundle, options: options) }
+        catch let e as IncompleteLabelingError { throw CLIError("\(input): \(e)") }
+        if let name = route.imputer, let done = route.imputed {
+            FileHandle.standardError.write(Data("note: \(input): imputed \(done.imputedCount) of \(done.layout.count) MID entries with the '\(name)' imputer\n".utf8))
         }
+        let measured = route.input
         if let ls = p as? any LeastSquaresBacked {
             do { try ls.mfa.check(measured) } catch { throw CLIError("\(input): \(error)") }
             if p is MFAPredictor {
@@ -72,7 +74,8 @@ struct Predict: ParsableCommand {
         } else {
             (prediction, scale) = measurement.withMeasuredFluxes(try p.predict(measured: measured), options: options, bundle: bundle)
         }
-        var fit = try FitReport(prediction: prediction, measured: measured, simulator: bundle.simulator(),
+        // The fit is judged on what was measured, never on imputed entries.
+        var fit = try FitReport(prediction: prediction, measured: table, simulator: bundle.simulator(),
                                 basis: bundle.basis, defaultStddev: measurement.stddev ?? 0.01,
                                 fluxes: options.fluxRows, scaled: options.fluxScale)
         fit.starts = starts
