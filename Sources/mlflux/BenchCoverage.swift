@@ -28,6 +28,8 @@ struct BenchCoverage: ParsableCommand {
     @Option(help: "Seed of the noise.") var seed: UInt64 = 1
     @Option(help: "Worker threads (one repeat each).") var threads: Int = ProcessInfo.processInfo.activeProcessorCount
     @Option(help: "Output format: table or json.") var format: OutputFormat = .table
+    @Flag(help: "Also sample the Bayesian posterior (mlflux posterior: 4 chains) of every repeat and report the coverage of its 68 % and 95 % credible intervals.") var posterior = false
+    @Option(help: "--posterior: kept draws (and as many burn-in steps) per chain.") var posteriorSamples: Int = 2000
 
     func validate() throws {
         try OptionCheck.count(repeats, "--repeats", in: 1...100_000)
@@ -46,6 +48,9 @@ struct BenchCoverage: ParsableCommand {
         var reachesBound: Int
         var meanProfileWidth: Double
         var meanLinearisedWidth: Double
+        var posteriorCoverage68: Double?
+        var posteriorCoverage95: Double?
+        var medianPosteriorESS: Double?
     }
 
     struct Report: Encodable {
@@ -90,7 +95,10 @@ struct BenchCoverage: ParsableCommand {
         let truth = targets.map { $0.kind == .net ? truthState.net[$0.reaction] : truthState.exchange[$0.reaction] }
         let sigma = self.sigma, starts = self.starts, seed = self.seed
         let clock = Date()
-        let results = ParallelRows.map(count: repeats, threads: threads) { rep -> (LeastSquaresMFA.ProfileResult, Double, Int)? in
+        let withPosterior = posterior, posteriorSamples = self.posteriorSamples
+        // Per repeat and target: (inside 68 %, inside 95 %, ESS) of the posterior.
+        typealias Credible = [(Bool, Bool, Double)]
+        let results = ParallelRows.map(count: repeats, threads: threads) { rep -> (LeastSquaresMFA.ProfileResult, Double, Int, Credible)? in
             var rng = SplitMix64(seed: seed &+ UInt64(rep) &* 0x9E37_79B9_7F4A_7C15)
             var v = clean.map { $0 + sigma * rng.nextGaussian() }
             for e in layout.experimentIDs.indices {
@@ -106,15 +114,36 @@ struct BenchCoverage: ParsableCommand {
             model.seed = UInt64(rep) &+ 1
             let given = (starts > 0 ? model.randomStarts(count: starts) : []) + [truthFree]
             guard let fit = model.fit(measured, starts: given) else { return nil }
-            return (model.profile(fit, fluxes: targets, threads: 1), fit.vssr, fit.degreesOfFreedom)
+            var credible: Credible = []
+            if withPosterior {
+                var sampler = FluxPosterior(mfa: model)
+                sampler.samples = posteriorSamples
+                sampler.burnIn = posteriorSamples
+                sampler.seed = UInt64(rep) &+ 1
+                if let post = try? sampler.sample(measured) {
+                    credible = targets.enumerated().map { j, f in
+                        let values = post.draws.map { d -> Double in
+                            let st = basis.fluxState(free: d)
+                            return f.kind == .net ? st.net[f.reaction] : max(st.exchange[f.reaction], 0)
+                        }.sorted()
+                        func q(_ p: Double) -> Double { values[min(Int(p * Double(values.count - 1)), values.count - 1)] }
+                        let k = f.kind == .net ? basis.freeNet.firstIndex(of: f.reaction) : basis.freeExchange.firstIndex(of: f.reaction).map { $0 + basis.freeNet.count }
+                        return ((q(0.16)...q(0.84)).contains(truth[j]), (q(0.025)...q(0.975)).contains(truth[j]), k.map { post.ess[$0] } ?? .nan)
+                    }
+                }
+            }
+            return (model.profile(fit, fluxes: targets, threads: 1), fit.vssr, fit.degreesOfFreedom, credible)
         }
         let seconds = Date().timeIntervalSince(clock)
         let fitted = results.compactMap { (try? $0.get()) ?? nil }
         let done = fitted.map(\.0)
         var rows: [Row] = []
+        let credible = fitted.map(\.3).filter { !$0.isEmpty }
         for (j, f) in targets.enumerated() {
             let intervals = done.map { $0.fluxes[j] }
             let n = Double(max(intervals.count, 1))
+            let c = credible.map { $0[j] }, nc = Double(max(c.count, 1))
+            let ess = c.map(\.2).sorted()
             rows.append(Row(
                 flux: f.name(in: network), truth: truth[j],
                 profileCoverage: Double(intervals.filter { $0.profile?.contains(truth[j]) ?? false }.count) / n,
@@ -122,7 +151,10 @@ struct BenchCoverage: ParsableCommand {
                 undetermined: intervals.filter(\.undetermined).count,
                 reachesBound: intervals.filter { $0.reachesLower || $0.reachesUpper }.count,
                 meanProfileWidth: intervals.reduce(0) { $0 + ($1.profile.map { $0.upperBound - $0.lowerBound } ?? .nan) } / n,
-                meanLinearisedWidth: intervals.reduce(0) { $0 + $1.linearised.upperBound - $1.linearised.lowerBound } / n))
+                meanLinearisedWidth: intervals.reduce(0) { $0 + $1.linearised.upperBound - $1.linearised.lowerBound } / n,
+                posteriorCoverage68: c.isEmpty ? nil : Double(c.filter(\.0).count) / nc,
+                posteriorCoverage95: c.isEmpty ? nil : Double(c.filter(\.1).count) / nc,
+                medianPosteriorESS: ess.isEmpty ? nil : ess[ess.count / 2]))
         }
         let all = done.flatMap(\.fluxes)
         #if DEBUG
@@ -146,5 +178,14 @@ struct BenchCoverage: ParsableCommand {
                           PredictionOutput.num(r.meanProfileWidth), PredictionOutput.num(r.meanLinearisedWidth)])
         }
         print(TextTable.render(table, rightAligned: Set(1..<8)))
+        if posterior {
+            var post = [["FLUX", "POSTERIOR 68 % COVER", "POSTERIOR 95 % COVER", "MEDIAN ESS"]]
+            for r in rows {
+                post.append([r.flux, r.posteriorCoverage68.map { String(format: "%.1f %%", 100 * $0) } ?? "",
+                             r.posteriorCoverage95.map { String(format: "%.1f %%", 100 * $0) } ?? "",
+                             r.medianPosteriorESS.map { String(format: "%.0f", $0) } ?? ""])
+            }
+            print(TextTable.render(post, rightAligned: [1, 2, 3]))
+        }
     }
 }
