@@ -20,7 +20,8 @@ public enum PredictorRegistry {
     public struct Options: Sendable {
         /// Temperature for ΔG, in K.
         public var temperature: Double = Thermodynamics.bodyTemperature
-        /// σ of MID entries that come without a standard deviation (least squares; nil = 0.01).
+        /// σ of MID entries that come without a standard deviation (least squares, and the σ a
+        /// noise-aware ANN is told; nil = 0.01).
         public var measurementStddev: Double?
         /// Hybrid: extra starts drawn from the ANN prediction when a fit misses the data.
         public var restarts: Int = 4
@@ -57,6 +58,7 @@ extension PredictorRegistry {
         var p = try ANNWeightsFile.read(URL(fileURLWithPath: try bundle.file("ann")), network: bundle.network,
                                         basis: bundle.basis, layout: bundle.layout)
         p.temperature = options.temperature
+        if let s = options.measurementStddev { p.defaultStddev = s }
         return p
     }
 

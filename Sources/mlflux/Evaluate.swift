@@ -12,8 +12,11 @@ struct Evaluate: ParsableCommand {
         discussion: """
             Prints per-flux error quantiles, R², slope, the share within 5 % (or 0.005 absolute), \
             the coverage of the stated 1σ uncertainties, exchange fluxes and ΔG by decade, and the \
-            share of predictions passing the reduced χ² test (α = 0.05). Writes \
-            reports/evaluation-<label>.json and reports/parity-<label>-{net,xch}.svg into the bundle.
+            share of predictions passing the reduced χ² test (α = 0.05). With --out DIR writes \
+            evaluation-<label>.json and parity-<label>-{net,xch}.svg into the folder DIR; with \
+            --in-place into the bundle's reports/; otherwise only prints. --noise σ adds Gaussian \
+            noise of absolute σ to every MID entry (clipped at 0, each MID renormalised; --noise-seed) \
+            and tells the predictors that σ.
             """)
 
     @Option(help: "Model bundle name.") var model: String
@@ -27,6 +30,11 @@ struct Evaluate: ParsableCommand {
     @Option(help: "hybrid: extra starts drawn from the ANN prediction when a fit misses the data (χ² 95 %).") var restarts: Int = 4
     @Option(help: "Worker threads for the least-squares strategies (default: all cores).") var threads: Int = ProcessInfo.processInfo.activeProcessorCount
     @Option(help: "Reactions left out of the 'all net fluxes' share, comma-separated (e.g. tiny effluxes).") var exclude: String = ""
+    @Option(help: "Absolute σ of Gaussian noise added to every MID entry before predicting (0: the exact MIDs).") var noise: Double = 0
+    @Option(help: "Seed of the --noise draws.") var noiseSeed: UInt64 = 1
+    @Option(help: "Folder for the report and parity plots (created; existing report files are refused unless --force).") var out: String?
+    @Flag(help: "Write the report and plots into the bundle's reports/ folder instead.") var inPlace = false
+    @Flag(help: "Replace existing report files in --out.") var force = false
 
     func validate() throws {
         try OptionCheck.number(dgTolerance, "--dg-tolerance", in: 0...1000, lowerOpen: true, "in kJ/mol")
@@ -34,6 +42,11 @@ struct Evaluate: ParsableCommand {
         try OptionCheck.stddev(stddev)
         try OptionCheck.count(restarts, "--restarts", in: 0...1000, "each restart is one more least-squares fit per state")
         try OptionCheck.threads(threads)
+        try OptionCheck.number(noise, "--noise", in: 0...0.5, "absolute σ of a MID fraction")
+        if out != nil && inPlace { throw ValidationError("--out and --in-place exclude each other") }
+        guard label.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }), !label.isEmpty, !label.hasPrefix(".") else {
+            throw ValidationError("--label must be letters, digits, '-', '_' or '.', not '\(label)'")
+        }
     }
 
     func run() throws {
@@ -41,20 +54,32 @@ struct Evaluate: ParsableCommand {
         var options = PredictorRegistry.Options()
         options.restarts = restarts
         let p = try PredictorRegistry.predictor(predictor, bundle: bundle, options: options)
-        // The reports stay inside the bundle (no symlink out of it), checked before the work.
-        let outputs = ["reports/evaluation-\(label).json", "reports/parity-\(label)-net.svg", "reports/parity-\(label)-xch.svg"]
-        for o in outputs { _ = try bundle.outputPath(o, create: false) }
+        // The reports stay inside the bundle (no symlink out of it) or go to --out, checked before the work.
+        let names = ["evaluation-\(label).json", "parity-\(label)-net.svg", "parity-\(label)-xch.svg"]
+        var outputs: [String] = []
+        if inPlace {
+            outputs = try names.map { try bundle.outputPath("reports/" + $0, create: false) }
+        } else if let out {
+            outputs = names.map { (out as NSString).appendingPathComponent($0) }
+            for o in outputs { try OutputFile.check(o, force: force, inputs: []) }
+        }
         var data = try LoadedDataset.load(self.data, for: bundle)
         if let limit, limit < data.count { data = data.slice(0..<limit) }
+        var noisy = data.mids
+        if noise > 0 {
+            var rng = SplitMix64(seed: noiseSeed)
+            MeasurementNoise.perturb(&noisy, layout: bundle.layout, sigma: [Double](repeating: noise, count: data.count), using: &rng)
+        }
+        let mids = noisy
         let start = Date()
         let predictions: [FluxPrediction]
         if let ann = p as? ANNPredictor {
-            predictions = ann.predict(matrix: data.mids)
+            predictions = ann.predict(matrix: mids, sigma: [Double](repeating: noise, count: data.count))
         } else {
-            let mids = data.mids, layout = bundle.layout, fixed = stddev
+            let layout = bundle.layout, fixed = stddev ?? (noise > 0 ? noise : nil)
             predictions = try ParallelPredict.run(p, rows: data.count, threads: threads) { r in
                 let values = mids.row(r).map(Double.init)
-                // Every entry's σ: --stddev, or the Float32 storage resolution of its value.
+                // Every entry's σ: --stddev, --noise, or the Float32 storage resolution of its value.
                 let sd = values.map { fixed ?? MIDResolution.float32Storage.sigma($0) }
                 return MeasuredLabeling(layout: layout, values: values, stddev: sd,
                                         mask: [Bool](repeating: true, count: values.count))
@@ -64,9 +89,16 @@ struct Evaluate: ParsableCommand {
         let report = Evaluation.evaluate(predictions: predictions, truth: data.states, truthFree: data.free,
                                          basis: bundle.basis, network: bundle.network, dGTolerance: dgTolerance,
                                          excludeFromAllNet: Set(exclude.split(separator: ",").map(String.init)))
-        let jsonPath = try bundle.outputPath(outputs[0])
-        let netPath = try bundle.outputPath(outputs[1]), xchPath = try bundle.outputPath(outputs[2])
-        try OutputFile.write(try JSONOutput.data(report), to: jsonPath)
+        var written: [String] = []
+        if !outputs.isEmpty {
+            if inPlace { for n in names { _ = try bundle.outputPath("reports/" + n) } }
+            else if let out {
+                do { try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true) }
+                catch { throw OutputError(file: out, reason: "cannot create the folder: \(Excerpt.reason(error))") }
+            }
+            written = outputs
+        }
+        if let jsonPath = written.first { try OutputFile.write(try JSONOutput.data(report), to: jsonPath) }
         var panels: [ParityPlot.Panel] = []
         for r in bundle.network.reactions.indices {
             let id = bundle.network.reactions[r].id
@@ -82,13 +114,15 @@ struct Evaluate: ParsableCommand {
                                     predicted: predictions.map { $0.exchange[r] }))
             }
         }
-        try OutputFile.write(ParityPlot.svg(panels.filter { !$0.title.hasSuffix("(log10)") }), to: netPath)
-        try OutputFile.write(ParityPlot.svg(panels.filter { $0.title.hasSuffix("(log10)") }, logScale: true), to: xchPath)
+        if written.count == 3 {
+            try OutputFile.write(ParityPlot.svg(panels.filter { !$0.title.hasSuffix("(log10)") }), to: written[1])
+            try OutputFile.write(ParityPlot.svg(panels.filter { $0.title.hasSuffix("(log10)") }, logScale: true), to: written[2])
+        }
         if format == .json {
             print(try JSONOutput.string(report))
             return
         }
-        print("model \(bundle.name), predictor \(predictor), \(data.count) states from \(self.data); \(String(format: "%.1f", seconds * 1e6 / Double(max(data.count, 1)))) µs per state")
+        print("model \(bundle.name), predictor \(predictor), \(data.count) states from \(self.data)\(noise > 0 ? String(format: ", noise σ %g (seed %llu)", noise, noiseSeed) : ""); \(String(format: "%.1f", seconds * 1e6 / Double(max(data.count, 1)))) µs per state")
         if !report.excludedFromAllNet.isEmpty { print("all net fluxes: except \(report.excludedFromAllNet.joined(separator: ", "))") }
         print(String(format: "all net fluxes within 5%% (or 0.005): %.1f%%   all ΔG within %.2g kJ/mol: %.1f%%   χ² pass (dof %d, crit %.2f): %.1f%%   1σ coverage: %.1f%%",
                      100 * report.allNetWithin5, dgTolerance, 100 * report.allDeltaGWithinTolerance, report.chiSquaredDOF,
@@ -107,7 +141,7 @@ struct Evaluate: ParsableCommand {
             dec.append([d.reaction, "\(g(d.lower))–\(g(d.upper))", "\(d.count)", pct(d.exchangeWithin5), pct(d.deltaGWithinTolerance), pct(d.coverage68)])
         }
         print(TextTable.render(dec, rightAligned: [2, 3, 4, 5]))
-        print("wrote \(jsonPath)\nwrote \(netPath)\nwrote \(xchPath)")
+        for w in written { print("wrote \(w)") }
     }
 
     private func g(_ x: Double) -> String { x.isNaN ? "-" : String(format: "%.3g", x) }
