@@ -51,8 +51,8 @@ public struct ANNMember: Sendable, Equatable {
 
     /// Target-space means `[targets]` and covariances `[targets·targets]` (row-major) of each
     /// row, from inputs already mapped by `features` (shared by all members of a predictor).
-    /// Outputs are bounded (means to ±4, i.e. twice past the training range; log-variances to
-    /// −30…15), so any finite input gives a finite prediction.
+    /// Outputs are bounded (means to ±1, the training range of each target, which lies inside
+    /// its flux bounds; log-variances to −30…15), so any finite input gives a finite prediction.
     func distributions(featured x: Matrix) -> [(mean: [Double], covariance: [Double])] {
         var z = inputScaler.transform(x)
         for i in z.storage.indices {
@@ -64,7 +64,7 @@ public struct ANNMember: Sendable, Equatable {
         for r in 0..<out.rows {
             for j in 0..<out.columns {
                 let v = out.storage[r * out.columns + j]
-                let (lo, hi): (Float, Float) = j < n ? (-4, 4) : j < 2 * n ? (-30, 15) : (-1e4, 1e4)
+                let (lo, hi): (Float, Float) = j < n ? (-1, 1) : j < 2 * n ? (-30, 15) : (-1e4, 1e4)
                 out.storage[r * out.columns + j] = v.isNaN ? (j < n ? 0 : j < 2 * n ? hi : 0) : min(max(v, lo), hi)
             }
         }
@@ -128,8 +128,9 @@ public enum InputFeatures: String, Codable, Sendable, CaseIterable {
 }
 
 /// The ANN flux predictor (ML-Flux): complete labeling (a bundle's flat layout) → free
-/// fluxes → mass-balanced net and exchange fluxes through the kernels, exchange fluxes
-/// clamped ≥ 0, ΔG = RT ln(v_rev/v_fwd) for every bidirectional reaction.
+/// fluxes (moved into the flux polytope when the network's mean leaves it,
+/// `FeasibleProjection`) → mass-balanced net and exchange fluxes through the kernels,
+/// exchange fluxes clamped ≥ 0, ΔG = RT ln(v_rev/v_fwd) for every bidirectional reaction.
 ///
 /// Uncertainty: each member states a per-prediction distribution of its targets (a
 /// diagonal or a full covariance); a deep ensemble of members is combined as a Gaussian
@@ -197,10 +198,13 @@ public struct ANNPredictor: FluxPredictor {
     /// row's absolute measurement σ (noise-aware networks; default `defaultStddev`).
     public func predict(matrix x: Matrix, sigma: [Double]? = nil) -> [FluxPrediction] {
         let transform = members[0].transform
+        let n = basis.count
         return targetDistributions(x, sigma: sigma).map { mean, cov in
-            FluxPrediction(free: transform.free(fromTargets: mean.map(Float.init)),
-                           freeCovariance: transform.freeCovariance(targets: mean, covariance: cov),
-                           basis: basis, network: network, temperature: temperature)
+            let freeCov = transform.freeCovariance(targets: mean, covariance: cov)
+            // A mean outside the flux polytope (noisy input) moves to its nearest feasible point.
+            let free = FeasibleProjection.project(transform.free(fromTargets: mean.map(Float.init)),
+                                                  scale: (0..<n).map { freeCov[$0 * n + $0].squareRoot() }, basis: basis)
+            return FluxPrediction(free: free, freeCovariance: freeCov, basis: basis, network: network, temperature: temperature)
         }
     }
 
