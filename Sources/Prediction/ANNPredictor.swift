@@ -220,7 +220,8 @@ public struct ANNPredictor: FluxPredictor {
     /// then `D·Σ·D` with `D` the calibration's factors for this prediction.
     public func targetDistributions(_ x: Matrix, sigma: [Double]? = nil, calibrated: Bool = true)
         -> [(mean: [Double], covariance: [Double])] {
-        let featured = members[0].features.apply(x, sigma: networkSigma(sigma, rows: x.rows))
+        let told = networkSigma(sigma, rows: x.rows)
+        let featured = members[0].features.apply(x, sigma: told)
         let outs = members.map { $0.distributions(featured: featured) }
         let t = members[0].transform.targetCount, m = Double(members.count)
         let scale = calibrated ? calibration : nil
@@ -238,7 +239,7 @@ public struct ANNPredictor: FluxPredictor {
             for i in 0..<t { cov[i * t + i] = max(cov[i * t + i], 0) }
             if let scale {
                 let fm = mean.map(Float.init)
-                let context = scale.context(fm)
+                let context = scale.context(fm, sigma: told?[r])
                 let f = (0..<t).map { Double(scale.factor($0, mean: fm[$0], context: context)) }
                 for i in 0..<t { for j in 0..<t { cov[i * t + j] *= f[i] * f[j] } }
             }
@@ -258,15 +259,17 @@ public struct ANNPredictor: FluxPredictor {
     /// (`SigmaCalibration`) so that, on the validation rows `x` (measurement σ `sigma`) with
     /// true free fluxes `free`, the stated 1σ covers 68.27 % of the errors in each range.
     /// Corrects the over- or under-confidence of the likelihood heads and of small ensembles
-    /// without retraining. `bins: 1, contextClasses: 1` = one factor per target.
-    public func calibrated(on x: Matrix, sigma: [Double]? = nil, free: [[Double]], bins: Int = 6, contextClasses: Int = 2) -> ANNPredictor {
+    /// without retraining. `bins: 1, contextClasses: 1` = one factor per target. A noise-aware
+    /// network's classes are classes of the σ it is told (`SigmaCalibration.ContextKind.sigma`).
+    public func calibrated(on x: Matrix, sigma: [Double]? = nil, free: [[Double]], bins: Int = 6, contextClasses: Int? = nil) -> ANNPredictor {
         let moments = targetMoments(x, sigma: sigma, calibrated: false)
+        let told = networkSigma(sigma, rows: x.rows)
         let transform = members[0].transform
         let exchangeTargets = transform.outputs.indices.filter { transform.outputs[$0].kind == .log10 }
         var copy = self
         copy.calibration = SigmaCalibration.fit(means: moments.map(\.mean), stds: moments.map(\.std),
                                                 truths: free.map(transform.targets), contextTargets: exchangeTargets,
-                                                contextClasses: contextClasses, bins: bins)
+                                                sigmas: told, contextClasses: contextClasses ?? (isNoiseAware ? 4 : 2), bins: bins)
         return copy
     }
 }

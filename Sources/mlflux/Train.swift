@@ -167,13 +167,13 @@ struct TrainCalibrate: ParsableCommand {
     @Option(help: "Model bundle name.") var model: String
     @Option(help: "Validation dataset folder; repeat to calibrate on several (e.g. uniform and log-uniform exchange sampling).") var data: [String]
     @Option(help: "Equal-count ranges of the predicted value per flux, each with its own factor (1 = one factor per flux).") var bins: Int = 6
-    @Option(help: "Equal-count classes of the mean predicted exchange flux, each calibrated on its own (1 = no classes).") var contexts: Int = 2
+    @Option(help: "Equal-count classes of the mean predicted exchange flux (noise-aware networks: of the measurement σ), each calibrated on its own (1 = no classes; default 2, noise-aware 4).") var contexts: Int?
     @Option(help: "Noise-aware networks: seed of the noise drawn on the calibration rows.") var seed: UInt64 = 1
     @OptionGroup var destination: BundleDestination
 
     func validate() throws {
         try OptionCheck.count(bins, "--bins", in: 1...1000, "ranges of the predicted value per flux")
-        try OptionCheck.count(contexts, "--contexts", in: 1...100, "classes of the mean exchange flux")
+        if let contexts { try OptionCheck.count(contexts, "--contexts", in: 1...100, "classes of the mean exchange flux") }
     }
 
     func run() throws {
@@ -212,7 +212,7 @@ struct TrainCalibrate: ParsableCommand {
                                     .merging(["calibrated_on": data.joined(separator: ",")]) { $1 })
         let names = calibrated.members[0].transform.outputs.map { bundle.basis.names[$0.free] }
         let c = calibrated.calibration!
-        print("σ factors per range of the prediction (\(set.count) rows, \(c.factors.count) exchange context class(es)):")
+        print("σ factors per range of the prediction (\(set.count) rows, \(c.factors.count) \(c.contextKind == .sigma ? "measurement σ" : "exchange") context class(es)):")
         for (k, classFactors) in c.factors.enumerated() {
             if c.factors.count > 1 { print(" class \(k + 1)") }
             for (name, f) in zip(names, classFactors) {

@@ -31,4 +31,22 @@ import TestSupport
             do { _ = try simulator.simulate(p.fluxState) } catch { Issue.record("\(name) σ \(rowSigma[i]): \(error)") }
         }
     }
+
+    /// The shipped toy network is noise-aware: told a larger σ for the same MIDs, and given
+    /// noisier MIDs, it states a larger uncertainty of every free flux it predicts (target
+    /// space: v3.net affine, v2.xch log10).
+    @Test func shippedToyUncertaintyGrowsWithTheInputSigma() throws {
+        let bundle = try registry.load("toy")
+        let ann = try #require(try PredictorRegistry.predictor("ann", bundle: bundle) as? ANNPredictor)
+        #expect(ann.isNoiseAware && ann.members[0].head == .cholesky)
+        let clean = try bundle.simulator().simulate(bundle.exampleFluxState()).values.map(Float.init)
+        let x = Matrix(rows: 1, columns: clean.count, storage: clean)
+        // The network's own σ rises step by step; the calibrated σ (binned factors) ten times the noise, at least 1.5×.
+        let raw = [0.002, 0.005, 0.01, 0.02].map { ann.targetMoments(x, sigma: [$0], calibrated: false)[0].std }
+        for j in raw[0].indices {
+            for k in 1..<raw.count { #expect(raw[k][j] > raw[k - 1][j], "target \(j): \(raw.map { $0[j] })") }
+        }
+        let low = ann.targetMoments(x, sigma: [0.002])[0].std, high = ann.targetMoments(x, sigma: [0.02])[0].std
+        for j in low.indices { #expect(high[j] > 1.5 * low[j], "target \(j): \(low[j]) → \(high[j])") }
+    }
 }
