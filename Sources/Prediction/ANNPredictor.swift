@@ -157,6 +157,12 @@ public struct ANNPredictor: FluxPredictor {
     public var noise: MeasurementNoise?
     /// Absolute σ of MID entries assumed where an input states none (noise-aware networks).
     public var defaultStddev: Double = 0.01
+    /// Propagate the free fluxes' errors as if independent (drop the covariance's
+    /// off-diagonal) and skip `derivedCalibration`: how errors were propagated before — the
+    /// ablation `mlflux evaluate --covariance diagonal` measures.
+    public var independentErrors = false
+    /// Factors on the propagated σ of every net flux, exchange flux and ΔG (`nil`: none).
+    public var derivedCalibration: DerivedCalibration?
 
     public init(network: MetabolicNetwork, basis: FreeFluxBasis, layout: LabelingLayout, members: [ANNMember],
                 temperature: Double = Thermodynamics.bodyTemperature, calibration: SigmaCalibration? = nil,
@@ -199,12 +205,17 @@ public struct ANNPredictor: FluxPredictor {
     public func predict(matrix x: Matrix, sigma: [Double]? = nil) -> [FluxPrediction] {
         let transform = members[0].transform
         let n = basis.count
-        return targetDistributions(x, sigma: sigma).map { mean, cov in
-            let freeCov = transform.freeCovariance(targets: mean, covariance: cov)
+        let told = networkSigma(sigma, rows: x.rows)
+        return targetDistributions(x, sigma: sigma).enumerated().map { r, d in
+            let (mean, cov) = d
+            var freeCov = transform.freeCovariance(targets: mean, covariance: cov)
+            if independentErrors { for i in 0..<n { for j in 0..<n where i != j { freeCov[i * n + j] = 0 } } }
             // A mean outside the flux polytope (noisy input) moves to its nearest feasible point.
             let free = FeasibleProjection.project(transform.free(fromTargets: mean.map(Float.init)),
                                                   scale: (0..<n).map { freeCov[$0 * n + $0].squareRoot() }, basis: basis)
-            return FluxPrediction(free: free, freeCovariance: freeCov, basis: basis, network: network, temperature: temperature)
+            let p = FluxPrediction(free: free, freeCovariance: freeCov, basis: basis, network: network, temperature: temperature)
+            guard let derived = derivedCalibration, !independentErrors else { return p }
+            return derived.apply(p, sigma: told?[r])
         }
     }
 
@@ -270,6 +281,12 @@ public struct ANNPredictor: FluxPredictor {
         copy.calibration = SigmaCalibration.fit(means: moments.map(\.mean), stds: moments.map(\.std),
                                                 truths: free.map(transform.targets), contextTargets: exchangeTargets,
                                                 sigmas: told, contextClasses: contextClasses ?? (isNoiseAware ? 4 : 2), bins: bins)
+        // Then the derived fluxes' own factors, on the same rows with the new free-flux σ.
+        copy.derivedCalibration = nil
+        copy.independentErrors = false
+        copy.derivedCalibration = DerivedCalibration.fit(predictions: copy.predict(matrix: x, sigma: sigma),
+                                                         truth: free.map { basis.fluxState(free: $0) }, sigmas: told,
+                                                         classes: contextClasses ?? (isNoiseAware ? 4 : 2))
         return copy
     }
 }

@@ -13,7 +13,8 @@ import SafeIO
 /// `head` (`diagonal`: mean and log-variance per target; `cholesky`: a full covariance, see
 /// `Loss.gaussianCholeskyNLL`), `noise` (JSON `MeasurementNoise`, noise-aware networks only),
 /// and optionally `sigma_calibration` (JSON `SigmaCalibration`: σ factors per context class,
-/// target and predicted range; files with the older per-target `sigma_scale` still load).
+/// target and predicted range; files with the older per-target `sigma_scale` still load) and
+/// `derived_calibration` (JSON `DerivedCalibration`: factors on every flux's and ΔG's propagated σ).
 ///
 /// Files of format `mlflux-ann-1` (before noise-aware training and covariance heads) load as
 /// `head = diagonal` without `noise`.
@@ -58,6 +59,7 @@ public enum ANNWeightsFile {
         meta["head"] = p.members[0].head.rawValue
         if let noise = p.noise { meta["noise"] = try json(noise) }
         if let c = p.calibration { meta["sigma_calibration"] = try json(c) }
+        if let d = p.derivedCalibration { meta["derived_calibration"] = try json(d) }
         return SafeTensors(tensors: tensors, metadata: meta)
     }
 
@@ -158,6 +160,14 @@ public enum ANNWeightsFile {
             }
             if let why = c.inconsistency { throw PredictionError.incompatibleWeights(file: file, reason: "metadata '\(key)': \(why)") }
         }
-        return ANNPredictor(network: network, basis: basis, layout: layout, members: members, calibration: calibration, noise: noise)
+        var predictor = ANNPredictor(network: network, basis: basis, layout: layout, members: members, calibration: calibration, noise: noise)
+        if st.metadata["derived_calibration"] != nil {
+            let d = try decode(DerivedCalibration.self, "derived_calibration")
+            if let why = d.inconsistency(reactions: basis.reactionCount) {
+                throw PredictionError.incompatibleWeights(file: file, reason: "metadata 'derived_calibration': \(why)")
+            }
+            predictor.derivedCalibration = d
+        }
+        return predictor
     }
 }

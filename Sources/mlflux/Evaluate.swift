@@ -32,6 +32,7 @@ struct Evaluate: ParsableCommand {
     @Option(help: "Reactions left out of the 'all net fluxes' share, comma-separated (e.g. tiny effluxes).") var exclude: String = ""
     @Option(help: "Absolute σ of Gaussian noise added to every MID entry before predicting (0: the exact MIDs).") var noise: Double = 0
     @Option(help: "Seed of the --noise draws.") var noiseSeed: UInt64 = 1
+    @Option(help: "ann: propagate the free fluxes' full covariance (full) or only their variances, as if independent (diagonal; an ablation).") var covariance: String = "full"
     @Option(help: "Folder for the report and parity plots (created; existing report files are refused unless --force).") var out: String?
     @Flag(help: "Write the report and plots into the bundle's reports/ folder instead.") var inPlace = false
     @Flag(help: "Replace existing report files in --out.") var force = false
@@ -43,6 +44,7 @@ struct Evaluate: ParsableCommand {
         try OptionCheck.count(restarts, "--restarts", in: 0...1000, "each restart is one more least-squares fit per state")
         try OptionCheck.threads(threads)
         try OptionCheck.number(noise, "--noise", in: 0...0.5, "absolute σ of a MID fraction")
+        guard ["full", "diagonal"].contains(covariance) else { throw ValidationError("--covariance must be full or diagonal, not '\(covariance)'") }
         if out != nil && inPlace { throw ValidationError("--out and --in-place exclude each other") }
         guard label.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }), !label.isEmpty, !label.hasPrefix(".") else {
             throw ValidationError("--label must be letters, digits, '-', '_' or '.', not '\(label)'")
@@ -73,7 +75,8 @@ struct Evaluate: ParsableCommand {
         let mids = noisy
         let start = Date()
         let predictions: [FluxPrediction]
-        if let ann = p as? ANNPredictor {
+        if var ann = p as? ANNPredictor {
+            ann.independentErrors = covariance == "diagonal"
             predictions = ann.predict(matrix: mids, sigma: [Double](repeating: noise, count: data.count))
         } else {
             let layout = bundle.layout, fixed = stddev ?? (noise > 0 ? noise : nil)
