@@ -59,6 +59,14 @@ import TestSupport
         (["compare", "--model", "toy", mids, "--threads", "0"], "--threads"),
         (["compare", "--model", "toy", mids, "--predictors", "ann,ann"], "--predictors"),
         (["compare", "--model", "toy", mids, "--predictors", ""], "--predictors"),
+        (["evaluate", "--model", "toy", "--data", data, "--noise", "nan"], "--noise"),
+        (["evaluate", "--model", "toy", "--data", data, "--noise=-0.01"], "--noise"),
+        (["evaluate", "--model", "toy", "--data", data, "--covariance", "sparse"], "--covariance"),
+        (["evaluate", "--model", "toy", "--data", data, "--label", "../x"], "--label"),
+        (["train", "ann", "--model", "toy", "--data", data, "--out", data + "-out", "--noise-range", "0,0.03"], "--noise-range"),
+        (["train", "ann", "--model", "toy", "--data", data, "--out", data + "-out", "--noise-range", "0.03,0.001"], "--noise-range"),
+        (["train", "ann", "--model", "toy", "--data", data, "--out", data + "-out", "--head", "full"], "--head"),
+        (["train", "ann", "--model", "toy", "--data", data, "--out", data + "-out", "--features", "logs-sigma"], "--noise-range"),
     ]
 
     @Test(arguments: badValues)
