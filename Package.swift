@@ -22,6 +22,7 @@ let package = Package(
         .library(name: "FluxSampling", targets: ["FluxSampling"]),
         .library(name: "NeuralNetworks", targets: ["NeuralNetworks"]),
         .library(name: "Prediction", targets: ["Prediction"]),
+        .library(name: "Imputation", targets: ["Imputation"]),
         .library(name: "SafeIO", targets: ["SafeIO"]),
     ],
     dependencies: [
@@ -43,10 +44,11 @@ let package = Package(
         .target(name: "FluxSampling", dependencies: ["MLFluxCore", "EMU", "SafeIO"]),
         .target(name: "NeuralNetworks", dependencies: ["LinearAlgebra", "SafeIO"]),
         .target(name: "Prediction", dependencies: ["MLFluxCore", "EMU", "NeuralNetworks", "LinearAlgebra", "SafeIO"]),
-        .target(name: "Bundles", dependencies: ["MLFluxCore", "FluxML", "EMU", "FluxSampling", "Prediction", "SafeIO"]),
+        .target(name: "Imputation", dependencies: ["MLFluxCore", "NeuralNetworks", "SafeIO"]),
+        .target(name: "Bundles", dependencies: ["MLFluxCore", "FluxML", "EMU", "FluxSampling", "NeuralNetworks", "Prediction", "Imputation", "SafeIO"]),
         .executableTarget(
             name: "mlflux",
-            dependencies: ["Bundles", "FluxML", "EMU", "MLFluxCore", "FluxSampling", "NeuralNetworks", "Prediction", "SafeIO",
+            dependencies: ["Bundles", "FluxML", "EMU", "MLFluxCore", "FluxSampling", "NeuralNetworks", "Prediction", "Imputation", "SafeIO",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         // libFuzzer harness (`scripts/fuzz.sh`, `Fuzz/README.md`); the plain build replays files.
         .target(name: "CFuzzDriver", path: "Fuzz/CFuzzDriver"),
@@ -62,6 +64,7 @@ let package = Package(
         .testTarget(name: "FluxSamplingTests", dependencies: ["FluxSampling", "EMU", "FluxML", "MLFluxCore", "TestSupport"]),
         .testTarget(name: "NeuralNetworksTests", dependencies: ["NeuralNetworks", "TestSupport"]),
         .testTarget(name: "PredictionTests", dependencies: ["Prediction", "EMU", "FluxML", "MLFluxCore", "TestSupport"]),
+        .testTarget(name: "ImputationTests", dependencies: ["Imputation", "MLFluxCore", "NeuralNetworks", "TestSupport"]),
         .testTarget(name: "BundlesTests", dependencies: ["Bundles", "NeuralNetworks", "Prediction", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
         .testTarget(name: "SafeIOTests", dependencies: ["SafeIO", "TestSupport"]),

@@ -12,7 +12,8 @@ import SafeIO
 ///   "measured": ["molB", "molF[1-3]"],
 ///   "freeFluxes": ["v2.net", "v2.xch"],
 ///   "exampleFluxes": "fluxes.json",
-///   "files": {"knn.reference": "knn/reference.npy"}
+///   "files": {"imputer.knn": "imputers/knn.safetensors"},
+///   "defaultImputer": "knn"
 /// }
 /// ```
 ///
@@ -36,6 +37,9 @@ public struct BundleManifest: Codable, Hashable, Sendable {
     public var exampleFluxes: String
     /// Further files by key (weights, reference sets, reports), each inside the bundle.
     public var files: [String: String]?
+    /// The imputer `predict` uses for incomplete input when none is named (`--imputer`); when
+    /// absent, the first imputer of the registry whose file the bundle has.
+    public var defaultImputer: String?
 
     public init(name: String, description: String, network: String, experiments: [String],
                 measured: [String], freeFluxes: [String], exampleFluxes: String, files: [String: String]? = nil) {

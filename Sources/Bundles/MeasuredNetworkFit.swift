@@ -41,6 +41,8 @@ public struct MeasuredNetworkFit: Sendable {
             throw NetworkFitError(file: path, reason: e.line.map { "line \($0): \(e.message)" } ?? e.message)
         }
         sampler = try FluxSpaceSampler(network: network, basis: basis, settings: .automatic(for: basis))
+        // A measured flux more than 3σ outside what the constraints allow is named, not fitted.
+        _ = try sampler.resolve(set.fluxes, file: path, scaled: false)
         simulator = try EMUSimulator(network: network, measured: set.fragments, experiments: experiments)
         self.path = path
     }

@@ -61,39 +61,49 @@ public struct PredictorComparison: Sendable {
     /// In the order the predictors were asked for.
     public var results: [Result]
 
-    /// Runs `predictors` (registry names, see `PredictorRegistry.known`) of `bundle` on
+    /// Runs `predictors` (registry names, see `StrategyRegistry.known(.predictor)`) of `bundle` on
     /// `measured`, one after the other.
     /// - Throws: `UnknownStrategyError` for a name the registry does not know (before any
     ///   prediction), `IncompleteLabelingError` when a predictor needs complete labeling and
     ///   entries are missing, and whatever a predictor or the re-simulation throws.
     public init(bundle: ModelBundle, measured: MeasuredLabeling, predictors: [String],
-                options: PredictorRegistry.Options = .init(), truth: FluxState? = nil) throws {
-        let built = try predictors.map { try PredictorRegistry.predictor($0, bundle: bundle, options: options) }
+                options: StrategyRegistry.Options = .init(), truth: FluxState? = nil) throws {
+        let built = try predictors.map { try StrategyRegistry.predictor($0, bundle: bundle, options: options) }
         for (name, p) in zip(predictors, built) where p.requiresCompleteLabeling && !measured.isComplete {
-            throw IncompleteLabelingError(predictor: name, missing: measured.mask.filter { !$0 }.count)
+            throw IncompleteLabelingError(predictor: name, measured: measured, imputers: StrategyRegistry.available(.imputer, in: bundle))
         }
         let simulator = try bundle.simulator()
         let sigma = options.measurementStddev ?? 0.01
         var results: [Result] = []
         for (name, p) in zip(predictors, built) {
             let clock = DispatchTime.now().uptimeNanoseconds
-            let prediction: FluxPrediction
+            var prediction: FluxPrediction
+            var scale: FitReport.Scale?
             var starts: [LeastSquaresMFA.StartResult]?
             var kept = false
             if let ls = p as? any LeastSquaresBacked {
                 let f = try ls.leastSquaresFit(measured: measured)
                 prediction = f.prediction
+                scale = f.scale.map { FitReport.Scale(value: $0.value, se: $0.se) }
                 starts = f.starts
                 kept = f.keptANNPrediction
             } else {
                 prediction = try p.predict(measured: measured)
+                if options.fluxScale, !options.fluxRows.isEmpty {
+                    // A strategy that ignores measured fluxes: its relative fluxes in their unit.
+                    let s = MeasuredFluxScale.apply(prediction, rows: options.fluxRows, basis: bundle.basis, network: bundle.network)
+                    prediction = s.prediction
+                    scale = FitReport.Scale(value: s.scale, se: s.se)
+                }
             }
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - clock) / 1e9
             var fit: FitReport?, failure: String?
             do {
                 fit = try FitReport(prediction: prediction, measured: measured, simulator: simulator,
-                                    basis: bundle.basis, defaultStddev: sigma)
+                                    basis: bundle.basis, defaultStddev: sigma, fluxes: options.fluxRows,
+                                    scaled: options.fluxScale)
                 fit?.starts = starts
+                fit?.scale = scale
             } catch {
                 failure = "\(error)"
             }

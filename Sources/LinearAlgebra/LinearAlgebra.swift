@@ -64,6 +64,19 @@ public enum LinearAlgebra {
                               lu, lda32, pivots, b, ldb32) == 0
     }
 
+    /// In-place Cholesky factorisation `A = L·Lᵀ` of the symmetric positive definite `n×n`
+    /// column-major matrix `a` (LAPACK `dpotrf`, lower triangle; the strict upper triangle is
+    /// zeroed). Returns `false` — `a` then unspecified — when `a` is not positive definite,
+    /// holds a NaN or infinity, or `n` is not a valid LAPACK size.
+    public static func choleskyLower(n: Int, a: inout [Double]) -> Bool {
+        guard a.count == n * n, let n32 = lapackSize(n), n > 0,
+              a.withUnsafeMutableBufferPointer({ allFinite($0.baseAddress!, rows: n, columns: n, leading: n) }) else { return false }
+        let info = LAPACKE_dpotrf(LAPACK_COL_MAJOR, Int8(UInt8(ascii: "L")), n32, &a, n32)
+        guard info == 0 else { return false }
+        for c in 0..<n { for r in 0..<c { a[r + n * c] = 0 } }
+        return true
+    }
+
     /// Least-squares / minimum-norm solution of `A·X = B` by SVD (LAPACK `dgelsd`).
     /// `a` is `m×n` (destroyed), `b` is `max(m,n)×nrhs` and receives `X` in its first `n` rows.
     /// Returns the effective rank, or `nil` — with `b` set to NaN — when `a` or `b` holds a

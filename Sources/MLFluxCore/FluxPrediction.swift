@@ -85,10 +85,12 @@ public struct FluxPrediction: Sendable, Equatable {
         var netSE = [Double](repeating: 0, count: R), xchSE = netSE
         for r in 0..<R {
             var v = 0.0
-            for k in 0..<nNet { let c = basis.netKernel[r * nNet + k]; v += c * c * freeSE[k] * freeSE[k] }
+            // Terms with a zero kernel entry are skipped: 0 · ∞ (an undetermined free flux the
+            // reaction does not depend on) must not make its error NaN.
+            for k in 0..<nNet { let c = basis.netKernel[r * nNet + k]; if c != 0 { v += c * c * freeSE[k] * freeSE[k] } }
             netSE[r] = v.squareRoot()
             v = 0
-            for k in 0..<nX { let c = basis.exchangeKernel[r * nX + k]; v += c * c * freeSE[nNet + k] * freeSE[nNet + k] }
+            for k in 0..<nX { let c = basis.exchangeKernel[r * nX + k]; if c != 0 { v += c * c * freeSE[nNet + k] * freeSE[nNet + k] } }
             xchSE[r] = v.squareRoot()
             state.exchange[r] = max(state.exchange[r], 0)
         }
@@ -131,7 +133,7 @@ extension FluxPredictor {
     public var requiresCompleteLabeling: Bool { true }
 
     public func predict(measured: MeasuredLabeling) throws -> FluxPrediction {
-        guard measured.isComplete else { throw IncompleteLabelingError(predictor: name, missing: measured.mask.filter { !$0 }.count) }
+        guard measured.isComplete else { throw IncompleteLabelingError(predictor: name, measured: measured) }
         return try predict([measured.values])[0]
     }
 }
@@ -139,12 +141,43 @@ extension FluxPredictor {
 /// A predictor that needs complete labeling got a measurement with missing entries.
 public struct IncompleteLabelingError: Error, Equatable, Sendable, CustomStringConvertible {
     public var predictor: String
+    /// Number of missing MID entries.
     public var missing: Int
-    public init(predictor: String, missing: Int) {
+    /// Total MID entries of the layout (0 when unknown).
+    public var total: Int
+    /// The missing MIDs as "EXPERIMENT METABOLITE" (empty when unknown).
+    public var missingMIDs: [String]
+    /// Imputers that could fill them (empty when the bundle ships none).
+    public var imputers: [String]
+
+    public init(predictor: String, missing: Int, total: Int = 0, missingMIDs: [String] = [], imputers: [String] = []) {
         self.predictor = predictor
         self.missing = missing
+        self.total = total
+        self.missingMIDs = missingMIDs
+        self.imputers = imputers
     }
+
+    /// The error for `measured`: which MIDs are missing, and which imputers could fill them.
+    public init(predictor: String, measured: MeasuredLabeling, imputers: [String] = []) {
+        let layout = measured.layout
+        var mids: [String] = []
+        for e in layout.experimentIDs.indices {
+            for f in layout.fragmentNames.indices where layout.range(experiment: e, fragment: f).contains(where: { !measured.mask[$0] }) {
+                mids.append("\(layout.experimentIDs[e]) \(layout.fragmentNames[f])")
+            }
+        }
+        self.init(predictor: predictor, missing: measured.mask.filter { !$0 }.count, total: layout.count,
+                  missingMIDs: mids, imputers: imputers)
+    }
+
     public var description: String {
-        "the '\(predictor)' predictor needs complete labeling; \(missing) MID entries are missing (use --predictor mfa, which fits what was measured)"
+        var what = total > 0 ? "\(missing) of \(total) MID entries are missing" : "\(missing) MID entries are missing"
+        if !missingMIDs.isEmpty {
+            let shown = missingMIDs.prefix(4).joined(separator: ", ")
+            what += " (\(missingMIDs.count) MID\(missingMIDs.count == 1 ? "" : "s"): \(shown)\(missingMIDs.count > 4 ? ", …" : ""))"
+        }
+        let fill = imputers.isEmpty ? "--imputer NAME (after `mlflux train imputer`)" : "--imputer \(imputers.joined(separator: "|"))"
+        return "the '\(predictor)' predictor needs complete labeling and \(what); fill them with \(fill) or use --predictor mfa, which fits the measured entries only"
     }
 }

@@ -12,7 +12,7 @@ import Darwin
 /// v ← β2·v + (1 − β2)·g²
 /// θ ← θ − lr·( m/(1 − β1ᵗ) / (√(v/(1 − β2ᵗ)) + ε) + weightDecay·θ )
 /// ```
-/// The moments `m`, `v` are kept per parameter index (the order of `MLP.parameters`) and
+/// The moments `m`, `v` are kept per parameter index (the order of the model's parameters) and
 /// created on the first step.
 public struct Adam: Sendable {
     public var learningRate: Float
@@ -35,9 +35,10 @@ public struct Adam: Sendable {
         self.weightDecay = weightDecay
     }
 
-    /// One update of `model` with `gradients`.
+    /// One update of `model` with `gradients` (any model that exposes its parameters through
+    /// `ParameterUpdatable`: `MLP`, `PartialConvUNet`).
     /// - Complexity: `O(parameterCount)`.
-    public mutating func update(_ model: inout MLP, _ gradients: MLP.Gradients) {
+    public mutating func update<Model: ParameterUpdatable>(_ model: inout Model, _ gradients: Model.Gradients) {
         step += 1
         let lr = learningRate, b1 = beta1, b2 = beta2, eps = epsilon, wd = weightDecay
         let c1 = 1 / (1 - powf(b1, Float(step))), c2 = 1 / (1 - powf(b2, Float(step)))

@@ -34,22 +34,39 @@ public struct ChiSquaredTest: Sendable, Codable, Equatable {
         self.defaultStddev = defaultStddev
     }
 
+    /// The test of `state` against the measured MIDs and `fluxes` (residuals (v − m)/σ of the
+    /// state's own fluxes). `scaled`: the fluxes were put in the measured unit by a fitted scale,
+    /// one more identifiable parameter.
     public init(state: FluxState, measured: MeasuredLabeling, simulator: EMUSimulator, basis: FreeFluxBasis,
-                defaultStddev: Double) throws {
+                defaultStddev: Double, fluxes: [FluxMeasurementRow] = [], scaled: Bool = false) throws {
         let (lab, jac) = try simulator.simulate(state, basis: basis)
         let rows = measured.mask.indices.filter { measured.mask[$0] }
         let sigma = rows.map { measured.stddev[$0].isFinite ? measured.stddev[$0] : defaultStddev }
-        let vssr = zip(rows, sigma).reduce(0) { s, e in
+        var vssr = zip(rows, sigma).reduce(0) { s, e in
             let d = (lab.values[e.0] - measured.values[e.0]) / e.1
             return s + d * d
         }
+        for f in fluxes { vssr += f.residual(state) * f.residual(state) }
         let columns = (0..<basis.count).filter { basis.fixed[$0] == nil }
-        var a = [Double](repeating: 0, count: rows.count * columns.count)
+        let m = rows.count + fluxes.count, n = columns.count + (scaled ? 1 : 0)
+        var a = [Double](repeating: 0, count: m * n)
+        let nf = basis.freeNet.count, xf = basis.freeExchange.count
         for (c, k) in columns.enumerated() {
-            for (i, row) in rows.enumerated() { a[i + rows.count * c] = jac[row, k] / sigma[i] }
+            for (i, row) in rows.enumerated() { a[i + m * c] = jac[row, k] / sigma[i] }
+            for (i, f) in fluxes.enumerated() {
+                // d(Σ a·v)/dθ_k from the kernels (net fluxes on free net fluxes, exchange on exchange).
+                var d = 0.0
+                for t in f.terms {
+                    if f.kind == .net, k < nf { d += t.coefficient * basis.netKernel[t.reaction * nf + k] }
+                    if f.kind == .exchange, k >= nf { d += t.coefficient * basis.exchangeKernel[t.reaction * xf + k - nf] }
+                }
+                a[rows.count + i + m * c] = d / f.stddev
+            }
         }
-        let sv = LinearAlgebra.singularValues(m: rows.count, n: columns.count, a: &a) ?? []
+        if scaled { for (i, f) in fluxes.enumerated() { a[rows.count + i + m * columns.count] = f.simulated(state) / f.stddev } }
+        let sv = LinearAlgebra.singularValues(m: m, n: n, a: &a) ?? []
         let rank = sv.filter { $0 > 1e-8 * (sv.first ?? 0) }.count
-        self.init(vssr: vssr, measurements: measured.independentValues, identifiable: rank, defaultStddev: defaultStddev)
+        self.init(vssr: vssr, measurements: measured.independentValues + fluxes.count, identifiable: rank,
+                  defaultStddev: defaultStddev)
     }
 }

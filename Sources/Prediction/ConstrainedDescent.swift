@@ -143,6 +143,12 @@ extension LeastSquaresMFA {
                 lambda = max(lambda / 100, 1e-10)
                 continue
             }
+            // Geodesic acceleration (Transtrum & Sethna 2012): a second-order correction along the
+            // curved valleys of sloppy fits, where plain steps crawl.
+            if geodesicAcceleration, let a = acceleration(p: p, step: step, current: current, problem: problem,
+                                                          sigmaFloor: sigmaFloor, damping: e, m: m, P: P, constraints: (g, h, k)) {
+                step = zip(step, a).map { $0 + $1 }
+            }
             // Exchange constraints are not linear in log10 θ: a step that leaves them by their
             // curvature is projected back (a second-order correction); failing that, shortened.
             var trial = zip(p, step).map { $0 + $1 }
@@ -191,6 +197,50 @@ extension LeastSquaresMFA {
             }
         }
         return Descent(p: p, cost: cost, it: it, J: current.J, r: current.r, converged: converged, reason: reason)
+    }
+}
+
+extension LeastSquaresMFA {
+    /// The geodesic acceleration of a Levenberg–Marquardt step `step` (the velocity): the
+    /// second directional derivative of the residuals r'' ≈ (2/h)·((r(p + h·δ) − r(p))/h − J·δ)
+    /// (h = 0.1), then `a` from the same damped, constrained least-squares problem with
+    /// right-hand side −r''/2 and the constraints shifted by the step, so p + δ + a keeps the
+    /// linearised constraints. `nil` when the correction is not small beside the step
+    /// (2‖a‖ > 0.75‖δ‖: the quadratic model is not to be trusted) or cannot be computed.
+    func acceleration(p: [Double], step: [Double], current: (r: [Double], J: [Double]), problem: Problem,
+                      sigmaFloor: Double, damping e: [Double], m: Int, P: Int,
+                      constraints: (g: [Double], h: [Double], k: Int)) -> [Double]? {
+        let h = 0.1
+        let probe = zip(p, step).map { $0 + h * $1 }
+        guard violation(at: probe) <= 1e-9,
+              let rp = evaluate(probe, problem, sigmaFloor: sigmaFloor, jacobian: false)?.r, rp.count == m else { return nil }
+        var rhs = [Double](repeating: 0, count: m + P)
+        for i in 0..<m {
+            var jd = 0.0
+            for c in 0..<P where step[c] != 0 { jd += current.J[i + m * c] * step[c] }
+            let second = (2 / h) * ((rp[i] - current.r[i]) / h - jd)
+            rhs[i] = -0.5 * second
+        }
+        let (g, hc, k) = constraints
+        var shifted = hc
+        for row in 0..<k {
+            var gd = 0.0
+            for c in 0..<P { gd += g[row + k * c] * step[c] }
+            shifted[row] = hc[row] - gd
+        }
+        var working: [Int] = []
+        guard case .solved(let a) = LinearAlgebra.activeSetLeastSquares(m: m + P, n: P, e: e, f: rhs, k: k, g: g, h: shifted,
+                                                                           start: [Double](repeating: 0, count: P),
+                                                                           working: &working) else { return nil }
+        // ‖·‖ in the damping metric D (the bottom rows of `e` are √λ·D).
+        func norm(_ v: [Double]) -> Double {
+            var s = 0.0
+            for c in 0..<P { let d = e[m + c + (m + P) * c]; s += d * d * v[c] * v[c] }
+            return s.squareRoot()
+        }
+        let nv = norm(step)
+        guard nv > 0, 2 * norm(a) <= 0.75 * nv, a.allSatisfy(\.isFinite) else { return nil }
+        return a
     }
 }
 

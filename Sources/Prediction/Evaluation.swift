@@ -18,6 +18,8 @@ public struct EvaluationReport: Codable, Sendable {
         public var errorQuantiles: [Double]
         /// Quantiles 5, 25, 50, 75, 95 % of the relative error (fluxes only).
         public var relativeErrorQuantiles: [Double]?
+        /// Median of |relative error| (fluxes only): ML-Flux's "median error" of a flux.
+        public var medianAbsoluteRelativeError: Double?
         /// Share within 5 % (fluxes) or within `dGTolerance` kJ/mol (ΔG).
         public var withinTolerance: Double
         public var r2: Double
@@ -76,6 +78,7 @@ public enum Evaluation {
             let central = quantiles(err, [0.16, 0.84])
             return .init(name: name, kind: kind, count: keep.count, errorQuantiles: q,
                          relativeErrorQuantiles: rel.map { quantiles($0, [0.05, 0.25, 0.5, 0.75, 0.95]) },
+                         medianAbsoluteRelativeError: rel.map { quantiles($0.map(abs), [0.5])[0] },
                          withinTolerance: share(keep.filter { ok(p[$0], t[$0]) }.count, keep.count),
                          r2: rSquared(keep.map { p[$0] }, keep.map { t[$0] }),
                          slope: slope(keep.map { p[$0] }, keep.map { t[$0] }),

@@ -16,6 +16,26 @@ public struct FitReport: Sendable, Codable {
     public var vssr: Double?
     public var weightedEntries: Int
     public var residuals: [Residual]
+    /// A measured flux against the prediction (in the measured unit).
+    public struct FluxResidual: Sendable, Codable {
+        public var id: String
+        public var measured: Double
+        public var predicted: Double
+        public var stddev: Double
+    }
+    /// Measured fluxes against the predicted ones; their squared weighted residuals are in `vssr`.
+    public var fluxResiduals: [FluxResidual] = []
+    /// The scale that put the fluxes in the measured rates' unit: value and standard error
+    /// (measured unit per unit of the network's reference flux); nil for network units.
+    public struct Scale: Sendable, Codable {
+        public var value: Double
+        public var se: Double
+        public init(value: Double, se: Double) {
+            self.value = value
+            self.se = se
+        }
+    }
+    public var scale: Scale?
     /// The χ² test of the fit (with a basis): every measured entry weighted by its σ.
     public var chiSquared: ChiSquaredTest?
     /// Least-squares strategies: how every start ended.
@@ -25,11 +45,12 @@ public struct FitReport: Sendable, Codable {
     ///   - basis: with it, the χ² test is computed (degrees of freedom from the rank of the
     ///     Jacobian at the predicted state); entries without a σ get `defaultStddev`.
     public init(prediction: FluxPrediction, measured: MeasuredLabeling, simulator: EMUSimulator,
-                basis: FreeFluxBasis? = nil, defaultStddev: Double = 0.01) throws {
+                basis: FreeFluxBasis? = nil, defaultStddev: Double = 0.01,
+                fluxes: [FluxMeasurementRow] = [], scaled: Bool = false) throws {
         let sim = try simulator.simulate(prediction.fluxState)
         if let basis {
             chiSquared = try ChiSquaredTest(state: prediction.fluxState, measured: measured, simulator: simulator,
-                                            basis: basis, defaultStddev: defaultStddev)
+                                            basis: basis, defaultStddev: defaultStddev, fluxes: fluxes, scaled: scaled)
         }
         let layout = measured.layout
         precondition(sim.values.count == layout.count, "simulator and layout disagree")
@@ -52,8 +73,13 @@ public struct FitReport: Sendable, Codable {
                 }
             }
         }
+        for f in fluxes {
+            let v = f.simulated(prediction.fluxState)
+            fluxResiduals.append(FluxResidual(id: f.measurement.id, measured: f.value, predicted: v, stddev: f.stddev))
+            vssr += ((v - f.value) / f.stddev) * ((v - f.value) / f.stddev)
+        }
         self.ssr = ssr
-        self.vssr = weighted > 0 ? vssr : nil
+        self.vssr = weighted > 0 || !fluxes.isEmpty ? vssr : nil
         self.weightedEntries = weighted
         self.residuals = out
     }

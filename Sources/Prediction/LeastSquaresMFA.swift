@@ -55,6 +55,18 @@ public struct LeastSquaresMFA: Sendable {
     /// Extra linear constraints on θ the descent keeps besides `basis.freeConstraints` (the
     /// profile likelihood pins a flux with an equality here).
     var pinned: [FreeFluxConstraint] = []
+    /// Measured fluxes every fit uses when `fit` is given none (e.g. a bundle's rates table).
+    public var fluxMeasurements: [FluxMeasurementRow] = []
+    /// Levenberg–Marquardt steps with geodesic acceleration (a second-order correction along
+    /// curved valleys; one more residual evaluation per step).
+    public var geodesicAcceleration = true
+    /// `true` when the measured fluxes are in the lab's unit (e.g. mmol/gDW/h) while the
+    /// network's fluxes are relative to a fixed reference flux (a bundle: `GLC_IN = 1`).
+    /// Labeling does not depend on the scale of all fluxes, so the fit adds one parameter,
+    /// the scale s: measured fluxes are compared with s·v, s is the weighted least-squares
+    /// optimum at every point (variable projection), and every flux of the result is s·v, in
+    /// the measured unit, with the scale's error in its standard error.
+    public var fluxScale: Bool = false
 
     public init(simulator: EMUSimulator, basis: FreeFluxBasis, network: MetabolicNetwork,
                 bounds: [(lower: Double, upper: Double)], interior: [Double]? = nil) {
@@ -114,9 +126,16 @@ public struct LeastSquaresMFA: Sendable {
         public var best: Int
         /// What was fitted (data, weights, prior), kept for the profile likelihood.
         var problem: Problem?
+        /// The fitted scale s (measured unit per network unit) and its standard error, when
+        /// `fluxScale` put the result in the measured fluxes' unit.
+        public var scale: (value: Double, se: Double)?
         /// Hybrid: `true` when the polished fit ended with a worse VSSR than the ANN's own
         /// prediction (or reached no valid state), so the ANN's prediction was kept as the result.
         public var keptANNPrediction: Bool = false
+        /// Hybrid: `true` when the MAP fit failed the χ² test and least squares without the
+        /// ANN prior (from the ANN's prediction or the MAP's end) fitted the data better, so
+        /// that fit is the result.
+        public var priorDropped: Bool = false
         /// Degrees of freedom of the χ² test: measurements − identifiable free fluxes.
         public var degreesOfFreedom: Int { max(measurements - identifiable, 0) }
         /// The χ² 95 % acceptance range of the VSSR: [q(0.025), q(0.975)] of χ²(dof).
@@ -178,6 +197,8 @@ public struct LeastSquaresMFA: Sendable {
         let rows: [Int]
         let sigma: [Double]
         let fluxes: [FluxMeasurementRow]
+        /// Measured fluxes compared with s·v (s fitted), not v: `fluxScale`.
+        var scaled = false
         let prior: [(mean: Double, weight: Double)]
         var dataCount: Int { rows.count + fluxes.count }
     }
@@ -199,7 +220,8 @@ public struct LeastSquaresMFA: Sendable {
             guard let lab = try? simulator.simulate(state) else { return nil }
             r = zip(problem.rows, w).map { (lab.values[$0] - problem.measured.values[$0]) * $1 }
         }
-        for f in problem.fluxes { r.append(f.residual(state)) }
+        let s = problem.scaled ? Self.scale(problem.fluxes, state) : 1
+        for f in problem.fluxes { r.append((s * f.simulated(state) - f.value) / f.stddev) }
         r += zip(p, problem.prior).map { ($0 - $1.mean) * $1.weight }
         guard jacobian, let jac else { return (r, []) }
         let P = parameters.count, m = r.count, R = problem.rows.count
@@ -217,7 +239,9 @@ public struct LeastSquaresMFA: Sendable {
                     default: return acc
                     }
                 }
-                J[R + i + m * c] = d * scale / f.stddev
+                // Scaled: ∂(s·f)/∂θ at the optimal s (Kaufman's variable-projection Jacobian; the
+                // gradient is exact because ∂cost/∂s = 0 there).
+                J[R + i + m * c] = s * d * scale / f.stddev
             }
             if !problem.prior.isEmpty { J[problem.dataCount + c + m * c] = problem.prior[c].weight }
         }
@@ -239,8 +263,9 @@ public struct LeastSquaresMFA: Sendable {
     /// free-flux vectors, or from `startCount` sampled starts; with a `prior`, the maximum a
     /// posteriori estimate (its covariance then includes the prior).
     /// `nil` when no start reaches a valid flux state or `check(measured)` fails.
-    public func fit(_ measured: MeasuredLabeling, fluxes: [FluxMeasurementRow] = [], starts: [[Double]] = [],
+    public func fit(_ measured: MeasuredLabeling, fluxes given: [FluxMeasurementRow]? = nil, starts: [[Double]] = [],
                     prior: Prior? = nil) -> Fit? {
+        let fluxes = given ?? fluxMeasurements
         guard (try? check(measured)) != nil,
               fluxes.allSatisfy({ f in f.value.isFinite && f.stddev.isFinite && f.stddev > 0
                   && f.terms.allSatisfy { network.reactions.indices.contains($0.reaction) } })
@@ -248,7 +273,7 @@ public struct LeastSquaresMFA: Sendable {
         let rows = measured.mask.indices.filter { measured.mask[$0] }
         let problem = Problem(measured: measured, rows: rows,
                               sigma: rows.map { measured.stddev[$0].isFinite ? measured.stddev[$0] : defaultStddev },
-                              fluxes: fluxes, prior: prior.map(parameterPrior) ?? [])
+                              fluxes: fluxes, scaled: fluxScale && !fluxes.isEmpty, prior: prior.map(parameterPrior) ?? [])
         let candidates = starts.isEmpty ? randomStarts() : starts
         let floors = continuationFloors(problem.sigma)
         let outcomes = ParallelRows.map(count: candidates.count, threads: threads) { i in
@@ -268,10 +293,35 @@ public struct LeastSquaresMFA: Sendable {
         guard let bestIndex = ends.indices.filter({ ends[$0] != nil }).min(by: { ends[$0]!.cost < ends[$1]!.cost }),
               let best = ends[bestIndex] else { return nil }
         let t = theta(best.p)
-        let (se, rank) = standardErrors(best, problem: problem, theta: t)
-        return Fit(prediction: FluxPrediction(free: t, freeSE: se, basis: basis, network: network, temperature: temperature),
-                   vssr: results[bestIndex].vssr, iterations: best.it, measurements: measured.independentValues + fluxes.count,
-                   identifiable: rank, starts: results, best: bestIndex, problem: problem)
+        let state = simulable(basis.fluxState(free: t))
+        let scaleColumn = problem.scaled ? scaleJacobianColumn(problem, state, rows: best.r.count) : nil
+        let (se, rank, scale) = standardErrors(best, problem: problem, theta: t, scaleColumn: scaleColumn)
+        let s = problem.scaled ? Self.scale(problem.fluxes, state) : 1
+        var fit = Fit(prediction: FluxPrediction(free: t.map { s * $0 }, freeSE: se, basis: basis, network: network,
+                                                 temperature: temperature),
+                      vssr: results[bestIndex].vssr, iterations: best.it, measurements: measured.independentValues + fluxes.count,
+                      identifiable: rank, starts: results, best: bestIndex, problem: problem)
+        if let scale { fit.scale = (s, scale) }
+        return fit
+    }
+
+    /// The weighted least-squares scale s ≥ 0 from `state`'s fluxes fᵢ to the measured mᵢ:
+    /// argmin Σ ((s·fᵢ − mᵢ)/σᵢ)² = Σ fᵢmᵢ/σᵢ² / Σ fᵢ²/σᵢ² (1 when no measured flux varies).
+    public static func scale(_ rows: [FluxMeasurementRow], _ state: FluxState) -> Double {
+        var num = 0.0, den = 0.0
+        for f in rows {
+            let v = f.simulated(state), w = 1 / (f.stddev * f.stddev)
+            num += v * f.value * w
+            den += v * v * w
+        }
+        return den > 0 ? max(num / den, 0) : 1
+    }
+
+    /// ∂r/∂s of the residual vector (MID rows, flux rows, prior rows): fᵢ/σᵢ on the flux rows.
+    private func scaleJacobianColumn(_ problem: Problem, _ state: FluxState, rows m: Int) -> [Double] {
+        var column = [Double](repeating: 0, count: m)
+        for (i, f) in problem.fluxes.enumerated() { column[problem.rows.count + i] = f.simulated(state) / f.stddev }
+        return column
     }
 
     /// VSSR of the measured MID entries at `state` (σ = the entry's own, else `defaultStddev`),
@@ -323,17 +373,24 @@ public struct LeastSquaresMFA: Sendable {
     /// Standard errors of θ from the linearised covariance of the parameters, (JᵀJ)⁻¹, and
     /// the rank of the data part of J. A flux whose standard error exceeds its bound range
     /// is undetermined: infinity.
-    private func standardErrors(_ best: Descent, problem: Problem, theta t: [Double]) -> ([Double], Int) {
-        let P = parameters.count, m = best.r.count, d = problem.dataCount
+    ///
+    /// With a `scaleColumn` (∂r/∂s of a scaled fit), the covariance is that of (parameters, s)
+    /// and the errors are those of s·θ: var = s²·var θ + θ²·var s + 2sθ·cov(θ, s); the third
+    /// value is then the scale's standard error.
+    private func standardErrors(_ best: Descent, problem: Problem, theta t: [Double],
+                                scaleColumn: [Double]? = nil) -> ([Double], Int, Double?) {
+        let P0 = parameters.count, m = best.r.count, d = problem.dataCount
+        let J = best.J + (scaleColumn ?? [])
+        let P = P0 + (scaleColumn == nil ? 0 : 1)
         var jtj = [Double](repeating: 0, count: P * P)
-        best.J.withUnsafeBufferPointer { jp in
+        J.withUnsafeBufferPointer { jp in
             jtj.withUnsafeMutableBufferPointer { c in
                 LinearAlgebra.gemm(transA: true, m: P, n: P, k: m, a: jp.baseAddress!, lda: m, b: jp.baseAddress!, ldb: m,
                                    c: c.baseAddress!, ldc: P)
             }
         }
         var dataJ = [Double](repeating: 0, count: d * P)
-        for c in 0..<P { for i in 0..<d { dataJ[i + d * c] = best.J[i + m * c] } }
+        for c in 0..<P { for i in 0..<d { dataJ[i + d * c] = J[i + m * c] } }
         let sv = LinearAlgebra.singularValues(m: d, n: P, a: &dataJ) ?? []
         let rank = sv.filter { $0 > 1e-8 * (sv.first ?? 0) }.count
         var inverse = [Double](repeating: 0, count: P * P)
@@ -348,7 +405,23 @@ public struct LeastSquaresMFA: Sendable {
             if !(sp <= pb[i].1 - pb[i].0) { sp = .infinity }
             se[k] = sp.isFinite ? chain(k, t) * sp : .infinity
         }
-        return (se, rank)
+        guard scaleColumn != nil else { return (se, rank, nil) }
+        // The scale is the last parameter: errors of s·θ.
+        let state = simulable(basis.fluxState(free: t))
+        let s = Self.scale(problem.fluxes, state), S = P - 1
+        let varS = solved ? max(inverse[S + P * S], 0) : .infinity
+        for k in 0..<basis.count {
+            guard let i = parameters.firstIndex(of: k) else {
+                se[k] = abs(t[k]) * varS.squareRoot()      // a fixed free flux (the reference): θ·σ_s
+                continue
+            }
+            guard se[k].isFinite else { continue }
+            let g = chain(k, t)
+            let v = s * s * g * g * inverse[i + P * i] + t[k] * t[k] * varS + 2 * s * g * t[k] * inverse[i + P * S]
+            se[k] = max(v, 0).squareRoot()
+        }
+        // The scale is a parameter the data determine (one measured flux suffices).
+        return (se, rank, varS.squareRoot())
     }
 
     /// A free flux `value` moved by a standard normal draw times `sd` (exchange fluxes in

@@ -26,8 +26,11 @@ public struct MFAPredictor: FluxPredictor {
         try leastSquaresFit(measured: measured).prediction
     }
 
+    /// - Throws: also `MeasurementError.underdetermined` when the data carry fewer
+    ///   independent values than the fit has free parameters.
     public func leastSquaresFit(measured: MeasuredLabeling) throws -> LeastSquaresMFA.Fit {
         try mfa.check(measured)
+        try mfa.checkDetermined(measured)
         guard let fit = mfa.fit(measured) else { throw FitError.noValidStart }
         return fit
     }
@@ -100,6 +103,17 @@ public struct HybridPredictor: FluxPredictor {
                 }
             }
         }
+        // Still rejected by the data (VSSR above the χ² 97.5 % quantile): the prior may hold the
+        // fit away from a minimum the data accept. Least squares without the prior, from the
+        // ANN's prediction and from where the MAP ended, replaces it when it fits better.
+        if let map = fit, usesPrior, map.vssr > ChiSquared.quantile(0.975, dof: dof),
+           var plain = mfa.fit(measured, starts: [start.free, map.prediction.free.map { $0 / (map.scale?.value ?? 1) }], prior: nil),
+           plain.vssr < map.vssr {
+            plain.starts = map.starts + plain.starts
+            plain.best += map.starts.count
+            plain.priorDropped = true
+            fit = plain
+        }
         return try notWorseThanANN(fit, ann: start, measured: measured)
     }
 
@@ -114,6 +128,11 @@ public struct HybridPredictor: FluxPredictor {
                                               measurements: measured.independentValues, identifiable: 0,
                                               starts: [], best: 0)
         kept.prediction = ann
+        if mfa.fluxScale, !mfa.fluxMeasurements.isEmpty {
+            let scaled = MeasuredFluxScale.apply(ann, rows: mfa.fluxMeasurements, basis: mfa.basis, network: mfa.network)
+            kept.prediction = scaled.prediction
+            kept.scale = (scaled.scale, scaled.se)
+        }
         kept.vssr = annVSSR
         kept.keptANNPrediction = true
         return kept

@@ -39,6 +39,8 @@ public enum MeasurementError: Error, Equatable, Sendable, CustomStringConvertibl
     case nonFiniteValue(entry: String)
     /// The standard deviation of a measured entry is not finite or below the floor.
     case stddevOutOfRange(entry: String, value: Double)
+    /// Fewer independent measured values (MIDs and fluxes) than free parameters to fit.
+    case underdetermined(values: Int, parameters: Int)
 
     public var description: String {
         switch self {
@@ -48,6 +50,8 @@ public enum MeasurementError: Error, Equatable, Sendable, CustomStringConvertibl
             return "the fraction of \(entry) is not a finite number"
         case .stddevOutOfRange(let entry, let value):
             return "the stddev \(value) of \(entry) is not usable: σ must be a finite number of at least \(MeasuredLabeling.minimumStddev) (below it the fit's weights 1/σ² overflow or lose all precision)"
+        case .underdetermined(let values, let parameters):
+            return "the measurements carry \(values) independent value\(values == 1 ? "" : "s") (a MID of n entries gives n − 1; each measured flux 1) for \(parameters) free parameters: least squares cannot determine the fluxes; measure more MIDs, or use --predictor hybrid (the ANN's prediction as prior)"
         }
     }
 }
@@ -74,13 +78,18 @@ extension LeastSquaresMFA {
         guard any else { throw MeasurementError.nothingMeasured }
     }
 
-    /// A warning when `measured` carries fewer independent values than the fit has free
-    /// fluxes: the fit is then underdetermined — some flux combinations are not identifiable
-    /// and their standard errors are meaningless (as 13CFLUX2 or INCA would flag). `nil`
-    /// when the count suffices (structural non-identifiability is not detected here).
-    public func underdeterminedWarning(_ measured: MeasuredLabeling) -> String? {
-        let values = measured.independentValues, parameters = fittedParameterCount
-        guard values < parameters else { return nil }
-        return "the measured MIDs carry \(values) independent value\(values == 1 ? "" : "s") (a MID of n entries gives n − 1) for \(parameters) free fluxes to fit: the fit is underdetermined, some fluxes are not identifiable and their standard errors are meaningless; measure more MIDs"
+    /// Free parameters of a fit with `fluxMeasurements`: the fitted free fluxes, plus the
+    /// scale when measured rates set the unit (`fluxScale`).
+    public var fittedParameterCountWithScale: Int {
+        fittedParameterCount + (fluxScale && !fluxMeasurements.isEmpty ? 1 : 0)
+    }
+
+    /// Throws `MeasurementError.underdetermined` when `measured` and `fluxMeasurements` carry
+    /// fewer independent values than the fit has free parameters (pure least squares has no
+    /// prior to fall back on: the result would be one arbitrary point of a valley).
+    public func checkDetermined(_ measured: MeasuredLabeling) throws {
+        let values = measured.independentValues + fluxMeasurements.count
+        let parameters = fittedParameterCountWithScale
+        if values < parameters { throw MeasurementError.underdetermined(values: values, parameters: parameters) }
     }
 }

@@ -60,15 +60,19 @@ struct BenchCoverage: ParsableCommand {
         var secondsPerProfile: Double
         var refitsPerProfile: Double
         var lowerMinimaFound: Int
+        /// Mean minimised VSSR over the fitted repeats and the fits' degrees of freedom: the
+        /// mean of a χ²(dof) variable is dof.
+        var meanVSSR: Double
+        var degreesOfFreedom: Int
         var fluxes: [Row]
     }
 
     func run() throws {
         let bundle = try BundleRegistry(searchPaths: .standard()).load(model)
-        var options = PredictorRegistry.Options()
+        var options = StrategyRegistry.Options()
         options.starts = max(starts, 1)
         options.threads = 1
-        guard let mfa = (try PredictorRegistry.predictor("mfa", bundle: bundle, options: options) as? MFAPredictor)?.mfa else {
+        guard let mfa = (try StrategyRegistry.predictor("mfa", bundle: bundle, options: options) as? MFAPredictor)?.mfa else {
             throw CLIError("model \(model): no least-squares predictor")
         }
         let network = bundle.network, basis = bundle.basis, layout = bundle.layout
@@ -86,7 +90,7 @@ struct BenchCoverage: ParsableCommand {
         let truth = targets.map { $0.kind == .net ? truthState.net[$0.reaction] : truthState.exchange[$0.reaction] }
         let sigma = self.sigma, starts = self.starts, seed = self.seed
         let clock = Date()
-        let results = ParallelRows.map(count: repeats, threads: threads) { rep -> LeastSquaresMFA.ProfileResult? in
+        let results = ParallelRows.map(count: repeats, threads: threads) { rep -> (LeastSquaresMFA.ProfileResult, Double, Int)? in
             var rng = SplitMix64(seed: seed &+ UInt64(rep) &* 0x9E37_79B9_7F4A_7C15)
             var v = clean.map { $0 + sigma * rng.nextGaussian() }
             for e in layout.experimentIDs.indices {
@@ -102,10 +106,11 @@ struct BenchCoverage: ParsableCommand {
             model.seed = UInt64(rep) &+ 1
             let given = (starts > 0 ? model.randomStarts(count: starts) : []) + [truthFree]
             guard let fit = model.fit(measured, starts: given) else { return nil }
-            return model.profile(fit, fluxes: targets, threads: 1)
+            return (model.profile(fit, fluxes: targets, threads: 1), fit.vssr, fit.degreesOfFreedom)
         }
         let seconds = Date().timeIntervalSince(clock)
-        let done = results.compactMap { (try? $0.get()) ?? nil }
+        let fitted = results.compactMap { (try? $0.get()) ?? nil }
+        let done = fitted.map(\.0)
         var rows: [Row] = []
         for (j, f) in targets.enumerated() {
             let intervals = done.map { $0.fluxes[j] }
@@ -129,9 +134,11 @@ struct BenchCoverage: ParsableCommand {
                             seed: seed, threads: threads, seconds: seconds,
                             secondsPerProfile: all.reduce(0) { $0 + $1.seconds } / Double(max(all.count, 1)),
                             refitsPerProfile: Double(all.reduce(0) { $0 + $1.refits }) / Double(max(all.count, 1)),
-                            lowerMinimaFound: all.filter { $0.lowerMinimum != nil }.count, fluxes: rows)
+                            lowerMinimaFound: all.filter { $0.lowerMinimum != nil }.count,
+                            meanVSSR: fitted.reduce(0) { $0 + $1.1 } / Double(max(fitted.count, 1)),
+                            degreesOfFreedom: fitted.first?.2 ?? 0, fluxes: rows)
         if format == .json { print(try JSONOutput.string(report)); return }
-        print("model \(report.model): \(done.count) of \(repeats) repeats fitted, σ \(sigma), \(build) build, \(threads) threads, \(String(format: "%.1f", seconds)) s; per profile \(String(format: "%.3f", report.secondsPerProfile)) s, \(String(format: "%.1f", report.refitsPerProfile)) re-fits; \(report.lowerMinimaFound) profiles found a lower minimum")
+        print("model \(report.model): \(done.count) of \(repeats) repeats fitted, σ \(sigma), \(build) build, \(threads) threads, \(String(format: "%.1f", seconds)) s; per profile \(String(format: "%.3f", report.secondsPerProfile)) s, \(String(format: "%.1f", report.refitsPerProfile)) re-fits; \(report.lowerMinimaFound) profiles found a lower minimum; mean minimised VSSR \(String(format: "%.2f", report.meanVSSR)) for \(report.degreesOfFreedom) degrees of freedom")
         var table = [["FLUX", "TRUTH", "PROFILE COVER", "LINEARISED COVER", "UNDETERMINED", "AT BOUND", "MEAN WIDTH (PROFILE)", "MEAN WIDTH (LIN)"]]
         for r in rows {
             table.append([r.flux, PredictionOutput.num(r.truth), String(format: "%.1f %%", 100 * r.profileCoverage),

@@ -19,7 +19,7 @@ struct Compare: ParsableCommand {
             """)
 
     @Option(help: "Model bundle name.") var model: String
-    @Option(help: "Comma-separated predictors: \(PredictorRegistry.known.joined(separator: ", ")).") var predictors: String = "ann,mfa,hybrid"
+    @Option(help: "Comma-separated predictors: \(StrategyRegistry.known(.predictor).joined(separator: ", ")).") var predictors: String = "ann,mfa,hybrid"
     @Argument(help: "Measured MIDs (long-form CSV).") var input: String
     @Option(help: "True flux state (JSON {\"REACTION\": {\"net\": x, \"xch\": y}}): report each predictor's errors.") var truth: String?
     @Option(help: "Output format: table, csv or json.") var format: OutputFormat = .table
@@ -34,8 +34,8 @@ struct Compare: ParsableCommand {
 
     func validate() throws {
         let names = predictorNames
-        if let bad = names.first(where: { !PredictorRegistry.known.contains($0) }) {
-            throw ValidationError("--predictors: " + UnknownStrategyError(kind: "predictor", name: bad, known: PredictorRegistry.known).description)
+        if let bad = names.first(where: { !StrategyRegistry.known(.predictor).contains($0) }) {
+            throw ValidationError("--predictors: " + UnknownStrategyError(kind: "predictor", name: bad, known: StrategyRegistry.known(.predictor)).description)
         }
         if let twice = names.first(where: { n in names.filter { $0 == n }.count > 1 }) {
             throw ValidationError("--predictors names '\(twice)' twice")
@@ -48,18 +48,18 @@ struct Compare: ParsableCommand {
         if let out { try OutputFile.check(out, force: force, inputs: inputs) }
         let trueState = try truth.map { try FluxStateFile.read(contentsOf: $0, network: bundle.network) }
         let measured = try measurement.readTable(input, bundle: bundle)
-        let options = measurement.registryOptions
+        let options = try measurement.registryOptions(for: bundle)
         let names = predictorNames
         if !measured.isComplete, let p = try names.first(where: {
-            try PredictorRegistry.predictor($0, bundle: bundle, options: options).requiresCompleteLabeling }) {
+            try StrategyRegistry.predictor($0, bundle: bundle, options: options).requiresCompleteLabeling }) {
             let missing = measured.mask.filter { !$0 }.count
             throw CLIError("\(input): \(missing) of \(bundle.layout.count) MID entries are missing; the '\(p)' predictor needs complete labeling (leave it out of --predictors: mfa and hybrid fit partial data)")
         }
         if names.contains(where: { $0 != "ann" }),
-           let mfa = try PredictorRegistry.predictor("mfa", bundle: bundle, options: options) as? any LeastSquaresBacked {
+           let mfa = try StrategyRegistry.predictor("mfa", bundle: bundle, options: options) as? any LeastSquaresBacked {
             do { try mfa.mfa.check(measured) } catch { throw CLIError("\(input): \(error)") }
-            if let warning = mfa.mfa.underdeterminedWarning(measured) {
-                FileHandle.standardError.write(Data("warning: \(input): \(warning)\n".utf8))
+            if names.contains("mfa") {
+                do { try mfa.mfa.checkDetermined(measured) } catch { throw CLIError("\(input): \(error)") }
             }
         }
         let comparison: PredictorComparison

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Bundles
 import Foundation
+import Imputation
 import MLFluxCore
 import NeuralNetworks
 import Prediction
@@ -15,13 +16,13 @@ struct Evaluate: ParsableCommand {
             share of predictions passing the reduced χ² test (α = 0.05). With --out DIR writes \
             evaluation-<label>.json and parity-<label>-{net,xch}.svg into the folder DIR; with \
             --in-place into the bundle's reports/; otherwise only prints. --noise σ adds Gaussian \
-            noise of absolute σ to every MID entry (clipped at 0, each MID renormalised; --noise-seed) \
+            noise of absolute σ to every MID entry (clipped at 0, each MID renormalised; --mask-seed) \
             and tells the predictors that σ.
             """)
 
     @Option(help: "Model bundle name.") var model: String
     @Option(help: "Dataset folder (not used in training).") var data: String
-    @Option(help: "Predictor: \(PredictorRegistry.known.joined(separator: ", ")).") var predictor: String = "ann"
+    @Option(help: "Predictor: \(StrategyRegistry.known(.predictor).joined(separator: ", ")).") var predictor: String = "ann"
     @Option(help: "Name of this evaluation in the report files.") var label: String = "test"
     @Option(help: "ΔG tolerance in kJ/mol for the 'within' column.") var dgTolerance: Double = 1
     @Option(help: "Output format: table or json.") var format: OutputFormat = .table
@@ -30,8 +31,7 @@ struct Evaluate: ParsableCommand {
     @Option(help: "hybrid: extra starts drawn from the ANN prediction when a fit misses the data (χ² 95 %).") var restarts: Int = 4
     @Option(help: "Worker threads for the least-squares strategies (default: all cores).") var threads: Int = ProcessInfo.processInfo.activeProcessorCount
     @Option(help: "Reactions left out of the 'all net fluxes' share, comma-separated (e.g. tiny effluxes).") var exclude: String = ""
-    @Option(help: "Absolute σ of Gaussian noise added to every MID entry before predicting (0: the exact MIDs).") var noise: Double = 0
-    @Option(help: "Seed of the --noise draws.") var noiseSeed: UInt64 = 1
+    @OptionGroup var masking: MaskingOptions
     @Option(help: "ann: propagate the free fluxes' full covariance (full) or only their variances, as if independent (diagonal; an ablation).") var covariance: String = "full"
     @Option(help: "Folder for the report and parity plots (created; existing report files are refused unless --force).") var out: String?
     @Flag(help: "Write the report and plots into the bundle's reports/ folder instead.") var inPlace = false
@@ -43,7 +43,6 @@ struct Evaluate: ParsableCommand {
         try OptionCheck.stddev(stddev)
         try OptionCheck.count(restarts, "--restarts", in: 0...1000, "each restart is one more least-squares fit per state")
         try OptionCheck.threads(threads)
-        try OptionCheck.number(noise, "--noise", in: 0...0.5, "absolute σ of a MID fraction")
         guard ["full", "diagonal"].contains(covariance) else { throw ValidationError("--covariance must be full or diagonal, not '\(covariance)'") }
         if out != nil && inPlace { throw ValidationError("--out and --in-place exclude each other") }
         guard label.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }), !label.isEmpty, !label.hasPrefix(".") else {
@@ -53,9 +52,12 @@ struct Evaluate: ParsableCommand {
 
     func run() throws {
         let bundle = try BundleRegistry(searchPaths: .standard()).load(model)
-        var options = PredictorRegistry.Options()
+        var options = StrategyRegistry.Options()
         options.restarts = restarts
-        let p = try PredictorRegistry.predictor(predictor, bundle: bundle, options: options)
+        let p = try StrategyRegistry.predictor(predictor, bundle: bundle, options: options)
+        if masking.isActive && masking.imputer == nil && p.requiresCompleteLabeling {
+            throw ValidationError("--keep-experiments/--keep-metabolites hide MIDs; the '\(predictor)' predictor needs complete labeling: add --imputer \(StrategyRegistry.known(.imputer).joined(separator: "|")) or use --predictor mfa")
+        }
         // The reports stay inside the bundle (no symlink out of it) or go to --out, checked before the work.
         let names = ["evaluation-\(label).json", "parity-\(label)-net.svg", "parity-\(label)-xch.svg"]
         var outputs: [String] = []
@@ -67,25 +69,37 @@ struct Evaluate: ParsableCommand {
         }
         var data = try LoadedDataset.load(self.data, for: bundle)
         if let limit, limit < data.count { data = data.slice(0..<limit) }
+        // Masked (and imputed) inputs, when asked for; nil: the complete simulated MIDs —
+        // with --noise, every entry perturbed (clipped at 0, each MID renormalised).
+        let masked = try masking.inputs(data.mids, bundle: bundle, label: label, dataPath: self.data)
+        let noise = masking.noise
         var noisy = data.mids
-        if noise > 0 {
-            var rng = SplitMix64(seed: noiseSeed)
+        if masked == nil && noise > 0 {
+            var rng = SplitMix64(seed: masking.maskSeed)
             MeasurementNoise.perturb(&noisy, layout: bundle.layout, sigma: [Double](repeating: noise, count: data.count), using: &rng)
         }
-        let mids = noisy
+        let complete = noisy
         let start = Date()
         let predictions: [FluxPrediction]
         if var ann = p as? ANNPredictor {
+            let mids = masked.map { m in
+                Matrix(rows: m.rows.count, columns: bundle.layout.count, storage: m.rows.flatMap { $0.values.map(Float.init) })
+            } ?? complete
             ann.independentErrors = covariance == "diagonal"
-            predictions = ann.predict(matrix: mids, sigma: [Double](repeating: noise, count: data.count))
+            // A noise-aware network is told the σ of its input (0: exact, clamped to its floor).
+            predictions = ann.predict(matrix: mids, sigma: [Double](repeating: noise, count: mids.rows))
         } else {
-            let layout = bundle.layout, fixed = stddev ?? (noise > 0 ? noise : nil)
+            let mids = complete, layout = bundle.layout, fixed = stddev
             predictions = try ParallelPredict.run(p, rows: data.count, threads: threads) { r in
-                let values = mids.row(r).map(Double.init)
-                // Every entry's σ: --stddev, --noise, or the Float32 storage resolution of its value.
-                let sd = values.map { fixed ?? MIDResolution.float32Storage.sigma($0) }
-                return MeasuredLabeling(layout: layout, values: values, stddev: sd,
-                                        mask: [Bool](repeating: true, count: values.count))
+                let values = masked?.rows[r].values ?? mids.row(r).map(Double.init)
+                let mask = masked?.rows[r].mask ?? [Bool](repeating: true, count: values.count)
+                // Every measured entry's σ: --stddev, the noise put on it, or the Float32 storage
+                // resolution of its value; imputed entries get NaN (the predictor's default σ).
+                let sd = values.indices.map { j -> Double in
+                    if masked?.imputed[r][j] == true { return .nan }
+                    return fixed ?? (noise > 0 ? noise : MIDResolution.float32Storage.sigma(values[j].isFinite ? values[j] : 0))
+                }
+                return MeasuredLabeling(layout: layout, values: values, stddev: sd, mask: mask)
             }
         }
         let seconds = Date().timeIntervalSince(start)
@@ -125,20 +139,21 @@ struct Evaluate: ParsableCommand {
             print(try JSONOutput.string(report))
             return
         }
-        print("model \(bundle.name), predictor \(predictor), \(data.count) states from \(self.data)\(noise > 0 ? String(format: ", noise σ %g (seed %llu)", noise, noiseSeed) : ""); \(String(format: "%.1f", seconds * 1e6 / Double(max(data.count, 1)))) µs per state")
+        print("model \(bundle.name), predictor \(predictor)\(masking.imputer.map { ", imputer \($0)" } ?? ""), \(data.count) states from \(self.data)\(noise > 0 ? String(format: ", noise σ %g (seed %llu)", noise, masking.maskSeed) : ""); \(String(format: "%.1f", seconds * 1e6 / Double(max(data.count, 1)))) µs per state")
         if !report.excludedFromAllNet.isEmpty { print("all net fluxes: except \(report.excludedFromAllNet.joined(separator: ", "))") }
         print(String(format: "all net fluxes within 5%% (or 0.005): %.1f%%   all ΔG within %.2g kJ/mol: %.1f%%   χ² pass (dof %d, crit %.2f): %.1f%%   1σ coverage: %.1f%%",
                      100 * report.allNetWithin5, dgTolerance, 100 * report.allDeltaGWithinTolerance, report.chiSquaredDOF,
                      report.chiSquaredCritical, 100 * report.chiSquaredPass, 100 * report.coverage68))
-        var rows = [["KIND", "FLUX", "N", "ERR Q05", "Q25", "MEDIAN", "Q75", "Q95", "REL IQR", "WITHIN", "R²", "SLOPE", "COVER 1σ", "TEST SE"]]
+        var rows = [["KIND", "FLUX", "N", "ERR Q05", "Q25", "MEDIAN", "Q75", "Q95", "REL IQR", "MED |REL|", "WITHIN", "R²", "SLOPE", "COVER 1σ", "TEST SE"]]
         for q in report.quantities where q.kind != "free" && q.count > 0 {
             let constant = q.errorQuantiles.allSatisfy { $0 == 0 } && q.r2.isNaN
             if constant { continue }
             let e = q.errorQuantiles.map { g($0) }
             let iqr = q.relativeErrorQuantiles.map { "\(pct($0[1]))…\(pct($0[3]))" } ?? ""
-            rows.append([q.kind, q.name, "\(q.count)"] + e + [iqr, pct(q.withinTolerance), g(q.r2), g(q.slope), pct(q.coverage68), g(q.testSetSE)])
+            rows.append([q.kind, q.name, "\(q.count)"] + e + [iqr, q.medianAbsoluteRelativeError.map(pct) ?? "", pct(q.withinTolerance),
+                                                             g(q.r2), g(q.slope), pct(q.coverage68), g(q.testSetSE)])
         }
-        print(TextTable.render(rows, rightAligned: Set(2..<14)))
+        print(TextTable.render(rows, rightAligned: Set(2..<15)))
         var dec = [["EXCHANGE", "DECADE", "N", "XCH WITHIN 5%", "ΔG WITHIN", "COVER 1σ"]]
         for d in report.exchangeByDecade {
             dec.append([d.reaction, "\(g(d.lower))–\(g(d.upper))", "\(d.count)", pct(d.exchangeWithin5), pct(d.deltaGWithinTolerance), pct(d.coverage68)])

@@ -14,6 +14,7 @@ struct MeasurementOptions: ParsableArguments {
     @Option(help: "mfa: random starts drawn from the flux polytope.") var starts: Int = 5
     @Option(help: "mfa, hybrid: iterations of one descent.") var maxIterations: Int = 200
     @Option(help: "mfa: seed of the start draws.") var seed: UInt64 = 1
+    @Option(help: ArgumentHelp("Measured fluxes (uptake, secretion, growth rates): CSV or TSV with columns reaction,value,stddev[,kind]; fluxes then come out in their unit.", valueName: "FILE.csv")) var measuredFluxes: String?
     @Option(help: "mfa: worker threads for the starts (and profiles) (default: all cores).") var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
     func validate() throws {
@@ -26,8 +27,8 @@ struct MeasurementOptions: ParsableArguments {
     }
 
     /// The predictor settings these options give.
-    var registryOptions: PredictorRegistry.Options {
-        var options = PredictorRegistry.Options()
+    var registryOptions: StrategyRegistry.Options {
+        var options = StrategyRegistry.Options()
         options.temperature = temperature
         options.measurementStddev = stddev
         options.starts = starts
@@ -35,6 +36,26 @@ struct MeasurementOptions: ParsableArguments {
         options.seed = seed
         options.threads = threads
         return options
+    }
+
+    /// `registryOptions` with the measured fluxes of `--measured-fluxes` resolved against
+    /// `bundle` (an error names the file, line and flux).
+    func registryOptions(for bundle: ModelBundle) throws -> StrategyRegistry.Options {
+        var options = registryOptions
+        if let file = measuredFluxes {
+            let measurements = try FluxMeasurementTable.read(contentsOf: file)
+            (options.fluxRows, options.fluxScale) = try bundle.fluxMeasurementRows(measurements, file: file)
+        }
+        return options
+    }
+
+    /// A prediction of a strategy that ignores measured fluxes (the ANN), in their unit:
+    /// scaled when the network's fluxes are relative; the scale for the report.
+    func withMeasuredFluxes(_ p: FluxPrediction, options: StrategyRegistry.Options,
+                            bundle: ModelBundle) -> (FluxPrediction, FitReport.Scale?) {
+        guard options.fluxScale, !options.fluxRows.isEmpty else { return (p, nil) }
+        let s = MeasuredFluxScale.apply(p, rows: options.fluxRows, basis: bundle.basis, network: bundle.network)
+        return (s.prediction, FitReport.Scale(value: s.scale, se: s.se))
     }
 
     /// The MID table at `input` in `bundle`'s layout (notes on stderr); a table with nothing

@@ -16,7 +16,8 @@ struct Predict: ParsableCommand {
             """)
 
     @Option(help: "Model bundle name.") var model: String
-    @Option(help: "Predictor: \(PredictorRegistry.known.joined(separator: ", ")).") var predictor: String = "ann"
+    @Option(help: "Predictor: \(StrategyRegistry.known(.predictor).joined(separator: ", ")).") var predictor: String = "ann"
+    @Option(help: "Imputer for missing MIDs: \(StrategyRegistry.known(.imputer).joined(separator: ", ")) (default: the bundle's default imputer when entries are missing and the predictor needs complete labeling).") var imputer: String?
     @Argument(help: "Measured MIDs (long-form CSV).") var input: String
     @Option(help: "Output format: table, csv or json.") var format: OutputFormat = .table
     @Option(help: "Write the output to this file instead of standard output (never the input).") var out: String?
@@ -33,23 +34,29 @@ struct Predict: ParsableCommand {
 
     func run() throws {
         let bundle = try BundleRegistry(searchPaths: .standard()).load(model)
-        if let out { try OutputFile.check(out, force: force, inputs: [input]) }
-        let measured = try measurement.readTable(input, bundle: bundle)
-        let options = measurement.registryOptions
-        let p = try PredictorRegistry.predictor(predictor, bundle: bundle, options: options)
-        if p.requiresCompleteLabeling && !measured.isComplete {
-            let layout = bundle.layout
-            let missing = measured.mask.indices.filter { !measured.mask[$0] }
-            let first = layout.entry(at: missing[0])
-            throw ValidationError("\(input): \(missing.count) of \(layout.count) MID entries are missing (first: \(layout.experimentIDs[first.experiment]) \(layout.fragmentNames[first.fragment]) M+\(first.isotopologue)); the '\(predictor)' predictor needs complete labeling (--predictor mfa fits partial data)")
+        let inputs = [input] + (measurement.measuredFluxes.map { [$0] } ?? [])
+        if let out { try OutputFile.check(out, force: force, inputs: inputs) }
+        let table = try measurement.readTable(input, bundle: bundle)
+        let options = try measurement.registryOptions(for: bundle)
+        if profile != nil && options.fluxScale && !options.fluxRows.isEmpty {
+            throw ValidationError("--profile with --measured-fluxes on a relative network is not supported yet (the fitted scale is not profiled); the linearised errors are reported")
         }
+        let p = try StrategyRegistry.predictor(predictor, bundle: bundle, options: options)
+        let route: ImputationRoute
+        do { route = try ImputationRoute(measured: table, predictor: p, imputer: imputer, bundle: bundle, options: options) }
+        catch let e as IncompleteLabelingError { throw CLIError("\(input): \(e)") }
+        if let name = route.imputer, let done = route.imputed {
+            FileHandle.standardError.write(Data("note: \(input): imputed \(done.imputedCount) of \(done.layout.count) MID entries with the '\(name)' imputer\n".utf8))
+        }
+        let measured = route.input
         if let ls = p as? any LeastSquaresBacked {
             do { try ls.mfa.check(measured) } catch { throw CLIError("\(input): \(error)") }
-            if let warning = ls.mfa.underdeterminedWarning(measured) {
-                FileHandle.standardError.write(Data("warning: \(input): \(warning)\n".utf8))
+            if p is MFAPredictor {
+                do { try ls.mfa.checkDetermined(measured) } catch { throw CLIError("\(input): \(error)") }
             }
         }
-        let prediction: FluxPrediction
+        var prediction: FluxPrediction
+        var scale: FitReport.Scale?
         var starts: [LeastSquaresMFA.StartResult]? = nil
         let profiled = try profile.map { try ProfileOption.parse($0, network: bundle.network) }
         var intervals: LeastSquaresMFA.ProfileResult?
@@ -57,6 +64,7 @@ struct Predict: ParsableCommand {
         if let ls = p as? any LeastSquaresBacked {
             let f = try ls.leastSquaresFit(measured: measured)
             prediction = f.prediction
+            scale = f.scale.map { FitReport.Scale(value: $0.value, se: $0.se) }
             starts = f.starts
             if let profiled {
                 let clock = Date()
@@ -67,11 +75,14 @@ struct Predict: ParsableCommand {
             if let ann = p as? ANNPredictor, ann.isNoiseAware, !measured.stddev.contains(where: { $0.isFinite }) {
                 FileHandle.standardError.write(Data("note: \(input) has no stddev column; the noise-aware ANN assumes σ = \(ann.defaultStddev) per MID entry (--stddev)\n".utf8))
             }
-            prediction = try p.predict(measured: measured)
+            (prediction, scale) = measurement.withMeasuredFluxes(try p.predict(measured: measured), options: options, bundle: bundle)
         }
-        var fit = try FitReport(prediction: prediction, measured: measured, simulator: bundle.simulator(),
-                                basis: bundle.basis, defaultStddev: measurement.stddev ?? 0.01)
+        // The fit is judged on what was measured, never on imputed entries.
+        var fit = try FitReport(prediction: prediction, measured: table, simulator: bundle.simulator(),
+                                basis: bundle.basis, defaultStddev: measurement.stddev ?? 0.01,
+                                fluxes: options.fluxRows, scaled: options.fluxScale)
         fit.starts = starts
+        fit.scale = scale
         if let chi = fit.chiSquared, !chi.passes {
             let verdict = chi.vssr > chi.upper ? "above" : "below"
             FileHandle.standardError.write(Data("warning: \(input): the fit fails the χ² test: VSSR \(String(format: "%.4g", chi.vssr)) is \(verdict) the 95 % range [\(String(format: "%.4g", chi.lower)), \(String(format: "%.4g", chi.upper))] for \(chi.degreesOfFreedom) degrees of freedom\(verdict == "above" ? " (a local minimum, a model error, or σ too small)" : " (σ too large?)")\n".utf8))
@@ -88,7 +99,7 @@ struct Predict: ParsableCommand {
                                                      intervals: intervals.map { ProfileOption.json($0, network: bundle.network) })
         }
         if let out {
-            try OutputFile.check(out, force: force, inputs: [input])
+            try OutputFile.check(out, force: force, inputs: inputs)
             try OutputFile.write(text2, to: out)
         } else {
             print(text2, terminator: text2.hasSuffix("\n") ? "" : "\n")

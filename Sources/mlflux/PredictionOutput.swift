@@ -26,6 +26,14 @@ enum PredictionOutput {
                           c.vssr, c.measurements, c.identifiable, c.degreesOfFreedom, c.lower, c.upper,
                           c.passes ? "pass" : c.vssr > c.upper ? "FAIL (above: a poor fit, or σ too small)" : "below the range (the data scatter less than σ: exact data, or σ too large)")
         }
+        if let s = fit.scale {
+            out += "\nunit: the measured fluxes' (scale \(num(s.value)) ± \(num(s.se)) per unit of the network's reference flux)"
+        }
+        if !fit.fluxResiduals.isEmpty {
+            out += "\nmeasured fluxes (measured ± σ → predicted): " + fit.fluxResiduals.map {
+                "\($0.id) \(num($0.measured)) ± \(num($0.stddev)) → \(num($0.predicted))"
+            }.joined(separator: "; ")
+        }
         if let starts = fit.starts {
             let upper = fit.chiSquared?.upper ?? .infinity
             let ok = starts.filter { $0.vssr.isFinite && $0.vssr <= upper }.count

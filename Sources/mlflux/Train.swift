@@ -9,7 +9,7 @@ import SafeIO
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train a predictor of a model bundle on a dataset.",
-        subcommands: [TrainANN.self, TrainCalibrate.self])
+        subcommands: [TrainANN.self, TrainCalibrate.self, TrainImputer.self])
 }
 
 struct TrainANN: ParsableCommand {

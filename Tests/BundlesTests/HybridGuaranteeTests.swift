@@ -30,9 +30,9 @@ import TestSupport
         let bundle = try registry.load(name)
         let layout = bundle.layout
         let clean = try bundle.simulator().simulate(bundle.exampleFluxState()).values
-        var options = PredictorRegistry.Options()
+        var options = StrategyRegistry.Options()
         options.threads = 1
-        let hybrid = try #require(try PredictorRegistry.predictor("hybrid", bundle: bundle, options: options) as? HybridPredictor)
+        let hybrid = try #require(try StrategyRegistry.predictor("hybrid", bundle: bundle, options: options) as? HybridPredictor)
         let mfa = hybrid.mfa
         var rng = SplitMix64(seed: 17)
         var notAboveBoth = 0, notAboveBothLoose = 0, kept = 0, annSimulable = 0

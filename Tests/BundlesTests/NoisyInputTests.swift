@@ -16,7 +16,7 @@ import TestSupport
     @Test(arguments: ["toy", "glycolysis"])
     func noisyMIDsGiveFeasibleFinitePredictions(_ name: String) throws {
         let bundle = try registry.load(name)
-        let ann = try #require(try PredictorRegistry.predictor("ann", bundle: bundle) as? ANNPredictor)
+        let ann = try #require(try StrategyRegistry.predictor("ann", bundle: bundle) as? ANNPredictor)
         let clean = try bundle.simulator().simulate(bundle.exampleFluxState()).values.map(Float.init)
         let sigmas = [1e-4, 1e-3, 1e-2, 3e-2]
         var x = Matrix(rows: sigmas.count * 3, columns: clean.count, storage: Array([[Float]](repeating: clean, count: sigmas.count * 3).joined()))
@@ -37,7 +37,7 @@ import TestSupport
     /// space: v3.net affine, v2.xch log10).
     @Test func shippedToyUncertaintyGrowsWithTheInputSigma() throws {
         let bundle = try registry.load("toy")
-        let ann = try #require(try PredictorRegistry.predictor("ann", bundle: bundle) as? ANNPredictor)
+        let ann = try #require(try StrategyRegistry.predictor("ann", bundle: bundle) as? ANNPredictor)
         #expect(ann.isNoiseAware && ann.members[0].head == .cholesky)
         let clean = try bundle.simulator().simulate(bundle.exampleFluxState()).values.map(Float.init)
         let x = Matrix(rows: 1, columns: clean.count, storage: clean)

@@ -48,7 +48,7 @@ import TestSupport
         let b = try ScratchBundle("evaluate-out")
         let data = try b.dataset(30)
         let before = listing(b.folder)
-        let plain = try b.run(["evaluate", "--model", b.name, "--data", data, "--noise", "0.01", "--noise-seed", "3"])
+        let plain = try b.run(["evaluate", "--model", b.name, "--data", data, "--noise", "0.01", "--mask-seed", "3"])
         #expect(plain.status == 0 && plain.stdout.contains("noise σ 0.01 (seed 3)"), "\(plain.stderr)")
         #expect(listing(b.folder) == before, "no flag: nothing written")
         let reports = b.root + "/reports-out"

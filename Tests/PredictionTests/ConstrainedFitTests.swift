@@ -67,6 +67,69 @@ final class ConstrainedFitTests: XCTestCase {
         XCTAssertEqual(fit.measurements, layout.count - 3 * 5 + 1)   // 5 complete MIDs per experiment lose one each; + the flux
     }
 
+    /// Measured rates in the lab's unit on a relative network (v1 = 1): the fit returns every
+    /// flux times the scale s, and s and its error are the weighted least-squares ones — here
+    /// analytic, since exact labeling fixes the relative fluxes: s = Σ fᵢmᵢ/σᵢ² / Σ fᵢ²/σᵢ²,
+    /// σ_s = (Σ fᵢ²/σᵢ²)^(-1/2) with fᵢ the true relative fluxes.
+    func testMeasuredRatesPutFluxesInTheirUnit() throws {
+        var (mfa, basis, sim, layout) = try toy()
+        let network = sim.network
+        let truth = [1, 0.3, 0.5]
+        let relative = basis.fluxState(free: truth)
+        let values = try sim.simulate(relative).values
+        func row(_ r: String, _ value: Double, _ sd: Double) -> FluxMeasurementRow {
+            FluxMeasurementRow(kind: .net, terms: [IndexedFluxTerm(reaction: network.reactionIndex[r]!, coefficient: 1)],
+                               value: value, stddev: sd,
+                               measurement: FluxMeasurement(id: r, kind: .net, reaction: r, value: value, stddev: sd))
+        }
+        // Uptake 2.4 ± 0.05 and the F efflux 1.7 ± 0.1 (relative 0.7): not exactly consistent.
+        let rows = [row("v1", 2.4, 0.05), row("EX_molF", 1.7, 0.1)]
+        mfa.fluxMeasurements = rows
+        mfa.fluxScale = true
+        let fit = try XCTUnwrap(mfa.fit(labeling(values, layout, sd: 1e-4)))
+        let f = rows.map { $0.simulated(relative) }
+        let info = zip(f, rows).reduce(0.0) { $0 + $1.0 * $1.0 / ($1.1.stddev * $1.1.stddev) }
+        let s = zip(f, rows).reduce(0.0) { $0 + $1.0 * $1.1.value / ($1.1.stddev * $1.1.stddev) } / info
+        XCTAssertEqual(f[1], 0.7, accuracy: 1e-12)
+        let scale = try XCTUnwrap(fit.scale)
+        XCTAssertEqual(scale.value, s, accuracy: 1e-6 * s)
+        XCTAssertEqual(scale.se, 1 / info.squareRoot(), accuracy: 1e-3 / info.squareRoot())
+        for r in network.reactions.indices {
+            XCTAssertEqual(fit.prediction.net[r], s * relative.net[r], accuracy: 1e-6, network.reactions[r].id)
+            XCTAssertEqual(fit.prediction.exchange[r], s * relative.exchange[r], accuracy: 1e-5, network.reactions[r].id)
+        }
+        // The reference flux's error is the scale's; ΔG does not change with the unit.
+        XCTAssertEqual(fit.prediction.netSE[network.reactionIndex["v1"]!], scale.se, accuracy: 1e-9)
+        let v2 = network.reactionIndex["v2"]!
+        XCTAssertEqual(fit.prediction.deltaG[v2], Thermodynamics.deltaG(net: relative.net[v2], xch: relative.exchange[v2],
+                                                                        temperature: fit.prediction.temperature), accuracy: 1e-6)
+        // The residual of the two rates is in the VSSR, the scale among the identifiable parameters.
+        let expected = zip(f, rows).reduce(0.0) { $0 + pow((s * $1.0 - $1.1.value) / $1.1.stddev, 2) }
+        XCTAssertEqual(fit.vssr, expected, accuracy: 1e-6 * max(expected, 1))
+        XCTAssertEqual(fit.identifiable, 3)
+        // The ANN route's post-hoc scale gives the same s and σ_s from the same relative state.
+        let p = FluxPrediction(free: truth, freeSE: [0, 0, 0], basis: basis, network: network)
+        let posthoc = MeasuredFluxScale.apply(p, rows: rows, basis: basis, network: network)
+        XCTAssertEqual(posthoc.scale, s, accuracy: 1e-12)
+        XCTAssertEqual(posthoc.se, 1 / info.squareRoot(), accuracy: 1e-12)
+    }
+
+    /// Fewer independent values than free parameters is an error for pure least squares.
+    func testUnderdeterminedFitIsAnError() throws {
+        let (mfa, basis, sim, layout) = try toy()
+        let values = try sim.simulate(basis.fluxState(free: [1, 0.3, 0.5])).values
+        var mask = [Bool](repeating: false, count: values.count)
+        let f = layout.fragmentNames.firstIndex(of: "molE")!
+        for k in 0..<layout.isotopologues[f] { mask[layout.offsets[f] + k] = true }   // one MID of 2 entries: 1 value
+        let one = MeasuredLabeling(layout: layout, values: zip(values, mask).map { $1 ? $0 : .nan },
+                                   stddev: [Double](repeating: 0.01, count: values.count), mask: mask)
+        XCTAssertThrowsError(try mfa.checkDetermined(one)) { e in
+            XCTAssertEqual(e as? MeasurementError, .underdetermined(values: 1, parameters: 2))
+        }
+        XCTAssertThrowsError(try MFAPredictor(mfa: mfa, layout: layout).predict(measured: one))
+        XCTAssertNoThrow(try mfa.checkDetermined(measuredLabeling(values, layout, sd: 0.01)))
+    }
+
     /// With noise (σ = 0.01 per entry, each MID still summing to 1), the minimised VSSR follows χ² with
     /// (independent measurements − identifiable free fluxes) degrees of freedom: its mean over
     /// 60 repeats lies within 10 % of them (standard error of the mean ≈ √(2·dof/60)).

@@ -115,8 +115,8 @@ final class LeastSquaresMeasurementCheckTests: XCTestCase {
     }
 
     /// Independent values: n − 1 per complete MID, each entry of a partial one; fewer than
-    /// the free fluxes to fit gives a warning (the fit still runs).
-    func testUnderdeterminedWarning() throws {
+    /// the free fluxes to fit is an error for pure least squares.
+    func testUnderdeterminedIsAnError() throws {
         let (p, layout, values) = try toy()
         XCTAssertEqual(p.mfa.fittedParameterCount, 2)
         func only(_ fragment: String, entries: Int? = nil) -> MeasuredLabeling {
@@ -129,11 +129,11 @@ final class LeastSquaresMeasurementCheckTests: XCTestCase {
         }
         let e = only("molE")                       // 2 entries → 1 independent value
         XCTAssertEqual(e.independentValues, 1)
-        XCTAssertNotNil(p.mfa.underdeterminedWarning(e))
-        XCTAssertNoThrow(try p.predict(measured: e))
+        XCTAssertThrowsError(try p.mfa.checkDetermined(e))
+        XCTAssertThrowsError(try p.predict(measured: e))
         let b = only("molB")                       // 4 entries → 3
         XCTAssertEqual(b.independentValues, 3)
-        XCTAssertNil(p.mfa.underdeterminedWarning(b))
+        XCTAssertNoThrow(try p.mfa.checkDetermined(b))
         XCTAssertEqual(only("molB", entries: 2).independentValues, 2, "a partial MID: each measured entry counts")
         let all = MeasuredLabeling(layout: layout, values: values, stddev: [Double](repeating: .nan, count: values.count),
                                    mask: [Bool](repeating: true, count: values.count))

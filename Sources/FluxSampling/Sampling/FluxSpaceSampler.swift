@@ -140,6 +140,34 @@ public struct FluxSpaceSampler: Sendable {
     }
 }
 
+extension FluxSpaceSampler {
+    /// The range of the flux combination Σ aᵣ·vᵣ (net or exchange fluxes of reactions r)
+    /// over every flux state the constraints allow, from two LPs; `-∞`/`+∞` on a side the
+    /// constraints leave open. Used to name a measured flux the bounds cannot reach.
+    public func range(of terms: [IndexedFluxTerm], kind: FluxKind) -> (lower: Double, upper: Double) {
+        let part = kind == .net ? net : exchange
+        let p = part.polytope
+        let width = kind == .net ? basis.freeNet.count : basis.freeExchange.count
+        let kernel = kind == .net ? basis.netKernel : basis.exchangeKernel
+        var c = [Double](repeating: 0, count: width)
+        for t in terms { for k in 0..<width { c[k] += t.coefficient * kernel[t.reaction * width + k] } }
+        let base = zip(c, p.origin).reduce(0) { $0 + $1.0 * $1.1 }
+        let d = p.dimension
+        guard d > 0 else { return (base, base) }
+        var dc = [Double](repeating: 0, count: d)
+        for i in 0..<p.variableCount { for k in 0..<d { dc[k] += c[i] * p.directions[i * d + k] } }
+        let lp = LinearProgram(a: p.a, b: p.b, rows: p.rows, columns: d)
+        func extreme(_ sign: Double) -> Double {
+            switch lp.maximize(dc.map { sign * $0 }) {
+            case .optimal(_, let value): return base + sign * value
+            case .unbounded: return sign * .infinity
+            case .infeasible, .stalled: return sign * .infinity
+            }
+        }
+        return (extreme(-1), extreme(1))
+    }
+}
+
 /// Sampling of one part (net or exchange) of θ.
 private struct PartSampler: Sendable {
     enum Mode: Sendable {

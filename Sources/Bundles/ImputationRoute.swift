@@ -1,0 +1,39 @@
+import Imputation
+import MLFluxCore
+
+/// How a measurement reaches a predictor: as measured, or completed by an imputer first.
+///
+/// - An imputer named explicitly runs whenever entries are missing (also in front of a
+///   predictor that could fit partial data, e.g. `mfa`).
+/// - Without a name, a predictor that needs complete labeling gets the bundle's default
+///   imputer (`StrategyRegistry.defaultImputer(of:)`); when the bundle ships none, the
+///   result is an `IncompleteLabelingError` naming the missing MIDs and the ways out.
+/// - Complete input is never imputed.
+public struct ImputationRoute: Sendable {
+    /// What the predictor gets.
+    public var input: MeasuredLabeling
+    /// The completion, when an imputer ran.
+    public var imputed: ImputedLabeling?
+    /// The imputer that ran.
+    public var imputer: String?
+
+    public init(measured: MeasuredLabeling, predictor: any FluxPredictor, imputer name: String?, bundle: ModelBundle,
+                options: StrategyRegistry.Options = .init()) throws {
+        input = measured
+        if let name {
+            _ = try StrategyRegistry.strategy(name, kind: .imputer)   // unknown name: error listing the known ones
+        }
+        guard !measured.isComplete else { return }
+        guard let chosen = name ?? (predictor.requiresCompleteLabeling ? StrategyRegistry.defaultImputer(of: bundle) : nil) else {
+            if predictor.requiresCompleteLabeling {
+                throw IncompleteLabelingError(predictor: predictor.name, measured: measured,
+                                              imputers: StrategyRegistry.available(.imputer, in: bundle))
+            }
+            return
+        }
+        let completed = try StrategyRegistry.imputer(chosen, bundle: bundle, options: options).impute(measured)
+        imputed = completed
+        imputer = chosen
+        input = completed.complete
+    }
+}

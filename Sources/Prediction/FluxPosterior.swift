@@ -1,0 +1,142 @@
+import Foundation
+import LinearAlgebra
+import MLFluxCore
+
+/// Bayesian 13C-MFA: samples the posterior of the free fluxes given measured MIDs (and
+/// measured fluxes) by Markov chain Monte Carlo.
+///
+/// Likelihood: Gaussian, exp(−VSSR/2) with the data's σ (the least-squares fit's
+/// residuals, EMU simulation). Prior: uniform over the flux polytope in the fit's
+/// parameters — net free fluxes uniform, exchange free fluxes uniform in log10 between
+/// `exchangeFloor` and their upper bound (every decade equally likely a priori). Sampler:
+/// adaptive Metropolis (`AdaptiveMetropolis`) in those parameters, several chains started
+/// from over-dispersed points around the least-squares optimum, the proposal shaped by the
+/// Laplace approximation there (regularised by the prior's widths along directions the data
+/// do not determine); chains run on `threads` threads. Draws outside the polytope have prior
+/// 0 and are never accepted.
+public struct FluxPosterior: Sendable {
+    public var mfa: LeastSquaresMFA
+    public var chains = 4
+    /// Kept draws per chain, after `burnIn` adapting steps.
+    public var samples = 5000
+    public var burnIn = 5000
+    public var seed: UInt64 = 1
+    public var threads = 1
+
+    public init(mfa: LeastSquaresMFA) { self.mfa = mfa }
+
+    public struct Result: Sendable {
+        /// Free fluxes θ of every kept draw, chains one after another (`chains × samples` rows).
+        public var draws: [[Double]]
+        public var chains: Int
+        /// Split R-hat and effective sample size per free flux (NaN for fixed ones).
+        public var rHat: [Double]
+        public var ess: [Double]
+        /// Acceptance rate of each chain after burn-in.
+        public var acceptance: [Double]
+        /// The least-squares fit the chains started around.
+        public var fit: LeastSquaresMFA.Fit
+        public var seconds: Double
+    }
+
+    /// - Parameter progress: steps done over all chains, and the total.
+    /// - Throws: `MeasurementError` for unusable data, `FitError.noValidStart` when no
+    ///   least-squares start reaches a valid state.
+    public func sample(_ measured: MeasuredLabeling, progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> Result {
+        let clock = Date()
+        try mfa.check(measured)
+        guard let fit = mfa.fit(measured), let problem = fit.problem else { throw FitError.noValidStart }
+        let relative = fit.prediction.free.map { $0 / (fit.scale?.value ?? 1) }
+        let center = mfa.params(relative)
+        let d = center.count
+        let bounds = mfa.paramBounds
+        let model = mfa
+        let logDensity: @Sendable ([Double]) -> Double = { p in
+            guard model.violation(at: p) <= 1e-12,
+                  let r = model.evaluate(p, problem, jacobian: false)?.r else { return -.infinity }
+            var s = 0.0
+            for i in 0..<problem.dataCount { s += r[i] * r[i] }
+            return -0.5 * s
+        }
+        guard logDensity(center).isFinite else { throw FitError.noValidStart }
+        let covariance = laplaceCovariance(at: center, problem: problem, bounds: bounds)
+        let factor = AdaptiveMetropolis.factor(covariance, d: d, scale: 1)
+        let total = chains * (burnIn + samples)
+        let counter = ProgressCounter()
+        let outcomes = ParallelRows.map(count: chains, threads: threads) { c -> AdaptiveMetropolis.Chain in
+            // Over-dispersed start: the optimum plus twice a Laplace draw, kept inside the polytope.
+            var rng = SplitMix64(seed: SplitMix64.mix(seed &+ UInt64(c)))
+            var start = center
+            if let factor {
+                // Twice a Laplace draw, shrunk until inside (an optimum on bounds leaves little room).
+                for attempt in 0..<200 {
+                    let spread = 2 * pow(0.5, Double(attempt / 20))
+                    let z = (0..<d).map { _ in spread * rng.nextGaussian() }
+                    var y = center
+                    for col in 0..<d { for row in col..<d { y[row] += factor[row + d * col] * z[col] } }
+                    if logDensity(y).isFinite { start = y; break }
+                }
+            }
+            var last = 0
+            return AdaptiveMetropolis().run(logDensity: logDensity, start: start, covariance: covariance,
+                                            burnIn: burnIn, samples: samples, seed: SplitMix64.mix(seed &+ 0x1000 &+ UInt64(c))) { done in
+                counter.add(done - last)
+                last = done
+                progress?(counter.value, total)
+            }
+        }
+        let runs = try outcomes.map { try $0.get() }
+        var draws: [[Double]] = []
+        draws.reserveCapacity(chains * samples)
+        for run in runs { for i in 0..<run.count { draws.append(mfa.theta((0..<d).map { run[i, $0] })) } }
+        var rHat = [Double](repeating: .nan, count: mfa.basis.count), ess = rHat
+        for (j, k) in mfa.parameters.enumerated() {
+            let perChain = runs.map { $0.coordinate(j) }
+            rHat[k] = MCMCDiagnostics.splitRHat(perChain)
+            ess[k] = MCMCDiagnostics.effectiveSampleSize(perChain)
+        }
+        if let s = fit.scale?.value { draws = draws.map { $0.map { $0 * s } } }
+        return Result(draws: draws, chains: chains, rHat: rHat, ess: ess, acceptance: runs.map(\.acceptance), fit: fit,
+                      seconds: Date().timeIntervalSince(clock))
+    }
+
+    /// (JᵀJ + P)⁻¹ at `p`: the Laplace covariance of the data, with P = diag(12/width²) — the
+    /// precision of a uniform prior over each parameter's range — so directions the data do
+    /// not determine get the prior's width instead of ∞.
+    func laplaceCovariance(at p: [Double], problem: LeastSquaresMFA.Problem, bounds: [(Double, Double)]) -> [Double] {
+        let d = p.count
+        var a = [Double](repeating: 0, count: d * d)
+        for j in 0..<d {
+            let w = bounds[j].1 - bounds[j].0
+            a[j + d * j] = w > 0 && w.isFinite ? 12 / (w * w) : 1
+        }
+        if let (r, J) = mfa.evaluate(p, problem, jacobian: true) {
+            let m = r.count, rows = problem.dataCount
+            for c in 0..<d { for b in 0..<d {
+                var s = 0.0
+                for i in 0..<rows { s += J[i + m * b] * J[i + m * c] }
+                a[b + d * c] += s
+            } }
+        }
+        var inverse = [Double](repeating: 0, count: d * d)
+        for j in 0..<d { inverse[j + d * j] = 1 }
+        var lu = a
+        var pivots = [Int32](repeating: 0, count: d)
+        let ok = LinearAlgebra.luFactor(n: d, a: &lu, lda: d, pivots: &pivots) == 0
+            && LinearAlgebra.luSolve(n: d, nrhs: d, lu: lu, lda: d, pivots: pivots, b: &inverse, ldb: d)
+        guard ok else {
+            return (0..<(d * d)).map { i in i % (d + 1) == 0 ? 1 / a[i] : 0 }
+        }
+        // Symmetrise (round-off).
+        for c in 0..<d { for r in 0..<c { let v = (inverse[r + d * c] + inverse[c + d * r]) / 2; inverse[r + d * c] = v; inverse[c + d * r] = v } }
+        return inverse
+    }
+}
+
+/// A thread-safe running total (progress over parallel chains).
+final class ProgressCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var total = 0
+    func add(_ n: Int) { lock.lock(); total += n; lock.unlock() }
+    var value: Int { lock.lock(); defer { lock.unlock() }; return total }
+}

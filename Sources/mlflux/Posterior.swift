@@ -1,0 +1,166 @@
+import ArgumentParser
+import Bundles
+import FluxSampling
+import Foundation
+import MLFluxCore
+import Prediction
+import SafeIO
+
+/// `mlflux posterior`: Bayesian 13C-MFA by MCMC (`FluxPosterior`).
+struct Posterior: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Bayesian 13C-MFA: posterior of the fluxes by MCMC, with credible intervals, R-hat and ESS.",
+        discussion: """
+            Likelihood exp(−VSSR/2) with the data's σ (stddev column, --stddev, default 0.01); \
+            prior uniform over the flux polytope, exchange fluxes uniform in log10 (down to 1e-7). \
+            Adaptive Metropolis from the least-squares optimum, --chains chains on --threads \
+            threads, --burn-in adapting steps then --samples kept steps per chain. Prints the \
+            posterior median and 68 % / 95 % credible intervals of every net and exchange flux \
+            and ΔG, and R-hat and effective sample size (ESS) of every free flux; --out writes \
+            the draws of the free fluxes as .npy (float64, [draws × free fluxes], chains one \
+            after another; names in the JSON output and `mlflux describe`).
+            """)
+
+    @Option(help: "Model bundle name.") var model: String
+    @Argument(help: "Measured MIDs (long-form CSV).") var input: String
+    @Option(help: "Chains (run in parallel).") var chains: Int = 4
+    @Option(help: "Kept draws per chain.") var samples: Int = 5000
+    @Option(help: "Adapting burn-in steps per chain (discarded).") var burnIn: Int = 5000
+    @Option(help: "Write the draws of the free fluxes to this .npy file.") var out: String?
+    @Option(help: "Output format: table, csv or json.") var format: OutputFormat = .table
+    @Flag(help: "Replace an existing --out file.") var force = false
+    @OptionGroup var measurement: MeasurementOptions
+
+    func validate() throws {
+        try OptionCheck.count(chains, "--chains", in: 2...64)
+        try OptionCheck.count(samples, "--samples", in: 10...10_000_000)
+        try OptionCheck.count(burnIn, "--burn-in", in: 0...10_000_000)
+        guard chains.multipliedReportingOverflow(by: samples).overflow == false, chains * samples <= 50_000_000 else {
+            throw ValidationError("--chains × --samples must be at most 50,000,000 draws")
+        }
+    }
+
+    func run() throws {
+        let bundle = try BundleRegistry(searchPaths: .standard()).load(model)
+        let inputs = [input] + (measurement.measuredFluxes.map { [$0] } ?? [])
+        if let out { try OutputFile.check(out, force: force, inputs: inputs) }
+        let measured = try measurement.readTable(input, bundle: bundle)
+        let options = try measurement.registryOptions(for: bundle)
+        guard let mfa = (try StrategyRegistry.predictor("mfa", bundle: bundle, options: options) as? any LeastSquaresBacked)?.mfa else {
+            throw CLIError("model \(model): no least-squares fit")
+        }
+        do { try mfa.check(measured) } catch { throw CLIError("\(input): \(error)") }
+        var sampler = FluxPosterior(mfa: mfa)
+        sampler.chains = chains
+        sampler.samples = samples
+        sampler.burnIn = burnIn
+        sampler.seed = measurement.seed
+        sampler.threads = measurement.threads
+        let line = ProgressLine(label: "MCMC steps")
+        let result: FluxPosterior.Result
+        do { result = try sampler.sample(measured) { done, total in line.report(done, total) } }
+        catch let e as FitError { throw CLIError("\(input): \(e)") }
+        let summary = PosteriorSummary(result, bundle: bundle, temperature: measurement.temperature)
+        if let out {
+            let d = bundle.basis.count
+            try OutputFile.check(out, force: force, inputs: inputs)
+            try NPYArray(result.draws.flatMap { $0 }, shape: [result.draws.count, d]).write(to: out)
+        }
+        let minESS = summary.free.compactMap { $0.ess.isNaN ? nil : $0.ess }.min() ?? .nan
+        let maxRHat = summary.free.compactMap { $0.rHat.isNaN ? nil : $0.rHat }.max() ?? .nan
+        if maxRHat > 1.01 || minESS < 400 {
+            FileHandle.standardError.write(Data("warning: \(input): the chains have not converged well (largest R-hat \(String(format: "%.3f", maxRHat)), smallest ESS \(String(format: "%.0f", minESS))); run longer (--samples, --burn-in)\n".utf8))
+        }
+        let text: String
+        switch format {
+        case .table: text = summary.table()
+        case .csv: text = summary.csv()
+        case .json: text = try JSONOutput.string(summary) + "\n"
+        }
+        print(text, terminator: text.hasSuffix("\n") ? "" : "\n")
+    }
+}
+
+/// Credible intervals and diagnostics of a posterior sample, per flux.
+struct PosteriorSummary: Encodable {
+    struct Interval: Encodable {
+        var quantity: String
+        var reaction: String
+        var median: Double
+        var lower68: Double
+        var upper68: Double
+        var lower95: Double
+        var upper95: Double
+    }
+    struct FreeFlux: Encodable {
+        var name: String
+        var rHat: Double
+        var ess: Double
+    }
+    var model: String
+    var draws: Int
+    var chains: Int
+    var seconds: Double
+    var acceptance: [Double]
+    var leastSquaresVSSR: Double
+    var free: [FreeFlux]
+    var fluxes: [Interval]
+
+    init(_ r: FluxPosterior.Result, bundle: ModelBundle, temperature: Double) {
+        let basis = bundle.basis, network = bundle.network
+        let states = r.draws.map { basis.fluxState(free: $0) }
+        func interval(_ q: String, _ id: String, _ values: [Double]) -> Interval {
+            let s = values.filter { !$0.isNaN }.sorted()
+            func at(_ p: Double) -> Double {
+                guard !s.isEmpty else { return .nan }
+                let x = p * Double(s.count - 1), i = Int(x), f = x - Double(i)
+                return i + 1 < s.count ? s[i] * (1 - f) + s[i + 1] * f : s[i]
+            }
+            return Interval(quantity: q, reaction: id, median: at(0.5), lower68: at(0.16), upper68: at(0.84),
+                            lower95: at(0.025), upper95: at(0.975))
+        }
+        var rows: [Interval] = []
+        for (j, reaction) in network.reactions.enumerated() {
+            rows.append(interval("net", reaction.id, states.map { $0.net[j] }))
+            if network.isBidirectional[j] {
+                rows.append(interval("xch", reaction.id, states.map { max($0.exchange[j], 0) }))
+                rows.append(interval("dG", reaction.id, states.map {
+                    Thermodynamics.deltaG(net: $0.net[j], xch: max($0.exchange[j], 0), temperature: temperature)
+                }))
+            }
+        }
+        model = bundle.name
+        draws = r.draws.count
+        chains = r.chains
+        seconds = r.seconds
+        acceptance = r.acceptance
+        leastSquaresVSSR = r.fit.vssr
+        free = basis.names.indices.filter { basis.fixed[$0] == nil }.map {
+            FreeFlux(name: basis.names[$0], rHat: r.rHat[$0], ess: r.ess[$0])
+        }
+        fluxes = rows
+    }
+
+    func table() -> String {
+        let n = PredictionOutput.num
+        var t = [["QUANTITY", "REACTION", "MEDIAN", "68 % LOW", "68 % HIGH", "95 % LOW", "95 % HIGH"]]
+        for f in fluxes {
+            t.append([f.quantity, f.reaction, n(f.median), n(f.lower68), n(f.upper68), n(f.lower95), n(f.upper95)])
+        }
+        var out = TextTable.render(t, rightAligned: Set(2..<7)) + "\n\n"
+        var d = [["FREE FLUX", "R-HAT", "ESS"]]
+        for f in free { d.append([f.name, String(format: "%.4f", f.rHat), String(format: "%.0f", f.ess)]) }
+        out += TextTable.render(d, rightAligned: [1, 2]) + "\n"
+        out += String(format: "\n%d draws from %d chains in %.1f s; acceptance %@; least-squares optimum VSSR %.4g\n",
+                      draws, chains, seconds, acceptance.map { String(format: "%.2f", $0) }.joined(separator: " "), leastSquaresVSSR)
+        return out
+    }
+
+    func csv() -> String {
+        var out = "quantity,reaction,median,lower68,upper68,lower95,upper95\n"
+        for f in fluxes {
+            out += "\(f.quantity),\(f.reaction),\([f.median, f.lower68, f.upper68, f.lower95, f.upper95].map(PredictionOutput.num).joined(separator: ","))\n"
+        }
+        return out
+    }
+}

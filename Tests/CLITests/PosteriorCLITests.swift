@@ -1,0 +1,34 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// `mlflux posterior` on the toy example: credible intervals that contain the example state
+/// the MIDs were simulated from, diagnostics per free flux, draws as .npy.
+@Suite struct PosteriorCLITests {
+    @Test func toyPosteriorWithDrawsFile() throws {
+        let out = cliScratch("posterior") + "/draws.npy"
+        let r = try mlflux(["posterior", "--model", "toy", "Plugins/toy/example_mids.csv", "--stddev", "0.01",
+                            "--samples", "1500", "--burn-in", "1500", "--threads", "2", "--out", out, "--force", "--format", "json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        let fluxes = try #require(json["fluxes"] as? [[String: Any]])
+        // The example state: v2 net 0.6, xch 0.5; v3 net 0.2 (Plugins/toy/fluxes.json).
+        for (q, reaction, truth) in [("net", "v2", 0.6), ("xch", "v2", 0.5), ("net", "v3", 0.2)] {
+            let row = try #require(fluxes.first { $0["quantity"] as? String == q && $0["reaction"] as? String == reaction })
+            let lo = try #require(row["lower95"] as? Double), hi = try #require(row["upper95"] as? Double)
+            #expect(lo <= truth && truth <= hi, "\(q) \(reaction): [\(lo), \(hi)]")
+        }
+        let free = try #require(json["free"] as? [[String: Any]])
+        #expect(free.map { $0["name"] as? String } == ["v3.net", "v2.xch"])
+        #expect(free.allSatisfy { ($0["rHat"] as? Double ?? 9) < 1.05 })
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: out))
+        #expect(bytes.starts(with: [0x93] + Array("NUMPY".utf8)))
+        let header = String(decoding: bytes.prefix(128), as: UTF8.self)
+        #expect(header.contains("'shape': (6000, 3)"), "\(header)")
+    }
+
+    @Test func badOptionsAreOneLine() throws {
+        let r = try mlflux(["posterior", "--model", "toy", "Plugins/toy/example_mids.csv", "--chains", "1"])
+        #expect(r.status != 0 && r.stderr.contains("--chains"), "\(r.stderr)")
+    }
+}
