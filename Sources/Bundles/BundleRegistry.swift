@@ -119,9 +119,13 @@ public struct BundleRegistry: Sendable {
         }
     }
 
-    /// Loads the bundle named `name`.
+    /// Loads the bundle named `name` — or, when `name` contains a `/` and is a folder with a
+    /// manifest (a bundle made by `train ann --out DIR`), that folder.
     /// - Throws: `UnknownModelError` listing the known names, or the bundle's `BundleError`.
     public func load(_ name: String) throws -> ModelBundle {
+        if name.contains("/"), FileManager.default.fileExists(atPath: (name as NSString).appendingPathComponent(ModelBundle.manifestFileName)) {
+            return try ModelBundle.load(directory: name, networkSearchPath: searchPaths.networks)
+        }
         guard let c = candidate(named: name) else {
             // A bundle of that name whose manifest is broken: its own error says why.
             if let broken = candidates.first(where: { c in

@@ -23,6 +23,8 @@ enum PredictorStrategies {
         var p = try ANNWeightsFile.read(URL(fileURLWithPath: try bundle.file("ann")), network: bundle.network,
                                         basis: bundle.basis, layout: bundle.layout)
         p.temperature = options.temperature
+        // The σ a noise-aware network is told where the input states none.
+        if let s = options.measurementStddev { p.defaultStddev = s }
         return p
     }
 

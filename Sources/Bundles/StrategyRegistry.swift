@@ -67,7 +67,8 @@ public enum StrategyRegistry {
     public struct Options: Sendable {
         /// Temperature for ΔG, in K.
         public var temperature: Double = Thermodynamics.bodyTemperature
-        /// σ of MID entries that come without a standard deviation (least squares; nil = 0.01).
+        /// σ of MID entries that come without a standard deviation (least squares, and the σ a
+        /// noise-aware ANN is told; nil = 0.01).
         public var measurementStddev: Double?
         /// Hybrid: extra starts drawn from the ANN prediction when a fit misses the data.
         public var restarts: Int = 4

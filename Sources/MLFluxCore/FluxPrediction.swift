@@ -7,6 +7,9 @@ public struct FluxPrediction: Sendable, Equatable {
     /// Free fluxes θ (order of `FreeFluxBasis.names`) and their standard errors.
     public var free: [Double]
     public var freeSE: [Double]
+    /// The covariance of θ (`[count·count]`, row-major) when the predictor states one; the
+    /// standard errors of every flux and ΔG were propagated from it.
+    public var freeCovariance: [Double]?
     public var net: [Double]
     public var netSE: [Double]
     public var exchange: [Double]
@@ -22,7 +25,61 @@ public struct FluxPrediction: Sendable, Equatable {
     public init(free: [Double], freeSE: [Double], basis: FreeFluxBasis, network: MetabolicNetwork,
                 temperature: Double = Thermodynamics.bodyTemperature) {
         precondition(free.count == basis.count && freeSE.count == basis.count)
+        self.init(free: free, freeSE: freeSE, covariance: nil, basis: basis, network: network, temperature: temperature)
+    }
+
+    /// Expands free fluxes with the covariance `freeCovariance` of their errors
+    /// (`[count·count]`, row-major) through the kernels: net = K_net·θ_net and xch = K_xch·θ_xch
+    /// are linear in θ, so var(v_r) = k_rᵀ·Σ·k_r exactly (a flux fixed by mass balance — a
+    /// difference of two correlated free fluxes — gets its true error); ΔG to first order,
+    /// var(ΔG_r) = g_rᵀ·Σ·g_r with g_r = ∂ΔG/∂net·k_net,r + ∂ΔG/∂xch·k_xch,r (net–exchange
+    /// correlations included). Exchange fluxes are clamped at 0.
+    public init(free: [Double], freeCovariance: [Double], basis: FreeFluxBasis, network: MetabolicNetwork,
+                temperature: Double = Thermodynamics.bodyTemperature) {
+        let n = basis.count
+        precondition(free.count == n && freeCovariance.count == n * n)
+        self.init(free: free, freeSE: (0..<n).map { max(freeCovariance[$0 * n + $0], 0).squareRoot() },
+                  covariance: freeCovariance, basis: basis, network: network, temperature: temperature)
+    }
+
+    private init(free: [Double], freeSE: [Double], covariance: [Double]?, basis: FreeFluxBasis, network: MetabolicNetwork,
+                 temperature: Double) {
         var state = basis.fluxState(free: free)
+        if let covariance {
+            let n = basis.count, nNet = basis.freeNet.count, nX = basis.freeExchange.count, R = basis.reactionCount
+            // Row r of the full kernels over θ: net uses θ[0..<nNet], exchange θ[nNet...].
+            func quad(_ g: [Double]) -> Double {
+                var v = 0.0
+                for i in 0..<n where g[i] != 0 { for j in 0..<n where g[j] != 0 { v += g[i] * covariance[i * n + j] * g[j] } }
+                return max(v, 0)
+            }
+            var netSE = [Double](repeating: 0, count: R), xchSE = netSE
+            var dG = [Double](repeating: .nan, count: R), dGSE = dG
+            for r in 0..<R {
+                var kNet = [Double](repeating: 0, count: n), kX = kNet
+                for k in 0..<nNet { kNet[k] = basis.netKernel[r * nNet + k] }
+                for k in 0..<nX { kX[nNet + k] = basis.exchangeKernel[r * nX + k] }
+                netSE[r] = quad(kNet).squareRoot()
+                xchSE[r] = quad(kX).squareRoot()
+                state.exchange[r] = max(state.exchange[r], 0)
+                if network.isBidirectional[r] {
+                    dG[r] = Thermodynamics.deltaG(net: state.net[r], xch: state.exchange[r], temperature: temperature)
+                    let g = Thermodynamics.deltaGGradient(net: state.net[r], xch: state.exchange[r], temperature: temperature)
+                    dGSE[r] = quad((0..<n).map { g.dNet * kNet[$0] + g.dXch * kX[$0] }).squareRoot()
+                }
+            }
+            self.free = free
+            self.freeSE = freeSE
+            self.freeCovariance = covariance
+            self.net = state.net
+            self.netSE = netSE
+            self.exchange = state.exchange
+            self.exchangeSE = xchSE
+            self.deltaG = dG
+            self.deltaGSE = dGSE
+            self.temperature = temperature
+            return
+        }
         let nNet = basis.freeNet.count, nX = basis.freeExchange.count
         let R = basis.reactionCount
         var netSE = [Double](repeating: 0, count: R), xchSE = netSE
@@ -45,6 +102,7 @@ public struct FluxPrediction: Sendable, Equatable {
         }
         self.free = free
         self.freeSE = freeSE
+        self.freeCovariance = nil
         self.net = state.net
         self.netSE = netSE
         self.exchange = state.exchange

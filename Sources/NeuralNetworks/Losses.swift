@@ -45,16 +45,24 @@ public struct LinearMap: Equatable, Sendable {
 /// | `mae` | `[B, n]` | `(1/Bn) Σ |p − y|` (subgradient 0 at 0) |
 /// | `weightedMSE(w)` | `[B, n]`, `w` is `[n]` | `(1/Bn) Σ w_j (p − y)²` |
 /// | `gaussianNLL` | `[B, 2n]`: `μ` then `s = log σ²` | `(1/Bn) Σ ½(s + (y − μ)² e^(−s))` (no `½log 2π`) |
+/// | `gaussianCholeskyNLL` | `[B, 2n + n(n−1)/2]`: `μ`, `s`, then `P`'s strict lower triangle | `(1/Bn) Σ ½(Σᵢ sᵢ + ‖Pᵀ(y − μ)‖²)` |
 /// | `mapped(map, loss)` | `[B, k]` | `loss(map(p), y)`, `y` is `[B, map.kernel.rows]` |
 ///
 /// `gaussianNLL` makes a heteroscedastic predictor: column `j` of the output is the mean of
 /// target `j`, column `n + j` its log-variance, so each prediction states its own uncertainty
 /// (`σ = e^(s/2)`). Values are accumulated in `Double`.
+///
+/// `gaussianCholeskyNLL` states a full covariance per prediction: the precision matrix is
+/// `Λ = P·Pᵀ` with `P` lower triangular, `P_ii = e^(−s_i/2)` and the strict lower triangle
+/// `P_ij` (`i > j`, row by row: `P_10, P_20, P_21, …`) taken as is, so `Λ` is positive
+/// definite for any output and `log det Σ = Σ s_i`. With zero off-diagonals it is
+/// `gaussianNLL` exactly. `Loss.gaussianMeanAndCovariance` gives `Σ = (P·Pᵀ)⁻¹`.
 public indirect enum Loss: Equatable, Sendable {
     case mse
     case mae
     case weightedMSE([Float])
     case gaussianNLL
+    case gaussianCholeskyNLL
     case mapped(LinearMap, Loss)
 
     /// The loss of `prediction` against `target`.
@@ -73,6 +81,7 @@ public indirect enum Loss: Equatable, Sendable {
     public func predictionWidth(targetWidth: Int) -> Int {
         switch self {
         case .gaussianNLL: return 2 * targetWidth
+        case .gaussianCholeskyNLL: return 2 * targetWidth + targetWidth * (targetWidth - 1) / 2
         case .mapped(let map, _): return map.kernel.columns
         default: return targetWidth
         }
@@ -125,6 +134,40 @@ public indirect enum Loss: Equatable, Sendable {
                     }
                 }
             }
+        case .gaussianCholeskyNLL:
+            let w = p.columns
+            var d = [Double](repeating: 0, count: n), z = d, diag = d
+            for r in 0..<b {
+                let row = r * w
+                for i in 0..<n {
+                    d[i] = Double(y.storage[r * n + i]) - Double(p.storage[row + i])
+                    diag[i] = exp(-0.5 * Double(p.storage[row + n + i]))
+                }
+                // z = Pᵀd: z_j = P_jj d_j + Σ_{i>j} P_ij d_i.
+                for j in 0..<n { z[j] = diag[j] * d[j] }
+                for i in 1..<max(n, 1) {
+                    let base = row + 2 * n + i * (i - 1) / 2
+                    for j in 0..<i { z[j] += Double(p.storage[base + j]) * d[i] }
+                }
+                var value = 0.0
+                for i in 0..<n { value += Double(p.storage[row + n + i]) + z[i] * z[i] }
+                total += 0.5 * value
+                if gradient {
+                    // ∂/∂μ_i = −(P z)_i; ∂/∂s_i = ½ − ½ P_ii z_i d_i; ∂/∂P_ij = z_j d_i.
+                    for i in 0..<n {
+                        var pz = diag[i] * z[i]
+                        if i > 0 {
+                            let base = row + 2 * n + i * (i - 1) / 2
+                            for j in 0..<i {
+                                pz += Double(p.storage[base + j]) * z[j]
+                                g!.storage[base + j] = Float(z[j] * d[i] * scale)
+                            }
+                        }
+                        g!.storage[row + i] = Float(-pz * scale)
+                        g!.storage[row + n + i] = Float((0.5 - 0.5 * diag[i] * z[i] * d[i]) * scale)
+                    }
+                }
+            }
         case .mapped: fatalError("unreachable")
         }
         return (Float(total * scale), g)
@@ -132,6 +175,47 @@ public indirect enum Loss: Equatable, Sendable {
 }
 
 extension Loss {
+    /// The number of targets `n` of a `gaussianCholeskyNLL` prediction of `width` columns
+    /// (`width = 2n + n(n−1)/2`), or nil when no `n` fits.
+    public static func choleskyTargets(width: Int) -> Int? {
+        var n = 0
+        while 2 * n + n * (n - 1) / 2 < width { n += 1 }
+        return 2 * n + n * (n - 1) / 2 == width && n > 0 ? n : nil
+    }
+
+    /// Means `[n]` and covariance `Σ = (P·Pᵀ)⁻¹` (`[n·n]`, row-major, `Double`) of row `r` of
+    /// a `gaussianCholeskyNLL` prediction with `n` targets; `Σ = QᵀQ` with `Q = P⁻¹`
+    /// (forward substitution on the triangle).
+    /// - Complexity: O(n³).
+    public static func gaussianMeanAndCovariance(_ prediction: Matrix, row r: Int, targets n: Int) -> (mean: [Double], covariance: [Double]) {
+        let row = r * prediction.columns
+        let mean = (0..<n).map { Double(prediction.storage[row + $0]) }
+        // P (lower), Q = P⁻¹ (lower).
+        var P = [Double](repeating: 0, count: n * n)
+        for i in 0..<n {
+            P[i * n + i] = exp(-0.5 * Double(prediction.storage[row + n + i]))
+            if i > 0 { for j in 0..<i { P[i * n + j] = Double(prediction.storage[row + 2 * n + i * (i - 1) / 2 + j]) } }
+        }
+        var Q = [Double](repeating: 0, count: n * n)
+        for c in 0..<n {
+            for i in c..<n {
+                var s = i == c ? 1.0 : 0.0
+                for k in c..<i { s -= P[i * n + k] * Q[k * n + c] }
+                Q[i * n + c] = s / P[i * n + i]
+            }
+        }
+        var cov = [Double](repeating: 0, count: n * n)
+        for i in 0..<n {
+            for j in i..<n {
+                var s = 0.0
+                for k in j..<n { s += Q[k * n + i] * Q[k * n + j] }
+                cov[i * n + j] = s
+                cov[j * n + i] = s
+            }
+        }
+        return (mean, cov)
+    }
+
     /// Splits a `gaussianNLL` prediction `[B, 2n]` into means `[B, n]` and standard deviations
     /// `σ = e^(s/2)` `[B, n]`.
     public static func gaussianMeanAndStd(_ prediction: Matrix) -> (mean: Matrix, std: Matrix) {

@@ -52,6 +52,21 @@ public struct TrainingHistory: Sendable {
     public var stoppedEarly: Bool
 }
 
+/// A map applied to every training mini-batch before the forward pass: raw input rows
+/// `[batch, inputs.columns]` → network inputs `[batch, outputWidth]` — e.g. measurement
+/// noise drawn afresh for every batch, then features and standardisation. It takes the
+/// trainer's augmentation generator (seeded from the training seed, separate from the
+/// shuffle), so a run stays reproducible.
+public struct BatchTransform: Sendable {
+    public var outputWidth: Int
+    public var apply: @Sendable (Matrix, inout SeededRandom) -> Matrix
+
+    public init(outputWidth: Int, apply: @escaping @Sendable (Matrix, inout SeededRandom) -> Matrix) {
+        self.outputWidth = outputWidth
+        self.apply = apply
+    }
+}
+
 /// Mini-batch training of an `MLP` with Adam.
 ///
 /// Each epoch: shuffle the sample order (`SeededRandom(seed)`, Fisher–Yates, so the order is
@@ -70,15 +85,21 @@ public struct Trainer: Sendable {
 
     /// Trains `model` in place on rows of `inputs` (`[samples, inputWidth]`) and `targets`
     /// (`[samples, targetWidth]`), validating on `validation` when given.
-    /// - Parameter progress: called after every epoch; return `false` to stop.
+    /// - Parameters:
+    ///   - augment: maps each mini-batch of raw `inputs` rows to network inputs (then
+    ///     `inputs` may have any width and `validation.inputs` are network inputs already).
+    ///   - progress: called after every epoch; return `false` to stop.
     @discardableResult
     public func fit(_ model: inout MLP, inputs: Matrix, targets: Matrix,
                     validation: (inputs: Matrix, targets: Matrix)? = nil,
+                    augment: BatchTransform? = nil,
                     progress: ((EpochReport) -> Bool)? = nil) -> TrainingHistory {
         precondition(inputs.rows == targets.rows, "\(inputs.rows) inputs but \(targets.rows) targets")
-        precondition(inputs.columns == model.inputWidth, "inputs have \(inputs.columns) columns, model takes \(model.inputWidth)")
+        precondition((augment?.outputWidth ?? inputs.columns) == model.inputWidth,
+                     "inputs have \(augment?.outputWidth ?? inputs.columns) columns, model takes \(model.inputWidth)")
         let c = configuration
         var rng = SeededRandom(seed: c.seed)
+        var augmentRNG = SeededRandom(seed: c.seed ^ 0xA5A5_5A5A_D1CE_F00D)
         var adam = Adam(learningRate: 0, beta1: c.beta1, beta2: c.beta2, epsilon: c.epsilon, weightDecay: c.weightDecay)
         var scheduler = LearningRateScheduler(c.schedule)
         var order = Array(0..<inputs.rows)
@@ -94,13 +115,19 @@ public struct Trainer: Sendable {
             var begin = 0
             while begin < n {
                 let end = min(begin + c.batchSize, n)
-                let idx = order[begin..<end]
+                var idx = order[begin..<end]
+                var batchInputs = inputs, batchTargets = targets
+                if let augment {
+                    batchInputs = augment.apply(inputs.gatherRows(idx), &augmentRNG)
+                    batchTargets = targets.gatherRows(idx)
+                    idx = Array(0..<(end - begin))[...]
+                }
                 if end - begin == c.batchSize {
-                    total += Double(full.step(&model, loss: loss, inputs: inputs, targets: targets, rows: idx)) * Double(end - begin)
+                    total += Double(full.step(&model, loss: loss, inputs: batchInputs, targets: batchTargets, rows: idx)) * Double(end - begin)
                     adam.update(&model, full.gradients)
                 } else {
                     var last = TrainingWorkspace(model: model, batchSize: end - begin, targetWidth: targets.columns)
-                    total += Double(last.step(&model, loss: loss, inputs: inputs, targets: targets, rows: idx)) * Double(end - begin)
+                    total += Double(last.step(&model, loss: loss, inputs: batchInputs, targets: batchTargets, rows: idx)) * Double(end - begin)
                     adam.update(&model, last.gradients)
                 }
                 begin = end

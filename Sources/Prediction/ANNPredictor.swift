@@ -7,27 +7,78 @@ import Glibc
 import Darwin
 #endif
 
+/// How a network states its uncertainty about the targets it predicts.
+///
+/// `diagonal`: a mean and a log-variance per target (`Loss.gaussianNLL`), errors taken as
+/// independent. `cholesky`: a mean per target and a full covariance through the Cholesky
+/// factor of its precision (`Loss.gaussianCholeskyNLL`), so errors that move together (two
+/// free fluxes the labeling only resolves as a sum) are stated as such.
+public enum OutputHead: String, Codable, Sendable, CaseIterable {
+    case diagonal
+    case cholesky
+
+    /// Network outputs for `targets` targets.
+    public func outputWidth(_ targets: Int) -> Int { loss.predictionWidth(targetWidth: targets) }
+
+    public var loss: Loss { self == .diagonal ? .gaussianNLL : .gaussianCholeskyNLL }
+}
+
 /// One trained network: input standardisation, the MLP, and the map from its targets to
 /// free fluxes. The MLP outputs, per predicted free flux, a mean and a log-variance in
-/// target space (Gaussian negative log-likelihood training), so every prediction carries
-/// its own uncertainty.
+/// target space (Gaussian negative log-likelihood training) — or, with the `cholesky` head,
+/// a full covariance — so every prediction carries its own uncertainty.
 public struct ANNMember: Sendable, Equatable {
     public var features: InputFeatures
     public var inputScaler: Standardizer
     public var mlp: MLP
     public var transform: FluxTransform
+    public var head: OutputHead
 
-    public init(features: InputFeatures = .raw, inputScaler: Standardizer, mlp: MLP, transform: FluxTransform) {
+    public init(features: InputFeatures = .raw, inputScaler: Standardizer, mlp: MLP, transform: FluxTransform,
+                head: OutputHead = .diagonal) {
         self.features = features
         self.inputScaler = inputScaler
         self.mlp = mlp
         self.transform = transform
+        self.head = head
     }
 
-    /// Target-space means and standard deviations, `[batch, targets]` each, from inputs
-    /// already mapped by `features` (shared by all members of a predictor).
-    func targets(featured x: Matrix) -> (mean: Matrix, std: Matrix) {
-        Loss.gaussianMeanAndStd(mlp(inputScaler.transform(x)))
+    /// Standardised inputs are clamped to ±`inputClamp`: an input far outside everything the
+    /// network was trained on (a noisy MID fed to a network trained on exact ones: the log
+    /// feature of a fraction that was always 1e-9 in training) would otherwise overflow the
+    /// Float32 layers into NaN.
+    static let inputClamp: Float = 50
+
+    /// Target-space means `[targets]` and covariances `[targets·targets]` (row-major) of each
+    /// row, from inputs already mapped by `features` (shared by all members of a predictor).
+    /// Outputs are bounded (means to ±1, the training range of each target, which lies inside
+    /// its flux bounds; log-variances to −30…15), so any finite input gives a finite prediction.
+    func distributions(featured x: Matrix) -> [(mean: [Double], covariance: [Double])] {
+        var z = inputScaler.transform(x)
+        for i in z.storage.indices {
+            let v = z.storage[i]
+            z.storage[i] = v.isNaN ? 0 : min(max(v, -Self.inputClamp), Self.inputClamp)
+        }
+        var out = mlp(z)
+        let n = transform.targetCount
+        for r in 0..<out.rows {
+            for j in 0..<out.columns {
+                let v = out.storage[r * out.columns + j]
+                let (lo, hi): (Float, Float) = j < n ? (-1, 1) : j < 2 * n ? (-30, 15) : (-1e4, 1e4)
+                out.storage[r * out.columns + j] = v.isNaN ? (j < n ? 0 : j < 2 * n ? hi : 0) : min(max(v, lo), hi)
+            }
+        }
+        switch head {
+        case .cholesky:
+            return (0..<out.rows).map { Loss.gaussianMeanAndCovariance(out, row: $0, targets: n) }
+        case .diagonal:
+            let (mean, std) = Loss.gaussianMeanAndStd(out)
+            return (0..<out.rows).map { r in
+                var cov = [Double](repeating: 0, count: n * n)
+                for j in 0..<n { let s = Double(std[r, j]); cov[j * n + j] = s * s }
+                return ((0..<n).map { Double(mean[r, $0]) }, cov)
+            }
+        }
     }
 }
 
@@ -36,36 +87,61 @@ public struct ANNMember: Sendable, Equatable {
 /// `.logs` appends log10(x + 1e-7) and log10(1 − x + 1e-7) to every entry: tiny
 /// differences near 0 or 1 — where small exchange fluxes leave their trace (toy:
 /// 1 − B₁ ∝ v2r for small v2r) — become as visible as differences mid-range.
+/// `.logsSigma` (noise-aware networks) takes the sample's absolute measurement σ `s` as the
+/// floor instead — log10(x + s), log10(1 − x + s): bounded for zero fractions and blind to
+/// differences the noise hides — and appends log10 s itself.
 public enum InputFeatures: String, Codable, Sendable, CaseIterable {
     case raw
     case logs
+    case logsSigma = "logs-sigma"
 
-    public func width(_ columns: Int) -> Int { self == .raw ? columns : 3 * columns }
+    public func width(_ columns: Int) -> Int {
+        switch self {
+        case .raw: return columns
+        case .logs: return 3 * columns
+        case .logsSigma: return 3 * columns + 1
+        }
+    }
 
-    public func apply(_ x: Matrix) -> Matrix {
-        guard self == .logs else { return x }
-        let c = x.columns
-        return Matrix(rows: x.rows, columns: 3 * c) { out in
+    /// `true` when the features need the measurement σ of each sample.
+    public var usesSigma: Bool { self == .logsSigma }
+
+    /// The features of the rows of `x`; `sigma` (one absolute σ per row) is needed by `.logsSigma`.
+    public func apply(_ x: Matrix, sigma: [Float]? = nil) -> Matrix {
+        if self == .raw { return x }
+        let c = x.columns, w = width(c)
+        precondition(!usesSigma || sigma?.count == x.rows, "\(rawValue) features need one σ per row")
+        return Matrix(rows: x.rows, columns: w) { out in
             for r in 0..<x.rows {
+                let floor: Float = usesSigma ? max(sigma![r], 1e-7) : 1e-7
                 for j in 0..<c {
                     let v = x.storage[r * c + j]
-                    out[r * 3 * c + j] = v
-                    out[r * 3 * c + c + j] = log10f(max(v, 0) + 1e-7)
-                    out[r * 3 * c + 2 * c + j] = log10f(max(1 - v, 0) + 1e-7)
+                    let f = v.isFinite ? v : 0
+                    out[r * w + j] = f
+                    out[r * w + c + j] = log10f(max(f, 0) + floor)
+                    out[r * w + 2 * c + j] = log10f(max(1 - f, 0) + floor)
                 }
+                if usesSigma { out[r * w + 3 * c] = log10f(floor) }
             }
         }
     }
 }
 
 /// The ANN flux predictor (ML-Flux): complete labeling (a bundle's flat layout) → free
-/// fluxes → mass-balanced net and exchange fluxes through the kernels, exchange fluxes
-/// clamped ≥ 0, ΔG = RT ln(v_rev/v_fwd) for every bidirectional reaction.
+/// fluxes (moved into the flux polytope when the network's mean leaves it,
+/// `FeasibleProjection`) → mass-balanced net and exchange fluxes through the kernels,
+/// exchange fluxes clamped ≥ 0, ΔG = RT ln(v_rev/v_fwd) for every bidirectional reaction.
 ///
-/// Uncertainty: each member states a per-prediction σ; a deep ensemble of members is
-/// combined as a Gaussian mixture in target space (mean of means; variance = mean of
-/// σ² + variance of the means), then propagated to θ (delta method), to full fluxes
-/// (kernels) and to ΔG (first order).
+/// Uncertainty: each member states a per-prediction distribution of its targets (a
+/// diagonal or a full covariance); a deep ensemble of members is combined as a Gaussian
+/// mixture in target space (mean of means; covariance = mean of Σ_m + covariance of the
+/// means), rescaled by the σ calibration (`D·Σ·D`, correlations kept), propagated to θ
+/// (delta method) and through the kernels to every net and exchange flux and to ΔG with the
+/// full covariance — so a flux fixed by mass balance gets the small error it has.
+///
+/// A noise-aware network (`noise` set, `.logsSigma` features) also takes the measurement σ
+/// of its input: `predict(measured:)` uses the measurement's `stddev` (median over entries),
+/// the other entry points `defaultStddev`.
 public struct ANNPredictor: FluxPredictor {
     public let name = "ann"
     public let network: MetabolicNetwork
@@ -77,19 +153,34 @@ public struct ANNPredictor: FluxPredictor {
     /// that the stated 1σ covers 68.3 % of the true values (`calibrated(on:free:)`);
     /// `nil` = uncalibrated.
     public var calibration: SigmaCalibration?
+    /// The measurement-error model the network was trained under (nil: exact MIDs).
+    public var noise: MeasurementNoise?
+    /// Absolute σ of MID entries assumed where an input states none (noise-aware networks).
+    public var defaultStddev: Double = 0.01
+    /// Propagate the free fluxes' errors as if independent (drop the covariance's
+    /// off-diagonal) and skip `derivedCalibration`: how errors were propagated before — the
+    /// ablation `mlflux evaluate --covariance diagonal` measures.
+    public var independentErrors = false
+    /// Factors on the propagated σ of every net flux, exchange flux and ΔG (`nil`: none).
+    public var derivedCalibration: DerivedCalibration?
 
     public init(network: MetabolicNetwork, basis: FreeFluxBasis, layout: LabelingLayout, members: [ANNMember],
-                temperature: Double = Thermodynamics.bodyTemperature, calibration: SigmaCalibration? = nil) {
+                temperature: Double = Thermodynamics.bodyTemperature, calibration: SigmaCalibration? = nil,
+                noise: MeasurementNoise? = nil) {
         self.calibration = calibration
         precondition(!members.isEmpty, "an ANN predictor needs at least one member")
-        precondition(members.allSatisfy { $0.features == members[0].features && $0.transform == members[0].transform },
-                     "ensemble members share input features and flux transform")
+        precondition(members.allSatisfy { $0.features == members[0].features && $0.transform == members[0].transform && $0.head == members[0].head },
+                     "ensemble members share input features, output head and flux transform")
         self.network = network
         self.basis = basis
         self.layout = layout
         self.members = members
         self.temperature = temperature
+        self.noise = noise
     }
+
+    /// `true` when the network takes the measurement σ as an input.
+    public var isNoiseAware: Bool { members[0].features.usesSigma }
 
     public func predict(_ labeling: [[Double]]) throws -> [FluxPrediction] {
         for (i, row) in labeling.enumerated() {
@@ -100,52 +191,102 @@ public struct ANNPredictor: FluxPredictor {
         return predict(matrix: x)
     }
 
-    /// Predictions for the rows of `x` (`[batch, layout.count]`, Float32 MIDs).
-    public func predict(matrix x: Matrix) -> [FluxPrediction] {
+    /// The prediction for one complete measurement; a noise-aware network is told the
+    /// median of its `stddev` entries (`defaultStddev` when it has none).
+    public func predict(measured: MeasuredLabeling) throws -> FluxPrediction {
+        guard measured.isComplete else { throw IncompleteLabelingError(predictor: name, missing: measured.mask.filter { !$0 }.count) }
+        if let j = measured.values.firstIndex(where: { !$0.isFinite }) { throw PredictionError.notFinite(sample: 0, entry: j) }
+        let x = Matrix(rows: 1, columns: layout.count, storage: measured.values.map(Float.init))
+        return predict(matrix: x, sigma: [MeasurementNoise.sampleSigma(measured.stddev, fallback: defaultStddev)])[0]
+    }
+
+    /// Predictions for the rows of `x` (`[batch, layout.count]`, Float32 MIDs); `sigma` is each
+    /// row's absolute measurement σ (noise-aware networks; default `defaultStddev`).
+    public func predict(matrix x: Matrix, sigma: [Double]? = nil) -> [FluxPrediction] {
         let transform = members[0].transform
-        return targetMoments(x).map { mean, std in
-            FluxPrediction(free: transform.free(fromTargets: mean), freeSE: transform.freeSE(targets: mean, std: std),
-                           basis: basis, network: network, temperature: temperature)
+        let n = basis.count
+        let told = networkSigma(sigma, rows: x.rows)
+        return targetDistributions(x, sigma: sigma).enumerated().map { r, d in
+            let (mean, cov) = d
+            var freeCov = transform.freeCovariance(targets: mean, covariance: cov)
+            if independentErrors { for i in 0..<n { for j in 0..<n where i != j { freeCov[i * n + j] = 0 } } }
+            // A mean outside the flux polytope (noisy input) moves to its nearest feasible point.
+            let free = FeasibleProjection.project(transform.free(fromTargets: mean.map(Float.init)),
+                                                  scale: (0..<n).map { freeCov[$0 * n + $0].squareRoot() }, basis: basis)
+            let p = FluxPrediction(free: free, freeCovariance: freeCov, basis: basis, network: network, temperature: temperature)
+            guard let derived = derivedCalibration, !independentErrors else { return p }
+            return derived.apply(p, sigma: told?[r])
         }
     }
 
-    /// Target-space mean and (calibrated) σ of each row: members combined as a Gaussian
-    /// mixture (mean of means; variance = mean of σ² + variance of the means).
-    public func targetMoments(_ x: Matrix, calibrated: Bool = true) -> [(mean: [Float], std: [Float])] {
-        let featured = members[0].features.apply(x)
-        let outs = members.map { $0.targets(featured: featured) }
-        let t = outs[0].mean.columns, m = Float(members.count)
+    /// The σ input of each row (clamped to the trained range), or nil for a network without one.
+    func networkSigma(_ sigma: [Double]?, rows: Int) -> [Float]? {
+        guard isNoiseAware else { return nil }
+        let range = noise ?? MeasurementNoise()
+        return (0..<rows).map { Float(range.clamp(sigma?[$0] ?? defaultStddev)) }
+    }
+
+    /// Target-space mean and (calibrated) covariance of each row: members combined as a
+    /// Gaussian mixture (mean of means; covariance = mean of Σ_m + covariance of the means),
+    /// then `D·Σ·D` with `D` the calibration's factors for this prediction.
+    public func targetDistributions(_ x: Matrix, sigma: [Double]? = nil, calibrated: Bool = true)
+        -> [(mean: [Double], covariance: [Double])] {
+        let told = networkSigma(sigma, rows: x.rows)
+        let featured = members[0].features.apply(x, sigma: told)
+        let outs = members.map { $0.distributions(featured: featured) }
+        let t = members[0].transform.targetCount, m = Double(members.count)
         let scale = calibrated ? calibration : nil
         return (0..<x.rows).map { r in
-            var mean = [Float](repeating: 0, count: t), second = mean
+            var mean = [Double](repeating: 0, count: t), second = [Double](repeating: 0, count: t * t)
             for o in outs {
-                for j in 0..<t {
-                    let mu = o.mean.storage[r * t + j], s = o.std.storage[r * t + j]
-                    mean[j] += mu / m
-                    second[j] += (s * s + mu * mu) / m
+                let (mu, cov) = o[r]
+                for i in 0..<t {
+                    mean[i] += mu[i] / m
+                    for j in 0..<t { second[i * t + j] += (cov[i * t + j] + mu[i] * mu[j]) / m }
                 }
             }
-            let context = scale?.context(mean) ?? 0
-            let std = (0..<t).map {
-                (max(second[$0] - mean[$0] * mean[$0], 0)).squareRoot() * (scale?.factor($0, mean: mean[$0], context: context) ?? 1)
+            var cov = second
+            for i in 0..<t { for j in 0..<t { cov[i * t + j] -= mean[i] * mean[j] } }
+            for i in 0..<t { cov[i * t + i] = max(cov[i * t + i], 0) }
+            if let scale {
+                let fm = mean.map(Float.init)
+                let context = scale.context(fm, sigma: told?[r])
+                let f = (0..<t).map { Double(scale.factor($0, mean: fm[$0], context: context)) }
+                for i in 0..<t { for j in 0..<t { cov[i * t + j] *= f[i] * f[j] } }
             }
-            return (mean, std)
+            return (mean, cov)
+        }
+    }
+
+    /// Target-space mean and (calibrated) σ of each row (the marginals of `targetDistributions`).
+    public func targetMoments(_ x: Matrix, sigma: [Double]? = nil, calibrated: Bool = true) -> [(mean: [Float], std: [Float])] {
+        let t = members[0].transform.targetCount
+        return targetDistributions(x, sigma: sigma, calibrated: calibrated).map { mean, cov in
+            (mean.map(Float.init), (0..<t).map { Float(cov[$0 * t + $0].squareRoot()) })
         }
     }
 
     /// A copy whose σ are rescaled per target, predicted range and exchange context
-    /// (`SigmaCalibration`) so that, on the validation rows `x` with true free fluxes `free`,
-    /// the stated 1σ covers 68.27 % of the errors in each range. Corrects the over- or
-    /// under-confidence of the likelihood heads and of small ensembles without retraining.
-    /// `bins: 1, contextClasses: 1` = one factor per target.
-    public func calibrated(on x: Matrix, free: [[Double]], bins: Int = 6, contextClasses: Int = 2) -> ANNPredictor {
-        let moments = targetMoments(x, calibrated: false)
+    /// (`SigmaCalibration`) so that, on the validation rows `x` (measurement σ `sigma`) with
+    /// true free fluxes `free`, the stated 1σ covers 68.27 % of the errors in each range.
+    /// Corrects the over- or under-confidence of the likelihood heads and of small ensembles
+    /// without retraining. `bins: 1, contextClasses: 1` = one factor per target. A noise-aware
+    /// network's classes are classes of the σ it is told (`SigmaCalibration.ContextKind.sigma`).
+    public func calibrated(on x: Matrix, sigma: [Double]? = nil, free: [[Double]], bins: Int = 6, contextClasses: Int? = nil) -> ANNPredictor {
+        let moments = targetMoments(x, sigma: sigma, calibrated: false)
+        let told = networkSigma(sigma, rows: x.rows)
         let transform = members[0].transform
         let exchangeTargets = transform.outputs.indices.filter { transform.outputs[$0].kind == .log10 }
         var copy = self
         copy.calibration = SigmaCalibration.fit(means: moments.map(\.mean), stds: moments.map(\.std),
                                                 truths: free.map(transform.targets), contextTargets: exchangeTargets,
-                                                contextClasses: contextClasses, bins: bins)
+                                                sigmas: told, contextClasses: contextClasses ?? (isNoiseAware ? 4 : 2), bins: bins)
+        // Then the derived fluxes' own factors, on the same rows with the new free-flux σ.
+        copy.derivedCalibration = nil
+        copy.independentErrors = false
+        copy.derivedCalibration = DerivedCalibration.fit(predictions: copy.predict(matrix: x, sigma: sigma),
+                                                         truth: free.map { basis.fluxState(free: $0) }, sigmas: told,
+                                                         classes: contextClasses ?? (isNoiseAware ? 4 : 2))
         return copy
     }
 }

@@ -7,12 +7,21 @@ import SafeIO
 ///
 /// Tensors: `members.<m>.layers.<i>.weight` `[inputs, outputs]`, `members.<m>.layers.<i>.bias`
 /// `[outputs]`, `members.<m>.input.mean` / `.std` `[layout.count]` (all F32).
-/// Metadata (strings): `format` = `mlflux-ann-1`, `members`, `widths` (JSON, per member),
+/// Metadata (strings): `format` = `mlflux-ann-2`, `members`, `widths` (JSON, per member),
 /// `activations`, `transform` (JSON of `FluxTransform`), `layout` (JSON of `LabelingLayout`),
-/// `free_fluxes` (JSON list of names), `network`, `features` (`raw` or `logs`), and
-/// optionally `sigma_calibration` (JSON `SigmaCalibration`: σ factors per context class, target and predicted range; files with the older per-target `sigma_scale` still load).
+/// `free_fluxes` (JSON list of names), `network`, `features` (`raw`, `logs` or `logs-sigma`),
+/// `head` (`diagonal`: mean and log-variance per target; `cholesky`: a full covariance, see
+/// `Loss.gaussianCholeskyNLL`), `noise` (JSON `MeasurementNoise`, noise-aware networks only),
+/// and optionally `sigma_calibration` (JSON `SigmaCalibration`: σ factors per context class,
+/// target and predicted range; files with the older per-target `sigma_scale` still load) and
+/// `derived_calibration` (JSON `DerivedCalibration`: factors on every flux's and ΔG's propagated σ).
+///
+/// Files of format `mlflux-ann-1` (before noise-aware training and covariance heads) load as
+/// `head = diagonal` without `noise`.
 public enum ANNWeightsFile {
-    public static let format = "mlflux-ann-1"
+    public static let format = "mlflux-ann-2"
+    /// Formats `read` accepts.
+    public static let readableFormats = ["mlflux-ann-1", "mlflux-ann-2"]
 
     /// Writes `p` to `url` through a synced temporary file renamed into place: a failed
     /// write leaves the old weights byte-identical.
@@ -47,7 +56,10 @@ public enum ANNWeightsFile {
         meta["free_fluxes"] = try json(p.basis.names)
         meta["network"] = p.network.name
         meta["features"] = p.members[0].features.rawValue
+        meta["head"] = p.members[0].head.rawValue
+        if let noise = p.noise { meta["noise"] = try json(noise) }
         if let c = p.calibration { meta["sigma_calibration"] = try json(c) }
+        if let d = p.derivedCalibration { meta["derived_calibration"] = try json(d) }
         return SafeTensors(tensors: tensors, metadata: meta)
     }
 
@@ -60,8 +72,9 @@ public enum ANNWeightsFile {
             guard let v = st.metadata[key] else { throw PredictionError.incompatibleWeights(file: file, reason: "metadata '\(key)' is missing") }
             return v
         }
-        guard try meta("format") == format else {
-            throw PredictionError.incompatibleWeights(file: file, reason: "format '\(Excerpt.quote(st.metadata["format"]!))' is not \(format)")
+        let fileFormat = try meta("format")
+        guard readableFormats.contains(fileFormat) else {
+            throw PredictionError.incompatibleWeights(file: file, reason: "format '\(Excerpt.quote(fileFormat))' is not one of \(readableFormats.joined(separator: ", "))")
         }
         let dec = JSONDecoder()
         func decode<T: Decodable>(_ t: T.Type, _ key: String) throws -> T {
@@ -90,6 +103,17 @@ public enum ANNWeightsFile {
         guard let features else {
             throw PredictionError.incompatibleWeights(file: file, reason: "unknown input features '\(Excerpt.quote(st.metadata["features"]!))'")
         }
+        guard let head = OutputHead(rawValue: fileFormat == "mlflux-ann-1" ? "diagonal" : try meta("head")) else {
+            throw PredictionError.incompatibleWeights(file: file, reason: "unknown output head '\(Excerpt.quote(st.metadata["head"] ?? ""))' (known: diagonal, cholesky)")
+        }
+        var noise: MeasurementNoise? = nil
+        if st.metadata["noise"] != nil {
+            noise = try decode(MeasurementNoise.self, "noise")
+            if let why = noise!.inconsistency { throw PredictionError.incompatibleWeights(file: file, reason: "metadata 'noise' \(why)") }
+        }
+        guard (noise != nil) == features.usesSigma else {
+            throw PredictionError.incompatibleWeights(file: file, reason: features.usesSigma ? "features 'logs-sigma' need metadata 'noise'" : "metadata 'noise' needs features 'logs-sigma'")
+        }
         func finite(_ values: [Float], _ tensor: String) throws -> [Float] {
             if let j = values.firstIndex(where: { !$0.isFinite }) {
                 throw PredictionError.incompatibleWeights(file: file, reason: "tensor '\(tensor)' entry \(j) is \(values[j]), not a finite number")
@@ -99,7 +123,7 @@ public enum ANNWeightsFile {
         var members: [ANNMember] = []
         for m in 0..<count {
             let w = widths[m]
-            guard w.count >= 2, w.first == features.width(layout.count), w.last == 2 * transform.targetCount,
+            guard w.count >= 2, w.first == features.width(layout.count), w.last == head.outputWidth(transform.targetCount),
                   activations[m].count == w.count - 1 else {
                 throw PredictionError.incompatibleWeights(file: file, reason: "member \(m): widths \(w) do not fit the layout and targets")
             }
@@ -120,7 +144,7 @@ public enum ANNWeightsFile {
             if let j = std.firstIndex(where: { !($0 > 0) }) {
                 throw PredictionError.incompatibleWeights(file: file, reason: "tensor 'members.\(m).input.std' entry \(j) is \(std[j]); input scales must be positive")
             }
-            members.append(ANNMember(features: features, inputScaler: Standardizer(mean: mean, std: std), mlp: MLP(layers: layers), transform: transform))
+            members.append(ANNMember(features: features, inputScaler: Standardizer(mean: mean, std: std), mlp: MLP(layers: layers), transform: transform, head: head))
         }
         // 'sigma_calibration' (binned factors) or, from older files, 'sigma_scale' (one per target).
         var calibration: SigmaCalibration?
@@ -136,6 +160,14 @@ public enum ANNWeightsFile {
             }
             if let why = c.inconsistency { throw PredictionError.incompatibleWeights(file: file, reason: "metadata '\(key)': \(why)") }
         }
-        return ANNPredictor(network: network, basis: basis, layout: layout, members: members, calibration: calibration)
+        var predictor = ANNPredictor(network: network, basis: basis, layout: layout, members: members, calibration: calibration, noise: noise)
+        if st.metadata["derived_calibration"] != nil {
+            let d = try decode(DerivedCalibration.self, "derived_calibration")
+            if let why = d.inconsistency(reactions: basis.reactionCount) {
+                throw PredictionError.incompatibleWeights(file: file, reason: "metadata 'derived_calibration': \(why)")
+            }
+            predictor.derivedCalibration = d
+        }
+        return predictor
     }
 }

@@ -107,6 +107,22 @@ public struct FluxTransform: Codable, Sendable, Equatable {
         return se
     }
 
+    /// Covariance of θ (`[freeCount·freeCount]`, row-major; fixed fluxes 0) from target-space
+    /// means `y` and covariance `cov` (`[targets·targets]`) by the delta method:
+    /// `Σ_θ = J·Σ_y·Jᵀ`, `J` diagonal with `dθ/dy` = scale (affine) or θ·ln10·scale (log10).
+    public func freeCovariance(targets y: [Double], covariance cov: [Double]) -> [Double] {
+        let t = outputs.count
+        precondition(y.count == t && cov.count == t * t)
+        let d = outputs.enumerated().map { j, o -> Double in
+            o.kind == .affine ? o.scale : Self.pow10(y[j] * o.scale + o.offset) * 2.302_585_092_994_046 * o.scale
+        }
+        var out = [Double](repeating: 0, count: freeCount * freeCount)
+        for (i, a) in outputs.enumerated() {
+            for (j, b) in outputs.enumerated() { out[a.free * freeCount + b.free] = d[i] * cov[i * t + j] * d[j] }
+        }
+        return out
+    }
+
     static func log10(_ x: Double) -> Double { Foundation.log10(x) }
     static func pow10(_ x: Double) -> Double { Foundation.pow(10, x) }
 }

@@ -76,7 +76,7 @@ public struct HybridPredictor: FluxPredictor {
 
     public func leastSquaresFit(measured: MeasuredLabeling) throws -> LeastSquaresMFA.Fit {
         try mfa.check(measured)
-        guard measured.isComplete, let start = try ann.predict([measured.values]).first else {
+        guard measured.isComplete, let start = try Optional(ann.predict(measured: measured)) else {
             guard let fit = mfa.fit(measured) else { throw FitError.noValidStart }
             return fit
         }

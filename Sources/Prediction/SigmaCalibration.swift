@@ -1,3 +1,5 @@
+import Foundation
+
 /// Factors on an ANN's stated σ, per target and per range of the predicted value (and, with
 /// exchange fluxes, per exchange regime of the whole prediction), fitted on held-out data so
 /// that the stated 1σ covers 68.27 % of the errors in every range.
@@ -13,8 +15,19 @@
 /// states with some slow exchanges). Rows are split into equal-count context classes first,
 /// then binned per target within each class.
 public struct SigmaCalibration: Codable, Sendable, Equatable {
+    /// What the context classes are classes of.
+    public enum ContextKind: String, Codable, Sendable {
+        /// The mean predicted exchange target (networks trained on exact MIDs).
+        case exchange
+        /// log10 of the measurement σ the network was told (noise-aware networks: how well a
+        /// network's own σ tracks its error changes with the noise level).
+        case sigma
+    }
+
     /// Targets whose mean predicted value is the context of a prediction (empty: one class).
     public var contextTargets: [Int]
+    /// `nil` (files before noise-aware networks) means `.exchange`.
+    public var contextKind: ContextKind?
     /// Interior edges of the context classes, ascending (`c` edges → `c + 1` classes).
     public var contextEdges: [Float]
     /// Per class, per target: interior bin edges in target space, ascending (`k` edges → `k + 1` bins).
@@ -22,7 +35,9 @@ public struct SigmaCalibration: Codable, Sendable, Equatable {
     /// Per class, per target: one factor per bin.
     public var factors: [[[Float]]]
 
-    public init(contextTargets: [Int], contextEdges: [Float], edges: [[[Float]]], factors: [[[Float]]]) {
+    public init(contextTargets: [Int], contextEdges: [Float], edges: [[[Float]]], factors: [[[Float]]],
+                contextKind: ContextKind? = nil) {
+        self.contextKind = contextKind
         self.contextTargets = contextTargets
         self.contextEdges = contextEdges
         self.edges = edges
@@ -49,9 +64,11 @@ public struct SigmaCalibration: Codable, Sendable, Equatable {
         return nil
     }
 
-    /// The context class of a prediction with target means `mean`.
-    public func context(_ mean: [Float]) -> Int {
-        guard !contextEdges.isEmpty, !contextTargets.isEmpty else { return 0 }
+    /// The context class of a prediction with target means `mean`, told measurement σ `sigma`.
+    public func context(_ mean: [Float], sigma: Float? = nil) -> Int {
+        guard !contextEdges.isEmpty else { return 0 }
+        if contextKind == .sigma { return Self.bin(log10f(max(sigma ?? 0.01, 1e-12)), contextEdges) }
+        guard !contextTargets.isEmpty else { return 0 }
         let c = contextTargets.reduce(Float(0)) { $0 + mean[$1] } / Float(contextTargets.count)
         return Self.bin(c, contextEdges)
     }
@@ -77,12 +94,16 @@ public struct SigmaCalibration: Codable, Sendable, Equatable {
     /// for target `j`, rows are sorted by predicted mean and cut into `bins` equal-count
     /// ranges (fewer when a range would hold under `minimumRows`); each range's factor is the
     /// 68.27th percentile of |truth − mean| / σ there.
+    /// With `sigmas` (one measurement σ per row, noise-aware networks) the classes are classes
+    /// of log10 σ instead (`contextKind = .sigma`).
     public static func fit(means: [[Float]], stds: [[Float]], truths: [[Float]], contextTargets: [Int] = [],
+                           sigmas: [Float]? = nil,
                            contextClasses: Int = 2, bins: Int = 6, minimumRows: Int = 300) -> SigmaCalibration {
         let targets = means.first?.count ?? 0
-        let useContext = !contextTargets.isEmpty && contextClasses > 1
+        let useContext = (!contextTargets.isEmpty || sigmas != nil) && contextClasses > 1
         let classes = useContext ? max(1, min(contextClasses, means.count / max(bins * minimumRows, 1))) : 1
-        let context = means.map { m in contextTargets.reduce(Float(0)) { $0 + m[$1] } / Float(max(contextTargets.count, 1)) }
+        let context = sigmas.map { $0.map { log10f(max($0, 1e-12)) } }
+            ?? means.map { m in contextTargets.reduce(Float(0)) { $0 + m[$1] } / Float(max(contextTargets.count, 1)) }
         let byContext = means.indices.sorted { context[$0] < context[$1] }
         var contextEdges: [Float] = [], edges: [[[Float]]] = [], factors: [[[Float]]] = []
         for c in 0..<classes {
@@ -106,7 +127,7 @@ public struct SigmaCalibration: Codable, Sendable, Equatable {
             edges.append(classEdges)
             factors.append(classFactors)
         }
-        return SigmaCalibration(contextTargets: useContext ? contextTargets : [], contextEdges: contextEdges,
-                                edges: edges, factors: factors)
+        return SigmaCalibration(contextTargets: useContext && sigmas == nil ? contextTargets : [], contextEdges: contextEdges,
+                                edges: edges, factors: factors, contextKind: useContext && sigmas != nil ? .sigma : nil)
     }
 }

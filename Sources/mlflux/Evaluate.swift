@@ -13,8 +13,11 @@ struct Evaluate: ParsableCommand {
         discussion: """
             Prints per-flux error quantiles, R², slope, the share within 5 % (or 0.005 absolute), \
             the coverage of the stated 1σ uncertainties, exchange fluxes and ΔG by decade, and the \
-            share of predictions passing the reduced χ² test (α = 0.05). Writes \
-            reports/evaluation-<label>.json and reports/parity-<label>-{net,xch}.svg into the bundle.
+            share of predictions passing the reduced χ² test (α = 0.05). With --out DIR writes \
+            evaluation-<label>.json and parity-<label>-{net,xch}.svg into the folder DIR; with \
+            --in-place into the bundle's reports/; otherwise only prints. --noise σ adds Gaussian \
+            noise of absolute σ to every MID entry (clipped at 0, each MID renormalised; --mask-seed) \
+            and tells the predictors that σ.
             """)
 
     @Option(help: "Model bundle name.") var model: String
@@ -29,6 +32,10 @@ struct Evaluate: ParsableCommand {
     @Option(help: "Worker threads for the least-squares strategies (default: all cores).") var threads: Int = ProcessInfo.processInfo.activeProcessorCount
     @Option(help: "Reactions left out of the 'all net fluxes' share, comma-separated (e.g. tiny effluxes).") var exclude: String = ""
     @OptionGroup var masking: MaskingOptions
+    @Option(help: "ann: propagate the free fluxes' full covariance (full) or only their variances, as if independent (diagonal; an ablation).") var covariance: String = "full"
+    @Option(help: "Folder for the report and parity plots (created; existing report files are refused unless --force).") var out: String?
+    @Flag(help: "Write the report and plots into the bundle's reports/ folder instead.") var inPlace = false
+    @Flag(help: "Replace existing report files in --out.") var force = false
 
     func validate() throws {
         try OptionCheck.number(dgTolerance, "--dg-tolerance", in: 0...1000, lowerOpen: true, "in kJ/mol")
@@ -36,6 +43,11 @@ struct Evaluate: ParsableCommand {
         try OptionCheck.stddev(stddev)
         try OptionCheck.count(restarts, "--restarts", in: 0...1000, "each restart is one more least-squares fit per state")
         try OptionCheck.threads(threads)
+        guard ["full", "diagonal"].contains(covariance) else { throw ValidationError("--covariance must be full or diagonal, not '\(covariance)'") }
+        if out != nil && inPlace { throw ValidationError("--out and --in-place exclude each other") }
+        guard label.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }), !label.isEmpty, !label.hasPrefix(".") else {
+            throw ValidationError("--label must be letters, digits, '-', '_' or '.', not '\(label)'")
+        }
     }
 
     func run() throws {
@@ -46,22 +58,38 @@ struct Evaluate: ParsableCommand {
         if masking.isActive && masking.imputer == nil && p.requiresCompleteLabeling {
             throw ValidationError("--keep-experiments/--keep-metabolites hide MIDs; the '\(predictor)' predictor needs complete labeling: add --imputer \(StrategyRegistry.known(.imputer).joined(separator: "|")) or use --predictor mfa")
         }
-        // The reports stay inside the bundle (no symlink out of it), checked before the work.
-        let outputs = ["reports/evaluation-\(label).json", "reports/parity-\(label)-net.svg", "reports/parity-\(label)-xch.svg"]
-        for o in outputs { _ = try bundle.outputPath(o, create: false) }
+        // The reports stay inside the bundle (no symlink out of it) or go to --out, checked before the work.
+        let names = ["evaluation-\(label).json", "parity-\(label)-net.svg", "parity-\(label)-xch.svg"]
+        var outputs: [String] = []
+        if inPlace {
+            outputs = try names.map { try bundle.outputPath("reports/" + $0, create: false) }
+        } else if let out {
+            outputs = names.map { (out as NSString).appendingPathComponent($0) }
+            for o in outputs { try OutputFile.check(o, force: force, inputs: []) }
+        }
         var data = try LoadedDataset.load(self.data, for: bundle)
         if let limit, limit < data.count { data = data.slice(0..<limit) }
-        // Masked (and imputed) inputs, when asked for; nil: the complete simulated MIDs.
+        // Masked (and imputed) inputs, when asked for; nil: the complete simulated MIDs —
+        // with --noise, every entry perturbed (clipped at 0, each MID renormalised).
         let masked = try masking.inputs(data.mids, bundle: bundle, label: label, dataPath: self.data)
+        let noise = masking.noise
+        var noisy = data.mids
+        if masked == nil && noise > 0 {
+            var rng = SplitMix64(seed: masking.maskSeed)
+            MeasurementNoise.perturb(&noisy, layout: bundle.layout, sigma: [Double](repeating: noise, count: data.count), using: &rng)
+        }
+        let complete = noisy
         let start = Date()
         let predictions: [FluxPrediction]
-        if let ann = p as? ANNPredictor {
+        if var ann = p as? ANNPredictor {
             let mids = masked.map { m in
                 Matrix(rows: m.rows.count, columns: bundle.layout.count, storage: m.rows.flatMap { $0.values.map(Float.init) })
-            } ?? data.mids
-            predictions = ann.predict(matrix: mids)
+            } ?? complete
+            ann.independentErrors = covariance == "diagonal"
+            // A noise-aware network is told the σ of its input (0: exact, clamped to its floor).
+            predictions = ann.predict(matrix: mids, sigma: [Double](repeating: noise, count: mids.rows))
         } else {
-            let mids = data.mids, layout = bundle.layout, fixed = stddev, noise = masking.noise
+            let mids = complete, layout = bundle.layout, fixed = stddev
             predictions = try ParallelPredict.run(p, rows: data.count, threads: threads) { r in
                 let values = masked?.rows[r].values ?? mids.row(r).map(Double.init)
                 let mask = masked?.rows[r].mask ?? [Bool](repeating: true, count: values.count)
@@ -78,9 +106,16 @@ struct Evaluate: ParsableCommand {
         let report = Evaluation.evaluate(predictions: predictions, truth: data.states, truthFree: data.free,
                                          basis: bundle.basis, network: bundle.network, dGTolerance: dgTolerance,
                                          excludeFromAllNet: Set(exclude.split(separator: ",").map(String.init)))
-        let jsonPath = try bundle.outputPath(outputs[0])
-        let netPath = try bundle.outputPath(outputs[1]), xchPath = try bundle.outputPath(outputs[2])
-        try OutputFile.write(try JSONOutput.data(report), to: jsonPath)
+        var written: [String] = []
+        if !outputs.isEmpty {
+            if inPlace { for n in names { _ = try bundle.outputPath("reports/" + n) } }
+            else if let out {
+                do { try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true) }
+                catch { throw OutputError(file: out, reason: "cannot create the folder: \(Excerpt.reason(error))") }
+            }
+            written = outputs
+        }
+        if let jsonPath = written.first { try OutputFile.write(try JSONOutput.data(report), to: jsonPath) }
         var panels: [ParityPlot.Panel] = []
         for r in bundle.network.reactions.indices {
             let id = bundle.network.reactions[r].id
@@ -96,13 +131,15 @@ struct Evaluate: ParsableCommand {
                                     predicted: predictions.map { $0.exchange[r] }))
             }
         }
-        try OutputFile.write(ParityPlot.svg(panels.filter { !$0.title.hasSuffix("(log10)") }), to: netPath)
-        try OutputFile.write(ParityPlot.svg(panels.filter { $0.title.hasSuffix("(log10)") }, logScale: true), to: xchPath)
+        if written.count == 3 {
+            try OutputFile.write(ParityPlot.svg(panels.filter { !$0.title.hasSuffix("(log10)") }), to: written[1])
+            try OutputFile.write(ParityPlot.svg(panels.filter { $0.title.hasSuffix("(log10)") }, logScale: true), to: written[2])
+        }
         if format == .json {
             print(try JSONOutput.string(report))
             return
         }
-        print("model \(bundle.name), predictor \(predictor)\(masking.imputer.map { ", imputer \($0)" } ?? ""), \(data.count) states from \(self.data); \(String(format: "%.1f", seconds * 1e6 / Double(max(data.count, 1)))) µs per state")
+        print("model \(bundle.name), predictor \(predictor)\(masking.imputer.map { ", imputer \($0)" } ?? ""), \(data.count) states from \(self.data)\(noise > 0 ? String(format: ", noise σ %g (seed %llu)", noise, masking.maskSeed) : ""); \(String(format: "%.1f", seconds * 1e6 / Double(max(data.count, 1)))) µs per state")
         if !report.excludedFromAllNet.isEmpty { print("all net fluxes: except \(report.excludedFromAllNet.joined(separator: ", "))") }
         print(String(format: "all net fluxes within 5%% (or 0.005): %.1f%%   all ΔG within %.2g kJ/mol: %.1f%%   χ² pass (dof %d, crit %.2f): %.1f%%   1σ coverage: %.1f%%",
                      100 * report.allNetWithin5, dgTolerance, 100 * report.allDeltaGWithinTolerance, report.chiSquaredDOF,
@@ -122,7 +159,7 @@ struct Evaluate: ParsableCommand {
             dec.append([d.reaction, "\(g(d.lower))–\(g(d.upper))", "\(d.count)", pct(d.exchangeWithin5), pct(d.deltaGWithinTolerance), pct(d.coverage68)])
         }
         print(TextTable.render(dec, rightAligned: [2, 3, 4, 5]))
-        print("wrote \(jsonPath)\nwrote \(netPath)\nwrote \(xchPath)")
+        for w in written { print("wrote \(w)") }
     }
 
     private func g(_ x: Double) -> String { x.isNaN ? "-" : String(format: "%.3g", x) }

@@ -14,6 +14,7 @@ struct MLFluxCommand: ParsableCommand {
             Models are bundles (folders with a manifest.json) found on the search path: \
             $MLFLUX_PLUGIN_PATH (colon-separated), ./Plugins, then the user data folder.
             """,
+        version: MLFluxVersion.current,
         subcommands: [Models.self, Describe.self, Simulate.self, Dataset.self, Train.self, Evaluate.self, Resolvability.self, Predict.self, Impute.self, Posterior.self, Compare.self, Fit.self, Template.self, Bench.self])
 
     static func main() {

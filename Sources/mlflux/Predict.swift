@@ -72,6 +72,9 @@ struct Predict: ParsableCommand {
                 profileSeconds = Date().timeIntervalSince(clock)
             }
         } else {
+            if let ann = p as? ANNPredictor, ann.isNoiseAware, !measured.stddev.contains(where: { $0.isFinite }) {
+                FileHandle.standardError.write(Data("note: \(input) has no stddev column; the noise-aware ANN assumes σ = \(ann.defaultStddev) per MID entry (--stddev)\n".utf8))
+            }
             (prediction, scale) = measurement.withMeasuredFluxes(try p.predict(measured: measured), options: options, bundle: bundle)
         }
         // The fit is judged on what was measured, never on imputed entries.
@@ -90,6 +93,9 @@ struct Predict: ParsableCommand {
             + (intervals.map { ProfileOption.table($0, network: bundle.network, seconds: profileSeconds) } ?? "")
         case .csv: text2 = PredictionOutput.csv(prediction, network: bundle.network)
         case .json: text2 = try PredictionOutput.json(prediction, fit: fit, network: bundle.network, model: bundle.name, predictor: predictor,
+                                                     freeNames: bundle.basis.names,
+                                                     provenance: .init(version: MLFluxVersion.current, bundle: bundle.directory,
+                                                                       bundleSHA256: try bundle.fingerprint()),
                                                      intervals: intervals.map { ProfileOption.json($0, network: bundle.network) })
         }
         if let out {

@@ -59,11 +59,21 @@ enum PredictionOutput {
         return out
     }
 
+    /// What produced a prediction: the MLFlux version and the bundle (its folder and SHA-256
+    /// fingerprint, `ModelBundle.fingerprint()`), so a result can be traced to exact weights.
+    struct Provenance: Encodable {
+        var version: String
+        var bundle: String
+        var bundleSHA256: String
+    }
+
     static func json(_ p: FluxPrediction, fit: FitReport, network: MetabolicNetwork, model: String, predictor: String,
-                     intervals: [String: ProfileOption.IntervalJSON]? = nil) throws -> String {
+                     freeNames: [String] = [], provenance: Provenance? = nil, intervals: [String: ProfileOption.IntervalJSON]? = nil) throws -> String {
         struct Flux: Encodable { var net: Double; var netSE: Double; var xch: Double?; var xchSE: Double?; var deltaG: Double?; var deltaGSE: Double? }
         struct Out: Encodable { var model: String; var predictor: String; var temperature: Double; var fluxes: [String: Flux]; var fit: FitReport
-            var intervals: [String: ProfileOption.IntervalJSON]? }
+            var intervals: [String: ProfileOption.IntervalJSON]?
+            var version: String?; var bundle: String?; var bundleSHA256: String?
+            var freeFluxes: [String]?; var freeCovariance: [[Double]]? }
         var fluxes: [String: Flux] = [:]
         for (r, reaction) in network.reactions.enumerated() {
             let bi = network.isBidirectional[r]
@@ -71,7 +81,11 @@ enum PredictionOutput {
                                        xchSE: bi ? p.exchangeSE[r] : nil, deltaG: bi ? p.deltaG[r] : nil,
                                        deltaGSE: bi ? p.deltaGSE[r] : nil)
         }
+        let n = p.free.count
         return try JSONOutput.string(Out(model: model, predictor: predictor, temperature: p.temperature,
-                                         fluxes: fluxes, fit: fit, intervals: intervals)) + "\n"
+                                         fluxes: fluxes, fit: fit, intervals: intervals,
+                                         version: provenance?.version, bundle: provenance?.bundle, bundleSHA256: provenance?.bundleSHA256,
+                                         freeFluxes: p.freeCovariance == nil ? nil : freeNames,
+                                         freeCovariance: p.freeCovariance.map { c in (0..<n).map { i in Array(c[(i * n)..<((i + 1) * n)]) } })) + "\n"
     }
 }

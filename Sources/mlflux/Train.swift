@@ -15,12 +15,17 @@ struct Train: ParsableCommand {
 struct TrainANN: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ann",
-        abstract: "Train the ANN flux predictor and store its weights in the bundle.",
+        abstract: "Train the ANN flux predictor into a new bundle (--out) or the model's own (--in-place).",
         discussion: """
             --data is a dataset folder (mlflux dataset generate) or a split folder with train/ \
             and validation/ (mlflux dataset split). Without a validation part the last 10 % of \
-            the rows validate. Writes <bundle>/ann.safetensors and reports/ann_training.json and \
-            registers them in the manifest (files.ann).
+            the rows validate. Writes ann.safetensors and reports/ann_training.json and registers \
+            them in the manifest (files.ann): --out DIR makes DIR a new bundle (a copy of the \
+            model's, with its network, example fluxes and the new weights; use it as --model DIR); \
+            --in-place replaces the model's own weights. Nothing is written unless training finishes. \
+            --noise-range MIN,MAX trains noise-aware: every mini-batch's MIDs get Gaussian noise of \
+            an absolute σ drawn log-uniformly from MIN…MAX per sample (clipped at 0, renormalised), \
+            and the network is told σ (at prediction: the stddev column, --stddev, or 0.01).
             """)
 
     @Option(help: "Model bundle name.") var model: String
@@ -33,8 +38,12 @@ struct TrainANN: ParsableCommand {
     @Option(help: "Early-stopping patience in epochs.") var patience: Int = 25
     @Option(help: "Use at most this many training rows.") var maxSamples: Int?
     @Option(help: "Seed of initialisation and shuffling.") var seed: UInt64 = 1
-    @Option(help: "Input features: raw (the MIDs) or logs (MIDs plus log10 x and log10(1−x)).") var features: String = "logs"
+    @Option(help: "Input features: raw (the MIDs), logs (MIDs plus log10 x and log10(1−x)) or logs-sigma (noise-aware; the default with --noise-range).") var features: String?
+    @Option(help: "Uncertainty head: diagonal (a σ per free flux) or cholesky (a full covariance of the free fluxes).") var head: String = "cholesky"
+    @Option(help: "Noise-aware training: the range MIN,MAX of the absolute σ per MID entry, drawn log-uniformly per sample (e.g. 0.001,0.03).") var noiseRange: String?
+    @Option(help: "Noise-aware training: relative σ added per entry (σ_i = √(σ² + (r·x_i)²)).") var noiseRelative: Double = 0
     @Option(help: "BLAS threads for the matrix products (1 was fastest on 2 cores).") var threads: Int = 1
+    @OptionGroup var destination: BundleDestination
 
     func validate() throws {
         try OptionCheck.count(epochs, "--epochs", in: 1...1_000_000)
@@ -44,21 +53,41 @@ struct TrainANN: ParsableCommand {
         try OptionCheck.count(patience, "--patience", in: 1...1_000_000, "epochs without improvement before stopping")
         if let maxSamples { try OptionCheck.count(maxSamples, "--max-samples", in: 1...Int(Int32.max), "training rows") }
         try OptionCheck.threads(threads)
-        guard InputFeatures(rawValue: features) != nil else { throw ValidationError("--features must be raw or logs") }
+        if let features, InputFeatures(rawValue: features) == nil { throw ValidationError("--features must be raw, logs or logs-sigma") }
+        guard OutputHead(rawValue: head) != nil else { throw ValidationError("--head must be diagonal or cholesky") }
+        try OptionCheck.number(noiseRelative, "--noise-relative", in: 0...1, "relative σ per MID entry")
+        let noise = try noiseModel()
+        if (noise != nil) != inputFeatures.usesSigma {
+            throw ValidationError(noise != nil ? "--noise-range needs --features logs-sigma (the network is told σ)" : "--features logs-sigma needs --noise-range MIN,MAX")
+        }
         try OptionCheck.batch(batchSize, "--batch-size", widths: try OptionCheck.widths(hidden, "--hidden"), "--hidden")
     }
 
     var hiddenWidths: [Int] { (try? OptionCheck.widths(hidden, "--hidden")) ?? [] }
 
+    var inputFeatures: InputFeatures {
+        features.flatMap(InputFeatures.init(rawValue:)) ?? (noiseRange != nil ? .logsSigma : .logs)
+    }
+
+    func noiseModel() throws -> MeasurementNoise? {
+        guard let noiseRange else { return nil }
+        let parts = noiseRange.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+        guard parts.count == 2, let lo = parts[0], let hi = parts[1], lo.isFinite, hi.isFinite, lo > 0, hi >= lo, hi <= 0.5 else {
+            throw ValidationError("--noise-range must be MIN,MAX with 0 < MIN ≤ MAX ≤ 0.5 (absolute σ of a MID fraction), e.g. 0.001,0.03, not '\(noiseRange)'")
+        }
+        return MeasurementNoise(minimum: lo, maximum: hi, relative: noiseRelative)
+    }
+
     func run() throws {
         BLASThreads.set(threads)
         let bundle = try BundleRegistry(searchPaths: .standard()).load(model)
-        // Nothing in the bundle changes unless training finishes on ≥ 1 training and ≥ 1
-        // validation row; the outputs are checked (inside the bundle) before any work.
-        let lock = try bundle.lockForWriting()
-        defer { lock.release() }
+        // Nothing is written unless training finishes on ≥ 1 training and ≥ 1 validation row;
+        // the outputs are checked (inside the bundle, or a free --out folder) before any work.
+        let lock = destination.inPlace ? try bundle.lockForWriting() : nil
+        defer { lock?.release() }
         let weights = "ann.safetensors", reportFile = "reports/ann_training.json"
-        for o in [weights, reportFile] { _ = try bundle.outputPath(o, create: false) }
+        if destination.inPlace { for o in [weights, reportFile] { _ = try bundle.outputPath(o, create: false) } }
+        try destination.checkFree()
         let fm = FileManager.default
         var trainParts: [LoadedDataset] = [], validationParts: [LoadedDataset] = []
         for dir in data {
@@ -82,7 +111,8 @@ struct TrainANN: ParsableCommand {
         }
         let config = ANNTrainingConfiguration(hidden: hiddenWidths, epochs: epochs, batchSize: batchSize,
                                               learningRate: learningRate, members: members, patience: patience, seed: seed,
-                                              features: InputFeatures(rawValue: features) ?? .logs)
+                                              features: inputFeatures, head: OutputHead(rawValue: head) ?? .cholesky,
+                                              noise: try noiseModel())
         FileHandle.standardError.write(Data("training ann for \(bundle.name): \(train.count) training / \(validation.count) validation rows, widths \([config.features.width(bundle.layout.count)] + config.hidden), \(members) member(s)\n".utf8))
         let start = Date()
         let (predictor, histories) = ANNTraining.train(
@@ -109,15 +139,16 @@ struct TrainANN: ParsableCommand {
                                                       "epochs": Double($0.epochs.count),
                                                       "secondsPerEpoch": $0.epochs.map(\.seconds).reduce(0, +) / Double(max($0.epochs.count, 1))] })
         // Both files are written and synced beside their targets, then renamed into place.
-        let weightsPath = try bundle.outputPath(weights), reportPath = try bundle.outputPath(reportFile)
+        let target = try destination.bundle(from: bundle, replacing: "ann")
+        let weightsPath = try target.outputPath(weights), reportPath = try target.outputPath(reportFile)
         let newWeights = try OutputFile.stage(Data(try ANNWeightsFile.safeTensors(
             predictor, extraMetadata: ["trained_on": data.joined(separator: ","), "training_rows": String(train.count)]).serialized()),
             for: weightsPath)
         let newReport = try OutputFile.stage(try JSONOutput.data(report), for: reportPath)
         try newWeights.commit()
         try newReport.commit()
-        try bundle.register(files: ["ann": weights, "ann.training": reportFile])
-        print("wrote \((bundle.directory as NSString).appendingPathComponent(weights)) (\(String(format: "%.0f", report.seconds)) s)")
+        try target.register(files: ["ann": weights, "ann.training": reportFile])
+        print("wrote \((target.directory as NSString).appendingPathComponent(weights)) (\(String(format: "%.0f", report.seconds)) s)")
     }
 }
 
@@ -127,27 +158,33 @@ struct TrainCalibrate: ParsableCommand {
         abstract: "Rescale the ANN's stated uncertainties so its 1σ covers 68 % of validation errors.",
         discussion: """
             --data is a dataset not used for testing (a split folder's validation/ part is used \
-            when given a split folder). Rewrites <bundle>/ann.safetensors with σ factors per target \
-            and range of the predicted value, in classes of the mean predicted exchange flux \
-            (metadata 'sigma_calibration'); the network weights are unchanged.
+            when given a split folder). Writes ann.safetensors with σ factors per target and range \
+            of the predicted value, in classes of the mean predicted exchange flux (metadata \
+            'sigma_calibration'; the network weights are unchanged) into a new bundle (--out DIR) \
+            or the model's own (--in-place). A noise-aware network is calibrated on the rows \
+            perturbed by its training noise model (σ drawn per row, --seed).
             """)
     @Option(help: "Model bundle name.") var model: String
     @Option(help: "Validation dataset folder; repeat to calibrate on several (e.g. uniform and log-uniform exchange sampling).") var data: [String]
     @Option(help: "Equal-count ranges of the predicted value per flux, each with its own factor (1 = one factor per flux).") var bins: Int = 6
-    @Option(help: "Equal-count classes of the mean predicted exchange flux, each calibrated on its own (1 = no classes).") var contexts: Int = 2
+    @Option(help: "Equal-count classes of the mean predicted exchange flux (noise-aware networks: of the measurement σ), each calibrated on its own (1 = no classes; default 2, noise-aware 4).") var contexts: Int?
+    @Option(help: "Noise-aware networks: seed of the noise drawn on the calibration rows.") var seed: UInt64 = 1
+    @OptionGroup var destination: BundleDestination
 
     func validate() throws {
         try OptionCheck.count(bins, "--bins", in: 1...1000, "ranges of the predicted value per flux")
-        try OptionCheck.count(contexts, "--contexts", in: 1...100, "classes of the mean exchange flux")
+        if let contexts { try OptionCheck.count(contexts, "--contexts", in: 1...100, "classes of the mean exchange flux") }
     }
 
     func run() throws {
         let bundle = try BundleRegistry(searchPaths: .standard()).load(model)
-        let lock = try bundle.lockForWriting()
-        defer { lock.release() }
+        let lock = destination.inPlace ? try bundle.lockForWriting() : nil
+        defer { lock?.release() }
         let path = try bundle.file("ann")
+        let weightsName = bundle.manifest.files?["ann"] ?? "ann.safetensors"
         // Written back inside the bundle (a symlinked weights file is replaced, not written through).
-        let target = try bundle.outputPath(bundle.manifest.files?["ann"] ?? "ann.safetensors", create: false)
+        if destination.inPlace { _ = try bundle.outputPath(weightsName, create: false) }
+        try destination.checkFree()
         let ann = try ANNWeightsFile.read(URL(fileURLWithPath: path), network: bundle.network,
                                           basis: bundle.basis, layout: bundle.layout)
         let set = LoadedDataset.concatenate(try data.map { dir in
@@ -157,20 +194,62 @@ struct TrainCalibrate: ParsableCommand {
         guard set.count >= 1 else {
             throw TrainingDataError(message: "--data \(data.joined(separator: ",")): no rows to calibrate on; \(path) is unchanged")
         }
-        let calibrated = ann.calibrated(on: set.mids, free: set.free, bins: bins, contextClasses: contexts)
+        var mids = set.mids
+        var sigma: [Double]? = nil
+        if let noise = ann.noise {
+            var rng = SplitMix64(seed: seed)
+            let s = (0..<set.count).map { _ in noise.drawSigma(using: &rng) }
+            noise.perturb(&mids, layout: bundle.layout, sigma: s, using: &rng)
+            sigma = s
+        }
+        let calibrated = ann.calibrated(on: mids, sigma: sigma, free: set.free, bins: bins, contextClasses: contexts)
         let original = try SafeTensors(contentsOf: URL(fileURLWithPath: path)).metadata
+        // A new bundle keeps the model's weights file (replaced below) and its other files.
+        let targetBundle = try destination.bundle(from: bundle, replacing: nil)
+        let target = try targetBundle.outputPath(weightsName, create: false)
         try ANNWeightsFile.write(calibrated, to: URL(fileURLWithPath: target),
                                  extraMetadata: original.filter { ["trained_on", "training_rows"].contains($0.key) }
                                     .merging(["calibrated_on": data.joined(separator: ",")]) { $1 })
         let names = calibrated.members[0].transform.outputs.map { bundle.basis.names[$0.free] }
         let c = calibrated.calibration!
-        print("σ factors per range of the prediction (\(set.count) rows, \(c.factors.count) exchange context class(es)):")
+        print("σ factors per range of the prediction (\(set.count) rows, \(c.factors.count) \(c.contextKind == .sigma ? "measurement σ" : "exchange") context class(es)):")
         for (k, classFactors) in c.factors.enumerated() {
             if c.factors.count > 1 { print(" class \(k + 1)") }
             for (name, f) in zip(names, classFactors) {
                 print("  \(name): " + f.map { String(format: "%.3f", $0) }.joined(separator: " "))
             }
         }
+    }
+}
+
+/// Where `train` writes: a new bundle folder (`--out`) or the model's own bundle (`--in-place`).
+struct BundleDestination: ParsableArguments {
+    @Option(name: .customLong("out"), help: "New bundle folder to write (a copy of the model's bundle with the new weights); it must not exist or be empty.") var out: String?
+    @Flag(help: "Replace the weights in the model's own bundle (e.g. a shipped one in Plugins/).") var inPlace = false
+
+    func validate() throws {
+        if out != nil && inPlace { throw ValidationError("--out and --in-place exclude each other") }
+        if out == nil && !inPlace {
+            throw ValidationError("give --out DIR (a new bundle folder; the model's own bundle is left alone) or --in-place (replace the model's weights)")
+        }
+    }
+
+    /// Refuses an --out folder that exists with content, before any work.
+    func checkFree() throws {
+        guard let out else { return }
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: out, isDirectory: &isDir),
+           !isDir.boolValue || !((try? FileManager.default.contentsOfDirectory(atPath: out))?.isEmpty ?? false) {
+            throw OutputError(file: out, reason: "exists; --out makes a new bundle folder (choose another, or remove it)")
+        }
+    }
+
+    /// The bundle to write into: `bundle` itself (--in-place), or a new copy of it in --out
+    /// without the files whose key starts with `replacing` (those the caller writes anew).
+    func bundle(from bundle: ModelBundle, replacing: String?) throws -> ModelBundle {
+        guard let out else { return bundle }
+        return try bundle.copy(to: out, dropping: { key in replacing.map { key.hasPrefix($0) } ?? false },
+                               networkSearchPath: SearchPaths.standard().networks)
     }
 }
 

@@ -34,8 +34,8 @@ import Darwin
         for dims in ["9223372036854775807, 102", "4294967296, 4294967296"] {
             let data = try dataset(b)
             try npy(shape: dims).write(to: URL(fileURLWithPath: data + "/mids.npy"))
-            for args in [["dataset", "info", data], ["evaluate", "--model", b.name, "--data", data],
-                         ["train", "ann", "--model", b.name, "--data", data, "--epochs", "1"]] {
+            for args in [["dataset", "info", data], ["evaluate", "--in-place", "--model", b.name, "--data", data],
+                         ["train", "ann", "--in-place", "--model", b.name, "--data", data, "--epochs", "1"]] {
                 let r = try b.run(args)
                 #expect(oneLineError(r, naming: "mids.npy"), "\(args): \(r.stderr)")
                 #expect(r.stderr.contains("needs more than"), "\(r.stderr)")
@@ -51,7 +51,7 @@ import Darwin
         json["firstBlock"] = Int.max
         try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: path))
         for args in [["dataset", "info", data], ["dataset", "merge", data, "--out", b.root + "/merged"],
-                     ["evaluate", "--model", b.name, "--data", data]] {
+                     ["evaluate", "--in-place", "--model", b.name, "--data", data]] {
             let r = try b.run(args)
             #expect(oneLineError(r, naming: "dataset.json"), "\(args): \(r.stderr)")
             #expect(r.stderr.contains("field 'firstBlock'"), "\(r.stderr)")
@@ -84,7 +84,7 @@ import Darwin
             (try corrupt("net_fluxes.npy", float64: .nan), "net_fluxes.npy", "not a finite number"),
         ]
         for (data, file, message) in cases {
-            for args in [["evaluate", "--model", b.name, "--data", data], ["train", "ann", "--model", b.name, "--data", data, "--epochs", "1"]] {
+            for args in [["evaluate", "--in-place", "--model", b.name, "--data", data], ["train", "ann", "--in-place", "--model", b.name, "--data", data, "--epochs", "1"]] {
                 let r = try b.run(args)
                 #expect(oneLineError(r, naming: file) && r.stderr.contains(message), "\(args): \(r.stderr)")
             }
@@ -105,7 +105,7 @@ import Darwin
             try Data(bytes).write(to: URL(fileURLWithPath: empty + "/" + f))
         }
         #expect(try b.run(["dataset", "info", empty]).status == 0)
-        for args in [["evaluate", "--model", b.name, "--data", empty], ["train", "ann", "--model", b.name, "--data", empty, "--epochs", "1"]] {
+        for args in [["evaluate", "--in-place", "--model", b.name, "--data", empty], ["train", "ann", "--in-place", "--model", b.name, "--data", empty, "--epochs", "1"]] {
             let r = try b.run(args)
             #expect(r.status != 0 && r.stderr.contains("0 rows"), "\(args): \(r.stderr)")
         }

@@ -100,9 +100,9 @@ func listing(_ folder: String) -> [String] { ((try? FileManager.default.contents
         try FileManager.default.createSymbolicLink(atPath: b.folder + "/reports", withDestinationPath: outside)
         let weights = fileBytes(b.weightsPath), manifest = fileBytes(b.manifestPath)
 
-        let e = try b.run(["evaluate", "--model", b.name, "--data", data])
+        let e = try b.run(["evaluate", "--in-place", "--model", b.name, "--data", data])
         #expect(oneLineError(e, naming: b.folder + "/reports") && e.stderr.contains("leaving the bundle"), "\(e.stderr)")
-        let t = try b.run(["train", "ann", "--model", b.name, "--data", data, "--epochs", "1", "--hidden", "4"])
+        let t = try b.run(["train", "ann", "--in-place", "--model", b.name, "--data", data, "--epochs", "1", "--hidden", "4"])
         #expect(oneLineError(t, naming: b.folder + "/reports") && t.stderr.contains("leaving the bundle"), "\(t.stderr)")
 
         #expect(listing(outside) == ["ann_training.json", "evaluation-test.json"])
@@ -121,9 +121,9 @@ func listing(_ folder: String) -> [String] { ((try? FileManager.default.contents
             try FileManager.default.createSymbolicLink(atPath: b.folder + "/reports/" + f, withDestinationPath: secret)
         }
         let weights = fileBytes(b.weightsPath)
-        let e = try b.run(["evaluate", "--model", b.name, "--data", data])
+        let e = try b.run(["evaluate", "--in-place", "--model", b.name, "--data", data])
         #expect(oneLineError(e, naming: b.folder + "/reports/evaluation-test.json"), "\(e.stderr)")
-        let t = try b.run(["train", "ann", "--model", b.name, "--data", data, "--epochs", "1", "--hidden", "4"])
+        let t = try b.run(["train", "ann", "--in-place", "--model", b.name, "--data", data, "--epochs", "1", "--hidden", "4"])
         #expect(oneLineError(t, naming: b.folder + "/reports/ann_training.json"), "\(t.stderr)")
         #expect(fileBytes(secret) == Data("precious".utf8))
         #expect(fileBytes(b.weightsPath) == weights)
@@ -132,10 +132,10 @@ func listing(_ folder: String) -> [String] { ((try? FileManager.default.contents
     @Test func trainingWithoutRowsKeepsTheWeights() throws {
         let b = try ScratchBundle("no-rows")
         let weights = fileBytes(b.weightsPath), manifest = fileBytes(b.manifestPath)
-        let zero = try b.run(["train", "ann", "--model", b.name, "--data", try b.dataset(20), "--max-samples", "0", "--epochs", "1"])
+        let zero = try b.run(["train", "ann", "--in-place", "--model", b.name, "--data", try b.dataset(20), "--max-samples", "0", "--epochs", "1"])
         #expect(oneLineError(zero, naming: "--max-samples"), "\(zero.stderr)")
         // One row: the 10 % validation cut takes it, nothing is left to train on.
-        let one = try b.run(["train", "ann", "--model", b.name, "--data", try b.dataset(1), "--epochs", "1"])
+        let one = try b.run(["train", "ann", "--in-place", "--model", b.name, "--data", try b.dataset(1), "--epochs", "1"])
         #expect(oneLineError(one, naming: b.folder) && one.stderr.contains("0 training and 1 validation"), "\(one.stderr)")
         #expect(fileBytes(b.weightsPath) == weights && fileBytes(b.manifestPath) == manifest)
         #expect(listing(b.folder) == ["ann.safetensors", "example_mids.csv", "fluxes.json", "manifest.json"])
@@ -145,12 +145,12 @@ func listing(_ folder: String) -> [String] { ((try? FileManager.default.contents
         let b = try ScratchBundle("full-disk")
         let data = try b.dataset(20)
         let weights = fileBytes(b.weightsPath), manifest = fileBytes(b.manifestPath)
-        let t = try mlfluxOnFullDisk(["train", "ann", "--model", b.name, "--data", data, "--epochs", "1", "--hidden", "4"],
+        let t = try mlfluxOnFullDisk(["train", "ann", "--in-place", "--model", b.name, "--data", data, "--epochs", "1", "--hidden", "4"],
                                      environment: b.environment)
         #expect(oneLineError(t, naming: b.weightsPath) && t.stderr.contains("unchanged"), "\(t.stderr)")
         #expect(fileBytes(b.weightsPath) == weights && fileBytes(b.manifestPath) == manifest)
         #expect(!listing(b.folder).contains { $0.contains(".tmp-") } && !listing(b.folder + "/reports").contains { $0.contains(".tmp-") })
-        let c = try mlfluxOnFullDisk(["train", "calibrate", "--model", b.name, "--data", data], environment: b.environment)
+        let c = try mlfluxOnFullDisk(["train", "calibrate", "--in-place", "--model", b.name, "--data", data], environment: b.environment)
         #expect(oneLineError(c, naming: b.weightsPath), "\(c.stderr)")
         #expect(fileBytes(b.weightsPath) == weights)
     }
@@ -158,7 +158,7 @@ func listing(_ folder: String) -> [String] { ((try? FileManager.default.contents
     @Test func trainingRewritesTheManifestKeepingUnknownFields() throws {
         let b = try ScratchBundle("manifest")
         let weights = fileBytes(b.weightsPath)
-        let t = try b.run(["train", "ann", "--model", b.name, "--data", try b.dataset(20), "--epochs", "1", "--hidden", "4"])
+        let t = try b.run(["train", "ann", "--in-place", "--model", b.name, "--data", try b.dataset(20), "--epochs", "1", "--hidden", "4"])
         #expect(t.status == 0, "\(t.stderr)")
         #expect(fileBytes(b.weightsPath) != weights)
         let m = try JSONSerialization.jsonObject(with: fileBytes(b.manifestPath)) as? [String: Any]

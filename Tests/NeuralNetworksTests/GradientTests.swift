@@ -61,6 +61,7 @@ final class GradientTests: XCTestCase {
             ("mae", .mae, randomMatrix(5, 3, using: &rng), y),
             ("weightedMSE", .weightedMSE([0.5, 2, 0.1]), randomMatrix(5, 3, using: &rng), y),
             ("gaussianNLL", .gaussianNLL, randomMatrix(5, 6, using: &rng), y),
+            ("gaussianCholeskyNLL", .gaussianCholeskyNLL, randomMatrix(5, 9, using: &rng), y),
             ("mapped weightedMSE", .mapped(map, .weightedMSE([1, 2, 3, 0.5])), randomMatrix(5, 3, using: &rng), yMapped),
             ("mapped gaussianNLL", .mapped(LinearMap(kernel: randomMatrix(6, 2, using: &rng)), .gaussianNLL),
              randomMatrix(5, 2, using: &rng), y),
@@ -73,6 +74,42 @@ final class GradientTests: XCTestCase {
             assertGradient({ Double(loss(Matrix(rows: p.rows, columns: p.columns, storage: $0), t)) },
                            at: p.storage, gradient: g.storage, step: name == "mae" ? 1e-3 : 1e-2, name)
         }
+    }
+
+    /// The full-covariance NLL with zero off-diagonals is the diagonal one; its covariance
+    /// inverts the precision P·Pᵀ; and it equals ½(log det Σ + rᵀΣ⁻¹r) computed from Σ directly.
+    func testCholeskyNLLAgainstTheDiagonalAndTheDenseFormula() {
+        var rng = SplitMix64(seed: 21)
+        let y = randomMatrix(4, 3, using: &rng)
+        let diag = randomMatrix(4, 6, using: &rng)
+        var full = Matrix(rows: 4, columns: 9)
+        for r in 0..<4 { for j in 0..<6 { full[r, j] = diag[r, j] } }
+        XCTAssertEqual(Loss.gaussianCholeskyNLL(full, y), Loss.gaussianNLL(diag, y), accuracy: 1e-6)
+        XCTAssertEqual(Loss.choleskyTargets(width: 9), 3)
+        XCTAssertNil(Loss.choleskyTargets(width: 8))
+        let p = randomMatrix(1, 9, using: &rng), t = randomMatrix(1, 3, using: &rng)
+        let (mu, cov) = Loss.gaussianMeanAndCovariance(p, row: 0, targets: 3)
+        // Precision from the parametrisation, by hand.
+        var P = [[Double]](repeating: [0, 0, 0], count: 3)
+        for i in 0..<3 { P[i][i] = exp(-0.5 * Double(p[0, 3 + i])) }
+        P[1][0] = Double(p[0, 6]); P[2][0] = Double(p[0, 7]); P[2][1] = Double(p[0, 8])
+        for i in 0..<3 {
+            for j in 0..<3 {
+                var lambdaSigma = 0.0
+                for k in 0..<3 {
+                    var lambda = 0.0
+                    for m in 0..<3 { lambda += P[i][m] * P[k][m] }
+                    lambdaSigma += lambda * cov[k * 3 + j]
+                }
+                XCTAssertEqual(lambdaSigma, i == j ? 1 : 0, accuracy: 1e-9, "Λ·Σ = I")
+            }
+        }
+        // ½(log det Σ + rᵀΛr) / n with log det Σ = Σ s_i.
+        let r = (0..<3).map { Double(t[0, $0]) - mu[$0] }
+        var quad = 0.0
+        for i in 0..<3 { for j in 0..<3 { var l = 0.0; for m in 0..<3 { l += P[i][m] * P[j][m] }; quad += r[i] * l * r[j] } }
+        let logDet = (0..<3).reduce(0.0) { $0 + Double(p[0, 3 + $1]) }
+        XCTAssertEqual(Double(Loss.gaussianCholeskyNLL(p, t)), 0.5 * (logDet + quad) / 3, accuracy: 1e-5)
     }
 
     /// Known values: MSE/MAE/weighted MSE by hand; the NLL at μ = y, s = 0 is 0 and its

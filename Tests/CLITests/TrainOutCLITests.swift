@@ -1,0 +1,72 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// Training and evaluation leave bundles alone unless told `--in-place` (issue 14, item 6);
+/// `--version`; `predict --format json` records the version and the bundle's SHA-256.
+@Suite(.serialized) struct TrainOutCLITests {
+    @Test func trainNeedsOutOrInPlaceAndOutMakesAStandaloneBundle() throws {
+        let b = try ScratchBundle("train-out")
+        let data = try b.dataset(40)
+        let before = listing(b.folder), weights = fileBytes(b.weightsPath), manifest = fileBytes(b.manifestPath)
+
+        let neither = try b.run(["train", "ann", "--model", b.name, "--data", data, "--epochs", "1", "--hidden", "4"])
+        #expect(neither.status != 0 && neither.stderr.contains("--out") && neither.stderr.contains("--in-place"), "\(neither.stderr)")
+        let both = try b.run(["train", "ann", "--model", b.name, "--data", data, "--epochs", "1", "--hidden", "4", "--in-place", "--out", b.root + "/x"])
+        #expect(both.status != 0 && both.stderr.contains("exclude"), "\(both.stderr)")
+
+        let out = b.root + "/new-bundle"
+        let t = try b.run(["train", "ann", "--model", b.name, "--data", data, "--epochs", "1", "--hidden", "4",
+                           "--noise-range", "0.001,0.03", "--out", out])
+        #expect(t.status == 0, "\(t.stderr)")
+        #expect(listing(b.folder) == before && fileBytes(b.weightsPath) == weights && fileBytes(b.manifestPath) == manifest,
+                "the model's own bundle is untouched")
+        #expect(listing(out) == ["ann.safetensors", "fluxes.json", "manifest.json", "reports", "toy.fml"])
+        // The new bundle stands alone: found by path from any folder, without the repository's Networks/.
+        let p = try mlflux(["predict", "--model", out, "--format", "json", "--stddev", "0.005", repositoryRoot() + "/Plugins/toy/example_mids.csv"])
+        #expect(p.status == 0, "\(p.stderr)")
+        let json = try JSONSerialization.jsonObject(with: Data(p.stdout.utf8)) as? [String: Any]
+        let version = try mlflux(["--version"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(json?["version"] as? String == version)
+        let hash = json?["bundleSHA256"] as? String ?? ""
+        #expect(hash.count == 64 && hash.allSatisfy { "0123456789abcdef".contains($0) }, "\(hash)")
+        #expect((json?["freeCovariance"] as? [[Double]])?.count == 3, "the ANN states a covariance of the 3 free fluxes")
+
+        // The fingerprint follows the weights: recalibrating into another bundle changes it.
+        let cal = b.root + "/calibrated"
+        let c = try b.run(["train", "calibrate", "--model", out, "--data", data, "--out", cal])
+        #expect(c.status == 0, "\(c.stderr)")
+        let p2 = try mlflux(["predict", "--model", cal, "--format", "json", repositoryRoot() + "/Plugins/toy/example_mids.csv"])
+        let hash2 = (try JSONSerialization.jsonObject(with: Data(p2.stdout.utf8)) as? [String: Any])?["bundleSHA256"] as? String
+        #expect(hash2 != nil && hash2 != hash)
+
+        let again = try b.run(["train", "ann", "--model", b.name, "--data", data, "--epochs", "1", "--hidden", "4", "--out", out])
+        #expect(oneLineError(again, naming: out) && again.stderr.contains("exists"), "\(again.stderr)")
+    }
+
+    @Test func evaluateWritesOnlyWhereTold() throws {
+        let b = try ScratchBundle("evaluate-out")
+        let data = try b.dataset(30)
+        let before = listing(b.folder)
+        let plain = try b.run(["evaluate", "--model", b.name, "--data", data, "--noise", "0.01", "--mask-seed", "3"])
+        #expect(plain.status == 0 && plain.stdout.contains("noise σ 0.01 (seed 3)"), "\(plain.stderr)")
+        #expect(listing(b.folder) == before, "no flag: nothing written")
+        let reports = b.root + "/reports-out"
+        let e = try b.run(["evaluate", "--model", b.name, "--data", data, "--label", "n01", "--out", reports, "--noise", "0.01"])
+        #expect(e.status == 0, "\(e.stderr)")
+        #expect(listing(reports) == ["evaluation-n01.json", "parity-n01-net.svg", "parity-n01-xch.svg"])
+        #expect(listing(b.folder) == before)
+        let twice = try b.run(["evaluate", "--model", b.name, "--data", data, "--label", "n01", "--out", reports])
+        #expect(twice.status != 0 && twice.stderr.contains("--force"), "\(twice.stderr)")
+        // The same noise seed gives the same report (figures reproducible by command).
+        let first = fileBytes(reports + "/evaluation-n01.json")
+        let again = try b.run(["evaluate", "--model", b.name, "--data", data, "--label", "n01", "--out", reports, "--noise", "0.01", "--force"])
+        #expect(again.status == 0 && fileBytes(reports + "/evaluation-n01.json") == first)
+    }
+
+    @Test func versionFlag() throws {
+        let r = try mlflux(["--version"])
+        let v = r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(r.status == 0 && v.split(separator: ".").count == 3 && v.split(separator: ".").allSatisfy { Int($0) != nil }, "\(v)")
+    }
+}
