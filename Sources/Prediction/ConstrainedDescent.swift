@@ -145,10 +145,7 @@ extension LeastSquaresMFA {
             }
             // Geodesic acceleration (Transtrum & Sethna 2012): a second-order correction along the
             // curved valleys of sloppy fits, where plain steps crawl.
-            // Only while crawling: ten accepted steps lowered the cost by less than 10 % (on a
-            // quickly converging fit the correction costs more steps than it saves: CCM 2.3×).
-            let crawling = recent.count > 10 && recent[recent.count - 11] - cost < 0.1 * recent[recent.count - 11]
-            if geodesicAcceleration, crawling, let a = acceleration(p: p, step: step, current: current, problem: problem,
+            if geodesicAcceleration, let a = acceleration(p: p, step: step, current: current, problem: problem,
                                                           sigmaFloor: sigmaFloor, damping: e, m: m, P: P, constraints: (g, h, k)) {
                 step = zip(step, a).map { $0 + $1 }
             }

@@ -27,6 +27,19 @@ final class ConstrainedFitTests: XCTestCase {
         }
     }
 
+    /// With geodesic acceleration the random starts reach the truth as well (exact data).
+    func testGeodesicAccelerationReachesTheTruth() throws {
+        var (mfa, basis, sim, layout) = try toy()
+        mfa.geodesicAcceleration = true
+        let truth = [1, 0.41, 0.03]
+        let values = try sim.simulate(basis.fluxState(free: truth)).values
+        let fit = try XCTUnwrap(mfa.fit(labeling(values, layout, sd: 1e-6)))
+        let reached = fit.starts.filter { s in
+            s.end.count == 3 && abs(s.end[1] - truth[1]) < 1e-6 && abs(s.end[2] - truth[2]) < 1e-6
+        }
+        XCTAssertGreaterThanOrEqual(reached.count, 19, "\(fit.starts.map(\.vssr))")
+    }
+
     /// The bounds are linear inequalities kept exactly: data that pull v3 beyond its upper
     /// bound leave the fit on the bound, never outside, and its VSSR cannot be beaten by any
     /// feasible point on a fine grid (brute force).
