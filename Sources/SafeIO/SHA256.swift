@@ -23,6 +23,8 @@ public struct SHA256: Sendable {
         0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
     ]
 
+    private var schedule = [UInt32](repeating: 0, count: 64)
+
     public init() {}
 
     /// Feeds `bytes`.
@@ -66,11 +68,15 @@ public struct SHA256: Sendable {
         return h.hexDigest()
     }
 
+    /// One 64-byte block; the message schedule lives in `schedule` (no allocation per block:
+    /// dataset files of hundreds of MB are hashed).
     private mutating func compress(_ block: ArraySlice<UInt8>) {
-        var w = [UInt32](repeating: 0, count: 64)
-        let b = Array(block)
+        var w = schedule
+        schedule = []            // unique ownership of the buffer while it is written
+        let o = block.startIndex
         for t in 0..<16 {
-            w[t] = UInt32(b[4 * t]) << 24 | UInt32(b[4 * t + 1]) << 16 | UInt32(b[4 * t + 2]) << 8 | UInt32(b[4 * t + 3])
+            w[t] = UInt32(block[o + 4 * t]) << 24 | UInt32(block[o + 4 * t + 1]) << 16
+                | UInt32(block[o + 4 * t + 2]) << 8 | UInt32(block[o + 4 * t + 3])
         }
         func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { x >> n | x << (32 - n) }
         for t in 16..<64 {
@@ -86,5 +92,6 @@ public struct SHA256: Sendable {
         }
         state[0] &+= a; state[1] &+= bb; state[2] &+= c; state[3] &+= d
         state[4] &+= e; state[5] &+= f; state[6] &+= g; state[7] &+= h
+        schedule = w
     }
 }

@@ -1,3 +1,4 @@
+import SafeIO
 import EMU
 import Foundation
 import MLFluxCore
