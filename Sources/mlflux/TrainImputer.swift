@@ -39,6 +39,7 @@ struct TrainImputer: ParsableCommand {
     @Option(help: "pcnn: image layout: channels (experiments as channels × fragments × isotopologues) or rows (one channel, experiment·fragment rows, as in the paper).")
     var arrangement: PCNNArrangement = .channels
     @Option(help: "pcnn: stop after the epoch that passes this many minutes of training.") var maxMinutes: Double?
+    @Option(help: "pcnn: loss on the hidden entries: ce (cross-entropy per MID), l1 or l2.") var loss: PCNNImputerLoss = .crossEntropy
     @Option(help: "mlp, pcnn: epochs (default 30 for mlp, 10 for pcnn).") var epochs: Int?
     @Option(help: "mlp, pcnn: mini-batch size (default 256 for mlp, 64 for pcnn).") var batchSize: Int?
     @Option(help: "mlp, pcnn: initial learning rate (Adam, cosine decay; default 1e-3 for mlp, 2e-3 for pcnn).") var learningRate: Float?
@@ -119,22 +120,22 @@ struct TrainImputer: ParsableCommand {
             if let epochs { c.epochs = epochs }
             if let batchSize { c.batchSize = batchSize }
             if let learningRate { c.learningRate = learningRate }
-            c.seed = seed; c.noise = noise; c.maxSeconds = maxMinutes.map { $0 * 60 }
+            c.seed = seed; c.noise = noise; c.maxSeconds = maxMinutes.map { $0 * 60 }; c.loss = loss
             let image = PCNNImage(layout: layout, arrangement: arrangement)
             FileHandle.standardError.write(Data("pcnn imputer for \(bundle.name): \(rows.rows) training / \(validation.rows) validation patterns, image \(image.channels)×\(image.height)×\(image.width) (\(arrangement.rawValue)), widths \(c.widths)\n".utf8))
             let result = PCNNImputerTraining.train(patterns: rows, validation: validation, layout: layout, configuration: c) { e in
-                FileHandle.standardError.write(Data(String(format: "epoch %3d  loss %.5f  validation loss %.5f  lr %.2e  %.1fs\n",
-                                                           e.epoch + 1, e.trainingLoss, e.validationLoss, e.learningRate, e.seconds).utf8))
+                FileHandle.standardError.write(Data(String(format: "epoch %3d  loss %.5f  validation MAE %.5f  lr %.2e  %.1fs\n",
+                                                           e.epoch + 1, e.trainingLoss, e.validationMAE, e.learningRate, e.seconds).utf8))
             }
             guard result.validationMAE.isFinite else {
                 throw TrainingDataError(message: "the validation MAE is not finite; nothing written (try a smaller --learning-rate)")
             }
-            FileHandle.standardError.write(Data(String(format: "best epoch %d, validation imputation MAE %.5f\n", result.history.bestEpoch + 1, result.validationMAE).utf8))
+            FileHandle.standardError.write(Data(String(format: "best epoch %d; validation imputation MAE %.5f (%d patterns)\n", result.best + 1, result.validationMAE, validation.rows).utf8))
             file = result.imputer.safeTensors(metadata: ["trained_on": data.joined(separator: ","), "training_rows": String(rows.rows)])
             report["training_rows"] = String(rows.rows)
             report["validation_rows"] = String(validation.rows)
-            report["epochs_run"] = String(result.history.epochs.count)
-            report["best_epoch"] = String(result.history.bestEpoch + 1)
+            report["epochs_run"] = String(result.epochs.count)
+            report["best_epoch"] = String(result.best + 1)
             report["validation_mae"] = String(result.validationMAE)
             report["configuration"] = String(decoding: try JSONOutput.data(c), as: UTF8.self)
         }
@@ -179,3 +180,4 @@ struct TrainImputer: ParsableCommand {
 }
 
 extension PCNNArrangement: ExpressibleByArgument {}
+extension PCNNImputerLoss: ExpressibleByArgument {}

@@ -76,7 +76,7 @@ struct ImputeCLITests {
         for command in ["predict", "impute"] {
             let run = try mlflux([command, "--model", "toy", "--imputer", "pcn", partial.path])
             #expect(run.status != 0)
-            #expect(run.stderr.contains("unknown imputer 'pcn'; known: knn, mlp"), "\(command): \(run.stderr)")
+            #expect(run.stderr.contains("unknown imputer 'pcn'; known: knn, mlp, pcnn"), "\(command): \(run.stderr)")
         }
     }
 
