@@ -8,6 +8,8 @@ public enum ImputerStrategies {
     public static let knnKey = "imputer.knn", knnPath = "imputers/knn.safetensors"
     /// `files` key and default path of the masked-MLP weights.
     public static let mlpKey = "imputer.mlp", mlpPath = "imputers/mlp.safetensors"
+    /// `files` key and default path of the partial-convolution U-Net.
+    public static let pcnnKey = "imputer.pcnn", pcnnPath = "imputers/pcnn.safetensors"
 
     @Sendable static func knn(_ bundle: ModelBundle, _ options: StrategyRegistry.Options) throws -> any Imputer {
         try KNNImputer(contentsOf: URL(fileURLWithPath: try bundle.file(knnKey)), layout: bundle.layout)
@@ -15,5 +17,9 @@ public enum ImputerStrategies {
 
     @Sendable static func mlp(_ bundle: ModelBundle, _ options: StrategyRegistry.Options) throws -> any Imputer {
         try MLPImputer(contentsOf: URL(fileURLWithPath: try bundle.file(mlpKey)), layout: bundle.layout)
+    }
+
+    @Sendable static func pcnn(_ bundle: ModelBundle, _ options: StrategyRegistry.Options) throws -> any Imputer {
+        try PCNNImputer(contentsOf: URL(fileURLWithPath: try bundle.file(pcnnKey)), layout: bundle.layout)
     }
 }

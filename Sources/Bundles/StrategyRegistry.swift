@@ -50,6 +50,7 @@ public enum StrategyRegistry {
         .predictor("hybrid", file: "ann", "ANN prediction polished by least-squares MFA", PredictorStrategies.hybrid),
         .imputer("knn", file: ImputerStrategies.knnKey, "distance-weighted K nearest simulated patterns over the measured entries", ImputerStrategies.knn),
         .imputer("mlp", file: ImputerStrategies.mlpKey, "masked residual MLP, a softmax per MID (newest ML-Flux)", ImputerStrategies.mlp),
+        .imputer("pcnn", file: ImputerStrategies.pcnnKey, "partial-convolution U-Net inpainting the MID image, a softmax per MID (ML-Flux PCNN)", ImputerStrategies.pcnn),
     ]
 
     /// Names of the strategies of `kind`, in table order.

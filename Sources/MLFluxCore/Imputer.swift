@@ -10,8 +10,8 @@
 ///   the same output);
 /// - a measurement with nothing measured is an `ImputationError.nothingMeasured`.
 ///
-/// Implementations: KNN regression over simulated patterns, a masked residual MLP (module
-/// `Imputation`); they are found by name through the bundle registry (`--imputer knn|mlp`).
+/// Implementations: KNN regression over simulated patterns, a masked residual MLP, a partial-convolution U-Net (module
+/// `Imputation`); they are found by name through the bundle registry (`--imputer knn|mlp|pcnn`).
 public protocol Imputer: Sendable {
     /// Strategy name as used on the command line (`knn`, `mlp`, …).
     var name: String { get }

@@ -11,16 +11,16 @@ import TestSupport
 
     @Test func tableListsEachKind() {
         #expect(StrategyRegistry.known(.predictor) == ["ann", "mfa", "hybrid"])
-        #expect(StrategyRegistry.known(.imputer) == ["knn", "mlp"])
+        #expect(StrategyRegistry.known(.imputer) == ["knn", "mlp", "pcnn"])
         #expect(Set(StrategyRegistry.table.map { "\($0.kind)/\($0.name)" }).count == StrategyRegistry.table.count)
     }
 
     @Test func unknownNamesListTheKnownOnes() throws {
         let bundle = try registry.load("toy")
-        #expect(throws: UnknownStrategyError(kind: "imputer", name: "pcn", known: ["knn", "mlp"])) {
+        #expect(throws: UnknownStrategyError(kind: "imputer", name: "pcn", known: ["knn", "mlp", "pcnn"])) {
             try StrategyRegistry.imputer("pcn", bundle: bundle)
         }
-        #expect(UnknownStrategyError(kind: "imputer", name: "pcn", known: ["knn", "mlp"]).description == "unknown imputer 'pcn'; known: knn, mlp")
+        #expect(UnknownStrategyError(kind: "imputer", name: "pcn", known: ["knn", "mlp", "pcnn"]).description == "unknown imputer 'pcn'; known: knn, mlp, pcnn")
         // A predictor name is not an imputer.
         #expect(throws: UnknownStrategyError.self) { try StrategyRegistry.imputer("ann", bundle: bundle) }
     }
@@ -43,7 +43,7 @@ import TestSupport
     @Test(arguments: ["toy", "glycolysis"])
     func shippedImputersCompleteSimulatedLabeling(_ name: String) throws {
         let bundle = try registry.load(name)
-        #expect(StrategyRegistry.available(.imputer, in: bundle) == ["knn", "mlp"])
+        #expect(StrategyRegistry.available(.imputer, in: bundle) == ["knn", "mlp", "pcnn"])
         let labeling = try bundle.simulator().simulate(try bundle.exampleFluxState())
         let layout = bundle.layout
         let values = labeling.values

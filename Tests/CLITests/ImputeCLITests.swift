@@ -76,7 +76,7 @@ struct ImputeCLITests {
         for command in ["predict", "impute"] {
             let run = try mlflux([command, "--model", "toy", "--imputer", "pcn", partial.path])
             #expect(run.status != 0)
-            #expect(run.stderr.contains("unknown imputer 'pcn'; known: knn, mlp"), "\(command): \(run.stderr)")
+            #expect(run.stderr.contains("unknown imputer 'pcn'; known: knn, mlp, pcnn"), "\(command): \(run.stderr)")
         }
     }
 
@@ -111,5 +111,14 @@ struct ImputeCLITests {
                                   "--width", "8", "--hidden", "8", "--blocks", "1", "--epochs", "1", "--out", bundle.root + "/mlp.safetensors"])
         #expect(mlp.status == 0, "\(mlp.stderr)")
         #expect(FileManager.default.fileExists(atPath: bundle.root + "/mlp.safetensors"))
+        let pcnn = try bundle.run(["train", "imputer", "--kind", "pcnn", "--model", bundle.name, "--data", data,
+                                   "--widths", "4,8", "--epochs", "1", "--batch-size", "32"])
+        #expect(pcnn.status == 0, "\(pcnn.stderr)")
+        let files = (try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: bundle.manifestPath))) as! [String: Any])["files"] as! [String: String]
+        #expect(files["imputer.pcnn"] == "imputers/pcnn.safetensors" && files["imputer.pcnn.training"] == "reports/imputer_pcnn_training.json")
+        let filled = try bundle.run(["impute", "--model", bundle.name, "--imputer", "pcnn", "--format", "csv", partial.path])
+        #expect(filled.status == 0, "\(filled.stderr)")
+        let badKernel = try bundle.run(["train", "imputer", "--kind", "pcnn", "--model", bundle.name, "--data", data, "--kernel-size", "4"])
+        #expect(badKernel.status != 0 && badKernel.stderr.contains("--kernel-size"), "\(badKernel.stderr)")
     }
 }

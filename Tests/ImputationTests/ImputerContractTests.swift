@@ -39,19 +39,22 @@ enum Fixture {
         return m
     }
 
-    /// A KNN imputer and an (untrained, randomly initialised) MLP imputer on `patterns(64)`.
+    /// A KNN imputer and (untrained, randomly initialised) MLP and PCNN imputers on `patterns(64)`.
     static func imputers() -> [any Imputer] {
         let ref = patterns(64, seed: 1)
         var rng = SplitMix64(seed: 2)
         let net = ResidualMLP(inputs: 2 * layout.count, width: 16, hidden: 24, blocks: 2, outputs: layout.count, dropout: 0.1, using: &rng)
         let center = (0..<layout.count).map { j in (0..<ref.rows).reduce(Float(0)) { $0 + ref[$1, j] } / Float(ref.rows) }
-        return [KNNImputer(reference: ref, k: 3, layout: layout), MLPImputer(network: net, center: center, layout: layout)]
+        var urng = SeededRandom(seed: 3)
+        let unet = PartialConvUNet(.init(inChannels: 3, outChannels: 3, widths: [4, 8]), using: &urng)
+        return [KNNImputer(reference: ref, k: 3, layout: layout), MLPImputer(network: net, center: center, layout: layout),
+                PCNNImputer(network: unet, center: center, layout: layout, arrangement: .channels)]
     }
 }
 
 /// The `Imputer` contract, checked on every strategy against its definition.
 struct ImputerContractTests {
-    @Test(arguments: [0, 1])
+    @Test(arguments: [0, 1, 2])
     func knownEntriesAreUnchangedAndImputedMIDsAreDistributions(_ which: Int) throws {
         let imputer = Fixture.imputers()[which]
         let queries = Fixture.patterns(20, seed: 9)
@@ -77,7 +80,7 @@ struct ImputerContractTests {
         }
     }
 
-    @Test(arguments: [0, 1])
+    @Test(arguments: [0, 1, 2])
     func maskedValuesAreNeverRead(_ which: Int) throws {
         let imputer = Fixture.imputers()[which]
         let queries = Fixture.patterns(5, seed: 10)
@@ -96,7 +99,7 @@ struct ImputerContractTests {
         }
     }
 
-    @Test(arguments: [0, 1])
+    @Test(arguments: [0, 1, 2])
     func nothingMeasuredIsAnError(_ which: Int) throws {
         let imputer = Fixture.imputers()[which]
         let empty = Fixture.measured(Fixture.patterns(1, seed: 4), row: 0, mask: [Bool](repeating: false, count: Fixture.layout.count))
@@ -104,7 +107,7 @@ struct ImputerContractTests {
         #expect(ImputationError.nothingMeasured(imputer: imputer.name).description.contains("every entry is missing"))
     }
 
-    @Test(arguments: [0, 1])
+    @Test(arguments: [0, 1, 2])
     func batchEqualsOneAtATime(_ which: Int) throws {
         let imputer = Fixture.imputers()[which]
         let queries = Fixture.patterns(7, seed: 11)
