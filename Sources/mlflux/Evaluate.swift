@@ -71,7 +71,8 @@ struct Evaluate: ParsableCommand {
         if let limit, limit < data.count { data = data.slice(0..<limit) }
         // Masked (and imputed) inputs, when asked for; nil: the complete simulated MIDs —
         // with --noise, every entry perturbed (clipped at 0, each MID renormalised).
-        let masked = try masking.inputs(data.mids, bundle: bundle, label: label, dataPath: self.data)
+        let masked = try masking.inputs(data.mids, bundle: bundle, label: label, dataPath: self.data,
+                                        inPlace: inPlace, outFolder: out, force: force)
         let noise = masking.noise
         var noisy = data.mids
         if masked == nil && noise > 0 {

@@ -51,15 +51,20 @@ struct MaskingOptions: ParsableArguments {
     }
 
     /// The masked, possibly noisy and imputed patterns; `nil` when nothing is masked. Prints the
-    /// imputation summary and writes `reports/imputation-<label>.json` into the bundle.
-    func inputs(_ patterns: Matrix, bundle: ModelBundle, label: String, dataPath: String) throws -> Masked? {
+    /// imputation summary and writes `imputation-<label>.json` into the bundle's reports/
+    /// (`inPlace`) or into `outFolder`, else nowhere (a shipped bundle is left alone).
+    func inputs(_ patterns: Matrix, bundle: ModelBundle, label: String, dataPath: String,
+                inPlace: Bool, outFolder: String?, force: Bool) throws -> Masked? {
         guard isActive else { return nil }
         let s = try sampler()
         guard let imputer else {
             let rows = ImputationEvaluation.maskedInputs(patterns: patterns, layout: bundle.layout, sampler: s, noise: noise, seed: maskSeed).inputs
             return Masked(rows: rows, imputed: rows.map { _ in [Bool](repeating: false, count: bundle.layout.count) })
         }
-        let reportPath = try bundle.outputPath("reports/imputation-\(label).json", create: false)
+        let name = "imputation-\(label).json"
+        let reportPath: String? = inPlace ? try bundle.outputPath("reports/" + name, create: false)
+            : outFolder.map { ($0 as NSString).appendingPathComponent(name) }
+        if let reportPath, !inPlace { try OutputFile.check(reportPath, force: force, inputs: []) }
         let imp = try StrategyRegistry.imputer(imputer, bundle: bundle)
         let ev = try ImputationEvaluation.run(imp, patterns: patterns, sampler: s, noise: noise, seed: maskSeed)
         let summary: [String: Double] = [
@@ -71,14 +76,20 @@ struct MaskingOptions: ParsableArguments {
             "keepExperimentsLow": Double(s.experiments.lowerBound), "keepExperimentsHigh": Double(s.experiments.upperBound),
             "keepMetabolitesLow": s.metabolites.lowerBound, "keepMetabolitesHigh": s.metabolites.upperBound,
         ]
-        _ = try bundle.outputPath("reports/imputation-\(label).json")
         struct Report: Encodable { var imputer: String; var data: String; var metrics: [String: Double] }
-        try OutputFile.write(try JSONOutput.data(Report(imputer: imputer, data: dataPath, metrics: summary)), to: reportPath)
+        if let reportPath {
+            if inPlace { _ = try bundle.outputPath("reports/" + name) }
+            else if let outFolder {
+                do { try FileManager.default.createDirectory(atPath: outFolder, withIntermediateDirectories: true) }
+                catch { throw OutputError(file: outFolder, reason: "cannot create the folder: \(Excerpt.reason(error))") }
+            }
+            try OutputFile.write(try JSONOutput.data(Report(imputer: imputer, data: dataPath, metrics: summary)), to: reportPath)
+        }
         print(String(format: "imputer %@: %d patterns, %.1f%% of entries hidden (%.0f–%.0f%%), noise σ %.4g; imputation MAE %.5f (median pattern %.5f, p95 %.5f; noise on measured entries %.5f); %.1f µs per pattern alone, %.1f µs batched",
                      imputer, ev.patterns, 100 * ev.hiddenShare, 100 * ev.hiddenShareRange.lowerBound, 100 * ev.hiddenShareRange.upperBound,
                      noise, ev.meanAbsoluteError, ev.medianPatternMAE, ev.p95PatternMAE, ev.measuredNoiseMAE,
                      ev.secondsPerSingle * 1e6, ev.secondsPerBatched * 1e6))
-        print("wrote \(reportPath)")
+        if let reportPath { print("wrote \(reportPath)") }
         return Masked(rows: ev.outputs.map(\.complete), imputed: ev.outputs.map(\.imputed))
     }
 }

@@ -27,6 +27,7 @@ struct TrainImputer: ParsableCommand {
     @Option(help: "Dataset folder (or split folder with train/ and validation/); repeat to use several.") var data: [String]
     @Option(help: "Write the imputer file here instead of into the bundle (the manifest is not changed).") var out: String?
     @Flag(help: "Replace an existing --out file.") var force = false
+    @Flag(help: "Write into the bundle and register the imputer in its manifest (replacing one of this kind).") var inPlace = false
     @Option(help: "knn: neighbours averaged.") var k: Int = 5
     @Option(help: "knn: reference patterns kept (default: as many as fit in 4 MiB of float16).") var references: Int?
     @Flag(help: "knn: store the reference set as float32 instead of float16.") var float32 = false
@@ -66,6 +67,10 @@ struct TrainImputer: ParsableCommand {
         if let maxSamples { try OptionCheck.count(maxSamples, "--max-samples", in: 1...Int(Int32.max), "training rows") }
         try OptionCheck.threads(threads)
         try OptionCheck.batch(batchSize ?? 256, "--batch-size", widths: [width, hidden], "--width/--hidden")
+        // A shipped bundle is never changed by accident: --out FILE, or --in-place on purpose.
+        guard (out == nil) == inPlace else {
+            throw ValidationError(inPlace ? "--out and --in-place exclude each other" : "give --out FILE (a new imputer file) or --in-place (write into the bundle '\(model)' and register it)")
+        }
     }
 
     func run() throws {

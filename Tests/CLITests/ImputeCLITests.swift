@@ -94,14 +94,15 @@ struct ImputeCLITests {
         #expect(fail.stderr.contains("85 of 102 MID entries are missing") && fail.stderr.contains("A_010 molB")
                 && fail.stderr.contains("--imputer") && fail.stderr.contains("--predictor mfa"), "\(fail.stderr)")
         let data = try bundle.dataset(600)
-        let train = try bundle.run(["train", "imputer", "--kind", "knn", "--model", bundle.name, "--data", data, "--k", "3"])
+        let train = try bundle.run(["train", "imputer", "--kind", "knn", "--model", bundle.name, "--data", data, "--k", "3", "--in-place"])
         #expect(train.status == 0, "\(train.stderr)")
         let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: bundle.manifestPath))) as! [String: Any]
         #expect((manifest["files"] as! [String: String])["imputer.knn"] == "imputers/knn.safetensors")
         let ok = try bundle.run(["predict", "--model", bundle.name, partial.path])
         #expect(ok.status == 0, "\(ok.stderr)")
         let eval = try bundle.run(["evaluate", "--model", bundle.name, "--data", data, "--limit", "40", "--imputer", "knn",
-                                   "--keep-experiments", "1-3", "--keep-metabolites", "0.5", "--noise", "0.005", "--label", "t"])
+                                   "--keep-experiments", "1-3", "--keep-metabolites", "0.5", "--noise", "0.005", "--label", "t",
+                                   "--in-place"])
         #expect(eval.status == 0, "\(eval.stderr)")
         #expect(eval.stdout.contains("imputer knn: 40 patterns") && eval.stdout.contains("imputation MAE"), "\(eval.stdout)")
         #expect(FileManager.default.fileExists(atPath: bundle.folder + "/reports/imputation-t.json"))
@@ -111,14 +112,17 @@ struct ImputeCLITests {
                                   "--width", "8", "--hidden", "8", "--blocks", "1", "--epochs", "1", "--out", bundle.root + "/mlp.safetensors"])
         #expect(mlp.status == 0, "\(mlp.stderr)")
         #expect(FileManager.default.fileExists(atPath: bundle.root + "/mlp.safetensors"))
-        let pcnn = try bundle.run(["train", "imputer", "--kind", "pcnn", "--model", bundle.name, "--data", data,
+        let pcnn = try bundle.run(["train", "imputer", "--kind", "pcnn", "--model", bundle.name, "--data", data, "--in-place",
                                    "--widths", "4,8", "--epochs", "1", "--batch-size", "32"])
+        // Neither --out nor --in-place: refused, the bundle untouched.
+        let neither = try bundle.run(["train", "imputer", "--kind", "knn", "--model", bundle.name, "--data", data])
+        #expect(neither.status != 0 && neither.stderr.contains("--in-place"), "\(neither.stderr)")
         #expect(pcnn.status == 0, "\(pcnn.stderr)")
         let files = (try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: bundle.manifestPath))) as! [String: Any])["files"] as! [String: String]
         #expect(files["imputer.pcnn"] == "imputers/pcnn.safetensors" && files["imputer.pcnn.training"] == "reports/imputer_pcnn_training.json")
         let filled = try bundle.run(["impute", "--model", bundle.name, "--imputer", "pcnn", "--format", "csv", partial.path])
         #expect(filled.status == 0, "\(filled.stderr)")
-        let badKernel = try bundle.run(["train", "imputer", "--kind", "pcnn", "--model", bundle.name, "--data", data, "--kernel-size", "4"])
+        let badKernel = try bundle.run(["train", "imputer", "--kind", "pcnn", "--model", bundle.name, "--data", data, "--in-place", "--kernel-size", "4"])
         #expect(badKernel.status != 0 && badKernel.stderr.contains("--kernel-size"), "\(badKernel.stderr)")
     }
 }
