@@ -299,10 +299,14 @@ public struct LeastSquaresMFA: Sendable {
         let t = theta(best.p)
         let state = simulable(basis.fluxState(free: t))
         let scaleColumn = problem.scaled ? scaleJacobianColumn(problem, state, rows: best.r.count) : nil
-        let (se, rank, scale) = standardErrors(best, problem: problem, theta: t, scaleColumn: scaleColumn)
+        let (se, rank, scale, covariance) = standardErrors(best, problem: problem, theta: t, scaleColumn: scaleColumn)
         let s = problem.scaled ? Self.scale(problem.fluxes, state) : 1
-        var fit = Fit(prediction: FluxPrediction(free: t.map { s * $0 }, freeSE: se, basis: basis, network: network,
-                                                 temperature: temperature),
+        // Unscaled fits propagate the full covariance of θ (a flux fixed by mass balance gets its
+        // true error); a scaled fit, whose errors include the scale's, the standard errors.
+        let prediction = covariance.map {
+            FluxPrediction(free: t, freeCovariance: $0, basis: basis, network: network, temperature: temperature)
+        } ?? FluxPrediction(free: t.map { s * $0 }, freeSE: se, basis: basis, network: network, temperature: temperature)
+        var fit = Fit(prediction: prediction,
                       vssr: results[bestIndex].vssr, iterations: best.it, measurements: measured.independentValues + fluxes.count,
                       identifiable: rank, starts: results, best: bestIndex, problem: problem)
         if let scale { fit.scale = (s, scale) }
@@ -382,7 +386,7 @@ public struct LeastSquaresMFA: Sendable {
     /// and the errors are those of s·θ: var = s²·var θ + θ²·var s + 2sθ·cov(θ, s); the third
     /// value is then the scale's standard error.
     private func standardErrors(_ best: Descent, problem: Problem, theta t: [Double],
-                                scaleColumn: [Double]? = nil) -> ([Double], Int, Double?) {
+                                scaleColumn: [Double]? = nil) -> ([Double], Int, Double?, [Double]?) {
         let P0 = parameters.count, m = best.r.count, d = problem.dataCount
         let J = best.J + (scaleColumn ?? [])
         let P = P0 + (scaleColumn == nil ? 0 : 1)
@@ -409,7 +413,20 @@ public struct LeastSquaresMFA: Sendable {
             if !(sp <= pb[i].1 - pb[i].0) { sp = .infinity }
             se[k] = sp.isFinite ? chain(k, t) * sp : .infinity
         }
-        guard scaleColumn != nil else { return (se, rank, nil) }
+        guard scaleColumn != nil else {
+            // Covariance of θ (row-major): chain-rule scaled parameter covariance; an
+            // undetermined free flux keeps variance ∞ and no correlations; fixed ones 0.
+            guard solved else { return (se, rank, nil, nil) }
+            let n = basis.count
+            var cov = [Double](repeating: 0, count: n * n)
+            for (i, k) in parameters.enumerated() {
+                guard se[k].isFinite else { cov[k * n + k] = .infinity; continue }
+                for (j, l) in parameters.enumerated() where se[l].isFinite {
+                    cov[k * n + l] = chain(k, t) * chain(l, t) * inverse[i + P * j]
+                }
+            }
+            return (se, rank, nil, cov)
+        }
         // The scale is the last parameter: errors of s·θ.
         let state = simulable(basis.fluxState(free: t))
         let s = Self.scale(problem.fluxes, state), S = P - 1
@@ -425,7 +442,7 @@ public struct LeastSquaresMFA: Sendable {
             se[k] = max(v, 0).squareRoot()
         }
         // The scale is a parameter the data determine (one measured flux suffices).
-        return (se, rank, varS.squareRoot())
+        return (se, rank, varS.squareRoot(), nil)
     }
 
     /// A free flux `value` moved by a standard normal draw times `sd` (exchange fluxes in

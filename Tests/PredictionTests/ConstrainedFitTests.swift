@@ -40,6 +40,34 @@ final class ConstrainedFitTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(reached.count, 19, "\(fit.starts.map(\.vssr))")
     }
 
+    /// Standard errors of every net and exchange flux from the fit's covariance of θ agree
+    /// with the profile likelihood's linearised errors, computed independently (an SVD
+    /// minimum-norm solve of Jᵀz = g per flux). The toy has one free net and one free exchange
+    /// flux, so this checks the fit's covariance and its use; that the kernels propagate
+    /// correlations exactly is `CovariancePropagationTests`.
+    func testFluxErrorsIncludeTheCorrelationsOfTheFreeFluxes() throws {
+        var (mfa, basis, sim, layout) = try toy()
+        mfa.startCount = 3
+        let network = sim.network
+        var rng = SplitMix64(seed: 21)
+        let clean = try sim.simulate(basis.fluxState(free: [1, 0.3, 0.5])).values
+        let fit = try XCTUnwrap(mfa.fit(labeling(noisyMIDs(clean, layout, sd: 0.01, &rng), layout, sd: 0.01)))
+        XCTAssertNotNil(fit.prediction.freeCovariance)
+        var fluxes: [ProfiledFlux] = network.reactions.indices.map { ProfiledFlux(reaction: $0, kind: .net) }
+        fluxes += network.reactions.indices.filter { network.isBidirectional[$0] }.map { ProfiledFlux(reaction: $0, kind: .xch) }
+        mfa.threads = 1
+        let profile = mfa.profile(fit, fluxes: fluxes, threads: 1)
+        var compared = 0
+        for (f, interval) in zip(fluxes, profile.fluxes) {
+            let mine = f.kind == .net ? fit.prediction.netSE[f.reaction] : fit.prediction.exchangeSE[f.reaction]
+            let theirs = interval.standardError
+            guard theirs.isFinite, theirs > 1e-12 else { continue }
+            XCTAssertEqual(mine, theirs, accuracy: 1e-4 * theirs, "\(network.reactions[f.reaction].id) \(f.kind)")
+            compared += 1
+        }
+        XCTAssertGreaterThanOrEqual(compared, 6)
+    }
+
     /// The bounds are linear inequalities kept exactly: data that pull v3 beyond its upper
     /// bound leave the fit on the bound, never outside, and its VSSR cannot be beaten by any
     /// feasible point on a fine grid (brute force).
