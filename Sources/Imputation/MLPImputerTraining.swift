@@ -51,21 +51,14 @@ public enum MLPImputerTraining {
         precondition(patterns.columns == layout.count && validation.columns == layout.count && patterns.rows >= 1)
         let d = layout.count
         var rng = SplitMix64(seed: c.seed)
-        // Mean pattern.
-        var center = [Double](repeating: 0, count: d)
-        for r in 0..<patterns.rows { for j in 0..<d { center[j] += Double(patterns.storage[r * d + j]) } }
-        let centerF = center.map { Float($0 / Double(patterns.rows)) }
+        let centerF = ImputerTrainingData.meanPattern(patterns)
         let support = MLPImputer.support(of: patterns)
         var network = ResidualMLP(inputs: 2 * d, width: c.width, hidden: c.hidden, blocks: c.blocks, outputs: d,
                                   dropout: c.dropout, using: &rng)
         let softmax = MLPImputer.softmax(for: layout)
         let groups = softmax.groups
-        let samplers = [
-            MaskSampler(experiments: c.keepExperimentsLow...max(c.keepExperimentsLow, c.keepExperimentsHigh),
-                        metabolites: c.keepMetabolitesLow...c.keepMetabolitesHigh, sharedMetabolites: true),
-            MaskSampler(experiments: c.keepExperimentsLow...max(c.keepExperimentsLow, c.keepExperimentsHigh),
-                        metabolites: c.keepMetabolitesLow...c.keepMetabolitesHigh, sharedMetabolites: false),
-        ]
+        let samplers = ImputerTrainingData.maskSamplers(experiments: c.keepExperimentsLow...max(c.keepExperimentsLow, c.keepExperimentsHigh),
+                                                        metabolites: c.keepMetabolitesLow...c.keepMetabolitesHigh)
         // Fixed validation masks.
         var vrng = SplitMix64(seed: c.seed ^ 0x5EED)
         let validationMasks = (0..<validation.rows).map { samplers[$0 % 2].sample(layout, using: &vrng) }
@@ -107,7 +100,7 @@ public enum MLPImputerTraining {
                 batches += 1
             }
             let imputer = MLPImputer(network: network, center: centerF, layout: layout, support: support)
-            let mae = validationMAE(imputer, validation, masks: validationMasks)
+            let mae = ImputerTrainingData.validationMAE(imputer, validation, masks: validationMasks)
             let report = Epoch(epoch: epoch, trainingLoss: total / Double(max(batches, 1)), validationMAE: mae,
                                seconds: Date().timeIntervalSince(clock))
             history.append(report)
@@ -115,25 +108,5 @@ public enum MLPImputerTraining {
             if mae < bestMAE { bestMAE = mae; best = network; bestEpoch = epoch }
         }
         return (MLPImputer(network: best, center: centerF, layout: layout, support: support), history, bestEpoch)
-    }
-
-    /// Mean absolute error over the masked entries of `patterns` under `masks` (exact inputs).
-    static func validationMAE(_ imputer: MLPImputer, _ patterns: Matrix, masks: [[Bool]]) -> Double {
-        let d = imputer.layout.count
-        var sum = 0.0, n = 0
-        var start = 0
-        while start < patterns.rows {
-            let end = min(start + 512, patterns.rows)
-            let batch = (start..<end).map { r -> MeasuredLabeling in
-                let v = (0..<d).map { Double(patterns.storage[r * d + $0]) }
-                return MeasuredLabeling(layout: imputer.layout, values: v, stddev: [Double](repeating: .nan, count: d), mask: masks[r])
-            }
-            guard let out = try? imputer.impute(batch: batch) else { return .nan }
-            for (b, o) in out.enumerated() {
-                for j in 0..<d where o.imputed[j] { sum += abs(o.values[j] - batch[b].values[j]); n += 1 }
-            }
-            start = end
-        }
-        return n > 0 ? sum / Double(n) : 0
     }
 }

@@ -76,20 +76,14 @@ public enum PCNNImputerTraining {
         precondition(patterns.columns == layout.count && validation.columns == layout.count && patterns.rows >= 2 && validation.rows >= 1)
         let clock = Date()
         let d = layout.count
-        var center = [Double](repeating: 0, count: d)
-        for r in 0..<patterns.rows { for j in 0..<d { center[j] += Double(patterns.storage[r * d + j]) } }
-        let centerF = center.map { Float($0 / Double(patterns.rows)) }
+        let centerF = ImputerTrainingData.meanPattern(patterns)
         let support = MLPImputer.support(of: patterns)
         let image = PCNNImage(layout: layout, arrangement: c.arrangement)
         var initRNG = SeededRandom(seed: c.seed ^ 0x1417)
         var network = PartialConvUNet(.init(inChannels: image.channels, outChannels: image.channels,
                                             widths: c.widths, kernelSize: c.kernelSize), using: &initRNG)
-        let samplers = [
-            MaskSampler(experiments: c.keepExperimentsLow...max(c.keepExperimentsLow, c.keepExperimentsHigh),
-                        metabolites: c.keepMetabolitesLow...c.keepMetabolitesHigh, sharedMetabolites: true),
-            MaskSampler(experiments: c.keepExperimentsLow...max(c.keepExperimentsLow, c.keepExperimentsHigh),
-                        metabolites: c.keepMetabolitesLow...c.keepMetabolitesHigh, sharedMetabolites: false),
-        ]
+        let samplers = ImputerTrainingData.maskSamplers(experiments: c.keepExperimentsLow...max(c.keepExperimentsLow, c.keepExperimentsHigh),
+                                                        metabolites: c.keepMetabolitesLow...c.keepMetabolitesHigh)
         let probe = PCNNImputer(network: network, center: centerF, layout: layout, arrangement: c.arrangement, support: support)
 
         /// One inpainting batch of `rows` of `data` under `masks`, noise σ per sample.
@@ -167,7 +161,7 @@ public enum PCNNImputerTraining {
             }
             scheduler.observe(validationLoss: 0)
             let imputer = PCNNImputer(network: network, center: centerF, layout: layout, arrangement: c.arrangement, support: support)
-            let mae = validationMAE(imputer, selection, masks: selectionMasks)
+            let mae = ImputerTrainingData.validationMAE(imputer, selection, masks: selectionMasks)
             let report = Epoch(epoch: epoch, trainingLoss: weight > 0 ? total / weight : 0, validationMAE: mae,
                                learningRate: Double(adam.learningRate), seconds: Date().timeIntervalSince(epochClock))
             history.append(report)
@@ -176,27 +170,7 @@ public enum PCNNImputerTraining {
             if let limit = c.maxSeconds, Date().timeIntervalSince(clock) >= limit { break }
         }
         let imputer = PCNNImputer(network: best, center: centerF, layout: layout, arrangement: c.arrangement, support: support)
-        let mae = validationMAE(imputer, validation, masks: validationMasks)
+        let mae = ImputerTrainingData.validationMAE(imputer, validation, masks: validationMasks)
         return Result(imputer: imputer, epochs: history, best: bestEpoch, validationMAE: mae, seconds: Date().timeIntervalSince(clock))
-    }
-
-    /// Mean absolute error over the masked entries of `patterns` under `masks` (exact inputs).
-    public static func validationMAE(_ imputer: some Imputer, _ patterns: Matrix, masks: [[Bool]]) -> Double {
-        let d = imputer.layout.count
-        var sum = 0.0, n = 0
-        var start = 0
-        while start < patterns.rows {
-            let end = min(start + 512, patterns.rows)
-            let batch = (start..<end).map { r -> MeasuredLabeling in
-                let v = (0..<d).map { Double(patterns.storage[r * d + $0]) }
-                return MeasuredLabeling(layout: imputer.layout, values: v, stddev: [Double](repeating: .nan, count: d), mask: masks[r])
-            }
-            guard let out = try? imputer.impute(batch: batch) else { return .nan }
-            for (b, o) in out.enumerated() {
-                for j in 0..<d where o.imputed[j] { sum += abs(o.values[j] - batch[b].values[j]); n += 1 }
-            }
-            start = end
-        }
-        return n > 0 ? sum / Double(n) : 0
     }
 }

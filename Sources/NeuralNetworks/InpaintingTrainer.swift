@@ -151,8 +151,7 @@ public struct InpaintingTrainer: Sendable {
         var rng = SeededRandom(seed: c.seed)
         var adam = Adam(learningRate: 0, beta1: c.beta1, beta2: c.beta2, epsilon: c.epsilon, weightDecay: c.weightDecay)
         var scheduler = LearningRateScheduler(c.schedule)
-        var reports: [EpochReport] = []
-        var best = model, bestLoss = Float.infinity, bestEpoch = -1, sinceBest = 0, stopped = false
+        var tracker = EpochTracker(model)
         for epoch in 0..<c.epochs {
             let start = DispatchTime.now().uptimeNanoseconds
             adam.learningRate = scheduler.rate(epoch: epoch)
@@ -172,17 +171,9 @@ public struct InpaintingTrainer: Sendable {
             let report = EpochReport(epoch: epoch, trainingLoss: trainLoss, validationLoss: valLoss,
                                      seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9,
                                      learningRate: adam.learningRate)
-            reports.append(report)
-            if valLoss < bestLoss || bestEpoch < 0 {
-                bestLoss = valLoss; bestEpoch = epoch; best = model; sinceBest = 0
-            } else {
-                sinceBest += 1
-            }
-            if let progress, !progress(report) { stopped = true; break }
-            if let p = c.patience, sinceBest >= p { stopped = true; break }
+            if !tracker.record(report, model: model, patience: c.patience, progress: progress) { break }
         }
-        if bestEpoch >= 0 { model = best }
-        return TrainingHistory(epochs: reports, bestEpoch: bestEpoch, bestValidationLoss: bestLoss, stoppedEarly: stopped)
+        return tracker.finish(&model)
     }
 
     /// Trains on a fixed data set: every epoch a seeded shuffle, then consecutive mini-batches

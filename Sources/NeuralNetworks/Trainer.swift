@@ -103,8 +103,7 @@ public struct Trainer: Sendable {
         var adam = Adam(learningRate: 0, beta1: c.beta1, beta2: c.beta2, epsilon: c.epsilon, weightDecay: c.weightDecay)
         var scheduler = LearningRateScheduler(c.schedule)
         var order = Array(0..<inputs.rows)
-        var reports: [EpochReport] = []
-        var best = model, bestLoss = Float.infinity, bestEpoch = -1, sinceBest = 0, stopped = false
+        var tracker = EpochTracker(model)
         let n = inputs.rows
         var full = TrainingWorkspace(model: model, batchSize: c.batchSize, targetWidth: targets.columns)
         for epoch in 0..<c.epochs {
@@ -138,17 +137,9 @@ public struct Trainer: Sendable {
             let report = EpochReport(epoch: epoch, trainingLoss: trainLoss, validationLoss: valLoss,
                                      seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9,
                                      learningRate: adam.learningRate)
-            reports.append(report)
-            if valLoss < bestLoss || bestEpoch < 0 {
-                bestLoss = valLoss; bestEpoch = epoch; best = model; sinceBest = 0
-            } else {
-                sinceBest += 1
-            }
-            if let progress, !progress(report) { stopped = true; break }
-            if let p = c.patience, sinceBest >= p { stopped = true; break }
+            if !tracker.record(report, model: model, patience: c.patience, progress: progress) { break }
         }
-        if bestEpoch >= 0 { model = best }
-        return TrainingHistory(epochs: reports, bestEpoch: bestEpoch, bestValidationLoss: bestLoss, stoppedEarly: stopped)
+        return tracker.finish(&model)
     }
 
     /// The loss of `model` on a whole data set, in chunks of 4096 rows (sample-weighted mean).

@@ -104,19 +104,19 @@ struct PCNNImputerTests {
         var rng = SplitMix64(seed: 83)
         let sampler = MaskSampler(experiments: 1...2, metabolites: 0.3...0.7)
         let masks = (0..<validation.rows).map { _ in sampler.sample(Fixture.layout, using: &rng) }
-        let trained = PCNNImputerTraining.validationMAE(result.imputer, validation, masks: masks)
+        let trained = ImputerTrainingData.validationMAE(result.imputer, validation, masks: masks)
         var untrainedMAEs: [Double] = []
         for seed in 0..<3 as Range<UInt64> {
             var urng = SeededRandom(seed: 100 + seed)
             let unet = PartialConvUNet(.init(inChannels: 3, outChannels: 3, widths: [8, 8]), using: &urng)
             let raw = PCNNImputer(network: unet, center: result.imputer.center, layout: Fixture.layout, arrangement: .channels)
-            untrainedMAEs.append(PCNNImputerTraining.validationMAE(raw, validation, masks: masks))
+            untrainedMAEs.append(ImputerTrainingData.validationMAE(raw, validation, masks: masks))
         }
         #expect(trained < untrainedMAEs.min()!, "trained MAE \(trained), untrained \(untrainedMAEs)")
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("pcnn-\(UUID().uuidString).safetensors")
         defer { try? FileManager.default.removeItem(at: url) }
         try result.imputer.safeTensors().write(to: url)
         let back = try PCNNImputer(contentsOf: url, layout: Fixture.layout)
-        #expect(PCNNImputerTraining.validationMAE(back, validation, masks: masks) == trained)
+        #expect(ImputerTrainingData.validationMAE(back, validation, masks: masks) == trained)
     }
 }
