@@ -14,8 +14,10 @@ enum PredictorStrategies {
     }
 
     @Sendable static func hybrid(_ bundle: ModelBundle, _ options: StrategyRegistry.Options) throws -> any FluxPredictor {
-        HybridPredictor(ann: try annPredictor(bundle, options), mfa: try leastSquares(bundle, options),
-                        restarts: max(options.restarts, 0))
+        let imputer = try (options.imputer ?? StrategyRegistry.defaultImputer(of: bundle))
+            .map { try StrategyRegistry.imputer($0, bundle: bundle, options: options) }
+        return HybridPredictor(ann: try annPredictor(bundle, options), mfa: try leastSquares(bundle, options),
+                               restarts: max(options.restarts, 0), imputer: imputer)
     }
 
     /// The ANN of the bundle's `ann` file.

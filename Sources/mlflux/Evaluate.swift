@@ -54,6 +54,7 @@ struct Evaluate: ParsableCommand {
         let bundle = try BundleRegistry(searchPaths: .standard()).load(model)
         var options = StrategyRegistry.Options()
         options.restarts = restarts
+        options.imputer = masking.imputer
         let p = try StrategyRegistry.predictor(predictor, bundle: bundle, options: options)
         if masking.isActive && masking.imputer == nil && p.requiresCompleteLabeling {
             throw ValidationError("--keep-experiments/--keep-metabolites hide MIDs; the '\(predictor)' predictor needs complete labeling: add --imputer \(StrategyRegistry.known(.imputer).joined(separator: "|")) or use --predictor mfa")
@@ -91,9 +92,11 @@ struct Evaluate: ParsableCommand {
             predictions = ann.predict(matrix: mids, sigma: [Double](repeating: noise, count: mids.rows))
         } else {
             let mids = complete, layout = bundle.layout, fixed = stddev
+            // The hybrid imputes for its ANN start itself and fits the measured entries only.
+            let rows = p is HybridPredictor ? masked?.measured : masked?.rows
             predictions = try ParallelPredict.run(p, rows: data.count, threads: threads) { r in
-                let values = masked?.rows[r].values ?? mids.row(r).map(Double.init)
-                let mask = masked?.rows[r].mask ?? [Bool](repeating: true, count: values.count)
+                let values = rows?[r].values ?? mids.row(r).map(Double.init)
+                let mask = rows?[r].mask ?? [Bool](repeating: true, count: values.count)
                 // Every measured entry's σ: --stddev, the noise put on it, or the Float32 storage
                 // resolution of its value; imputed entries get NaN (the predictor's default σ).
                 let sd = values.indices.map { j -> Double in

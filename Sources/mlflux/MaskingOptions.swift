@@ -48,6 +48,8 @@ struct MaskingOptions: ParsableArguments {
         var rows: [MeasuredLabeling]
         /// Per pattern, `true` at imputed entries (all `false` without an imputer).
         var imputed: [[Bool]]
+        /// What was measured per pattern (masked entries NaN), before imputation.
+        var measured: [MeasuredLabeling]
     }
 
     /// The masked, possibly noisy and imputed patterns; `nil` when nothing is masked. Prints the
@@ -59,7 +61,7 @@ struct MaskingOptions: ParsableArguments {
         let s = try sampler()
         guard let imputer else {
             let rows = ImputationEvaluation.maskedInputs(patterns: patterns, layout: bundle.layout, sampler: s, noise: noise, seed: maskSeed).inputs
-            return Masked(rows: rows, imputed: rows.map { _ in [Bool](repeating: false, count: bundle.layout.count) })
+            return Masked(rows: rows, imputed: rows.map { _ in [Bool](repeating: false, count: bundle.layout.count) }, measured: rows)
         }
         let name = "imputation-\(label).json"
         let reportPath: String? = inPlace ? try bundle.outputPath("reports/" + name, create: false)
@@ -90,6 +92,6 @@ struct MaskingOptions: ParsableArguments {
                      noise, ev.meanAbsoluteError, ev.medianPatternMAE, ev.p95PatternMAE, ev.measuredNoiseMAE,
                      ev.secondsPerSingle * 1e6, ev.secondsPerBatched * 1e6))
         if let reportPath { print("wrote \(reportPath)") }
-        return Masked(rows: ev.outputs.map(\.complete), imputed: ev.outputs.map(\.imputed))
+        return Masked(rows: ev.outputs.map(\.complete), imputed: ev.outputs.map(\.imputed), measured: ev.inputs)
     }
 }

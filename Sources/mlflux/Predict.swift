@@ -37,7 +37,8 @@ struct Predict: ParsableCommand {
         let inputs = [input] + (measurement.measuredFluxes.map { [$0] } ?? [])
         if let out { try OutputFile.check(out, force: force, inputs: inputs) }
         let table = try measurement.readTable(input, bundle: bundle)
-        let options = try measurement.registryOptions(for: bundle)
+        var options = try measurement.registryOptions(for: bundle)
+        options.imputer = imputer
         if profile != nil && options.fluxScale && !options.fluxRows.isEmpty {
             throw ValidationError("--profile with --measured-fluxes on a relative network is not supported yet (the fitted scale is not profiled); the linearised errors are reported")
         }
@@ -47,6 +48,8 @@ struct Predict: ParsableCommand {
         catch let e as IncompleteLabelingError { throw CLIError("\(input): \(e)") }
         if let name = route.imputer, let done = route.imputed {
             FileHandle.standardError.write(Data("note: \(input): imputed \(done.imputedCount) of \(done.layout.count) MID entries with the '\(name)' imputer\n".utf8))
+        } else if let name = route.imputer {
+            FileHandle.standardError.write(Data("note: \(input): \(table.layout.count - table.mask.filter { $0 }.count) MID entries missing; the hybrid starts from the ANN on the '\(name)' imputer's completion and fits the measured entries only\n".utf8))
         }
         let measured = route.input
         if let ls = p as? any LeastSquaresBacked {
