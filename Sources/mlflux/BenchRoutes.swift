@@ -56,13 +56,7 @@ struct BenchRoutes: ParsableCommand {
 
     struct Band: Encodable {
         var route: String
-        var hiddenLow: Double
-        var hiddenHigh: Double
-        var states: Int
-        var failures: Int
-        var allNetWithin5: Double
-        var medianNetRelativeError: Double
-        var medianExchangeRelativeError: [String: Double]
+        var band: MaskedShareAccuracy.Band
     }
 
     struct Report: Encodable {
@@ -113,39 +107,16 @@ struct BenchRoutes: ParsableCommand {
             }
             seconds[route] = Date().timeIntervalSince(clock) / Double(max(set.count, 1))
         }
-        let judged = network.reactions.indices.filter { !excluded.contains(network.reactions[$0].id) }
-        let focusIdx = focusIDs.compactMap { id in network.reactions.firstIndex { $0.id == id } }
-        func relative(_ p: Double, _ t: Double) -> Double { abs(p - t) / max(abs(t), 1e-12) }
-        var bands: [Band] = []
-        var lo = (hidden.min() ?? 0) - (hidden.min() ?? 0).truncatingRemainder(dividingBy: band)
-        let top = hidden.max() ?? 1
-        while lo <= top {
-            let hi = lo + band
-            let idx = hidden.indices.filter { hidden[$0] >= lo - 1e-12 && hidden[$0] < hi - 1e-12 || (hi > top && hidden[$0] == top) }
-            if !idx.isEmpty {
-                for route in routeList {
-                    let preds = idx.map { results[route]![$0] }
-                    let ok = zip(idx, preds).compactMap { i, p in p.map { (set.states[i], $0) } }
-                    let within = ok.filter { t, p in judged.allSatisfy { abs(p.net[$0] - t.net[$0]) <= max(0.05 * abs(t.net[$0]), 0.005) } }.count
-                    let netErr = ok.map { t, p in Evaluation.quantiles(judged.map { relative(p.net[$0], t.net[$0]) }, [0.5])[0] }
-                    var xch: [String: Double] = [:]
-                    for r in focusIdx {
-                        xch[network.reactions[r].id] = Evaluation.quantiles(ok.map { t, p in relative(p.exchange[r], t.exchange[r]) }, [0.5])[0]
-                    }
-                    bands.append(Band(route: route, hiddenLow: lo, hiddenHigh: hi, states: idx.count,
-                                      failures: idx.count - ok.count, allNetWithin5: Double(within) / Double(idx.count),
-                                      medianNetRelativeError: Evaluation.quantiles(netErr, [0.5])[0],
-                                      medianExchangeRelativeError: xch))
-                }
-            }
-            lo = hi
-        }
+        let bands = routeList.flatMap { route in
+            MaskedShareAccuracy.bands(predictions: results[route]!, truth: set.states, hidden: hidden, network: network,
+                                      width: band, excluded: excluded, focus: focusIDs).map { Band(route: route, band: $0) }
+        }.sorted { ($0.band.hiddenLow, routeList.firstIndex(of: $0.route)!) < ($1.band.hiddenLow, routeList.firstIndex(of: $1.route)!) }
         let report = Report(model: bundle.name, data: data, imputer: masking.imputer ?? "", noise: noise,
                             states: set.count, secondsPerState: seconds, bands: bands)
         if let svg {
             let series = routeList.map { route in
                 LinePlot.Series(name: route == "ann" ? "\(masking.imputer!) → ann" : route == "hybrid" ? "hybrid (\(masking.imputer!) start)" : "mfa (measured only)",
-                                points: bands.filter { $0.route == route }.map { ((($0.hiddenLow + $0.hiddenHigh) / 2) * 100, $0.allNetWithin5 * 100) })
+                                points: bands.filter { $0.route == route }.map { ((($0.band.hiddenLow + $0.band.hiddenHigh) / 2) * 100, $0.band.allNetWithin5 * 100) })
             }
             let title = "\(bundle.name): all net fluxes within 5 % by masked share (\(set.count) states, noise σ \(noise))"
             try OutputFile.write(LinePlot.svg(title: title, xLabel: "MID entries hidden (%)", yLabel: "states with all net fluxes within 5 % (%)",
@@ -159,8 +130,9 @@ struct BenchRoutes: ParsableCommand {
               + routeList.map { String(format: "%@ %.3g", $0, seconds[$0] ?? .nan) }.joined(separator: ", "))
         var rows = [["HIDDEN", "ROUTE", "N", "FAILED", "ALL NET ≤5%", "MED NET |REL|"] + focusIDs.map { "\($0) XCH |REL|" }]
         func pct(_ x: Double) -> String { x.isNaN ? "-" : String(format: "%.1f%%", 100 * x) }
-        for b in bands {
-            rows.append([String(format: "%.0f–%.0f%%", 100 * b.hiddenLow, 100 * b.hiddenHigh), b.route, "\(b.states)", "\(b.failures)",
+        for rb in bands {
+            let b = rb.band
+            rows.append([String(format: "%.0f–%.0f%%", 100 * b.hiddenLow, 100 * b.hiddenHigh), rb.route, "\(b.states)", "\(b.failures)",
                          pct(b.allNetWithin5), pct(b.medianNetRelativeError)] + focusIDs.map { pct(b.medianExchangeRelativeError[$0] ?? .nan) })
         }
         print(TextTable.render(rows, rightAligned: Set(2..<(6 + focusIDs.count))))

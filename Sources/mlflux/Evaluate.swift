@@ -14,7 +14,8 @@ struct Evaluate: ParsableCommand {
             Prints per-flux error quantiles, R², slope, the share within 5 % (or 0.005 absolute), \
             the coverage of the stated 1σ uncertainties, exchange fluxes and ΔG by decade, and the \
             share of predictions passing the reduced χ² test (α = 0.05). With --out DIR writes \
-            evaluation-<label>.json and parity-<label>-{net,xch}.svg into the folder DIR; with \
+            evaluation-<label>.json and parity-<label>-{net,xch}.svg (with masking also \
+            masked-share-<label>.svg: accuracy by hidden share) into the folder DIR; with \
             --in-place into the bundle's reports/; otherwise only prints. --noise σ adds Gaussian \
             noise of absolute σ to every MID entry (clipped at 0, each MID renormalised; --mask-seed) \
             and tells the predictors that σ.
@@ -61,6 +62,7 @@ struct Evaluate: ParsableCommand {
         }
         // The reports stay inside the bundle (no symlink out of it) or go to --out, checked before the work.
         let names = ["evaluation-\(label).json", "parity-\(label)-net.svg", "parity-\(label)-xch.svg"]
+            + (masking.isActive ? ["masked-share-\(label).svg"] : [])
         var outputs: [String] = []
         if inPlace {
             outputs = try names.map { try bundle.outputPath("reports/" + $0, create: false) }
@@ -135,9 +137,22 @@ struct Evaluate: ParsableCommand {
                                     predicted: predictions.map { $0.exchange[r] }))
             }
         }
-        if written.count == 3 {
+        if written.count >= 3 {
             try OutputFile.write(ParityPlot.svg(panels.filter { !$0.title.hasSuffix("(log10)") }), to: written[1])
             try OutputFile.write(ParityPlot.svg(panels.filter { $0.title.hasSuffix("(log10)") }, logScale: true), to: written[2])
+        }
+        // Partial measurements: accuracy by the hidden share of MID entries.
+        let excluded = Set(exclude.split(separator: ",").map(String.init))
+        let bands = masked.map { m in
+            MaskedShareAccuracy.bands(predictions: predictions.map { $0 }, truth: data.states,
+                                      hidden: m.measured.map { Double($0.mask.filter { !$0 }.count) / Double($0.mask.count) },
+                                      network: bundle.network, excluded: excluded)
+        } ?? []
+        if written.count == 4 {
+            let title = "\(bundle.name), \(predictor)\(masking.imputer.map { " after \($0)" } ?? ""): all net fluxes within 5 % by masked share"
+            try OutputFile.write(LinePlot.svg(title: title, xLabel: "MID entries hidden (%)", yLabel: "states with all net fluxes within 5 % (%)",
+                                              series: [.init(name: predictor, points: bands.map { (50 * ($0.hiddenLow + $0.hiddenHigh), 100 * $0.allNetWithin5) })],
+                                              yRange: 0...100), to: written[3])
         }
         if format == .json {
             print(try JSONOutput.string(report))
@@ -163,6 +178,13 @@ struct Evaluate: ParsableCommand {
             dec.append([d.reaction, "\(g(d.lower))–\(g(d.upper))", "\(d.count)", pct(d.exchangeWithin5), pct(d.deltaGWithinTolerance), pct(d.coverage68)])
         }
         print(TextTable.render(dec, rightAligned: [2, 3, 4, 5]))
+        if !bands.isEmpty {
+            var byShare = [["HIDDEN", "N", "ALL NET WITHIN 5%", "MEDIAN NET |REL|"]]
+            for b in bands {
+                byShare.append([String(format: "%.0f–%.0f%%", 100 * b.hiddenLow, 100 * b.hiddenHigh), "\(b.states)", pct(b.allNetWithin5), pct(b.medianNetRelativeError)])
+            }
+            print(TextTable.render(byShare, rightAligned: [1, 2, 3]))
+        }
         for w in written { print("wrote \(w)") }
     }
 

@@ -106,6 +106,10 @@ struct ImputeCLITests {
         #expect(eval.status == 0, "\(eval.stderr)")
         #expect(eval.stdout.contains("imputer knn: 40 patterns") && eval.stdout.contains("imputation MAE"), "\(eval.stdout)")
         #expect(FileManager.default.fileExists(atPath: bundle.folder + "/reports/imputation-t.json"))
+        // Accuracy by masked share: a table and a line plot with one point per band.
+        #expect(eval.stdout.contains("ALL NET WITHIN 5%"), "\(eval.stdout)")
+        let plot = try String(contentsOfFile: bundle.folder + "/reports/masked-share-t.svg", encoding: .utf8)
+        #expect(plot.contains("<svg") && plot.contains("MID entries hidden (%)") && plot.contains("<circle"))
         let noImputer = try bundle.run(["evaluate", "--model", bundle.name, "--data", data, "--keep-experiments", "1"])
         #expect(noImputer.status != 0 && noImputer.stderr.contains("--imputer"), "\(noImputer.stderr)")
         let mlp = try bundle.run(["train", "imputer", "--kind", "mlp", "--model", bundle.name, "--data", data,
