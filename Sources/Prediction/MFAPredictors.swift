@@ -94,7 +94,7 @@ public struct HybridPredictor: FluxPredictor {
             return fit
         }
         let start = try ann.predict(measured: annInput)
-        let prior = usesPrior ? LeastSquaresMFA.Prior(mean: start.free, sd: start.freeSE) : nil
+        let prior = usesPrior ? LeastSquaresMFA.Prior(mean: start.free, sd: start.freeSE, conditionedOnData: true) : nil
         var fit = mfa.fit(measured, starts: [start.free], prior: prior)
         // A fit that misses the data (VSSR beyond the χ² 95 % quantile) is a local minimum:
         // restart from points drawn from the ANN's prediction (its mean ± its σ).
