@@ -75,7 +75,9 @@ struct BenchRoutes: ParsableCommand {
         var set = try LoadedDataset.load(data, for: bundle)
         if let limit, limit < set.count { set = set.slice(0..<limit) }
         guard let masked = try masking.inputs(set.mids, bundle: bundle, label: "routes", dataPath: data,
-                                              inPlace: false, outFolder: nil, force: false) else { return }
+                                              inPlace: false, outFolder: nil, force: false,
+                                              say: { format == .json ? FileHandle.standardError.write(Data(($0 + "\n").utf8)) : print($0) })
+        else { return }
         let network = bundle.network, noise = masking.noise
         let excluded = Set(exclude.split(separator: ",").map(String.init))
         let focusIDs = focus.split(separator: ",").map(String.init)
