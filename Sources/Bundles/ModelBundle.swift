@@ -57,12 +57,13 @@ public struct ModelBundle: Sendable {
         let plugins = pluginFolder ?? (directory as NSString).deletingLastPathComponent
         let networkPath = try locateNetwork(manifest.network, directory: directory, manifestPath: m,
                                             pluginFolder: plugins, networkSearchPath: networkSearchPath)
-        let full: MetabolicNetwork
+        var full: MetabolicNetwork
         do {
             full = try FluxMLReader.read(contentsOf: networkPath)
         } catch {
             throw BundleError.networkFailed(manifest: m, field: "network", reason: String(describing: error))
         }
+        full = try applyingSideFiles(manifest, to: full, directory: directory, manifestPath: m)
 
         // Experiments, in manifest order.
         guard !manifest.experiments.isEmpty else { throw invalid("experiments", "lists no experiment") }
