@@ -110,7 +110,9 @@ public enum BundleCheck {
         if measured == nil { m.measured = network.balancedPools.filter { $0.atomCount > 0 }.map(\.id) }
         if freeFluxes == nil, let auto = automaticFree([]) { m.freeFluxes = auto }
 
-        // Load, mend, load again.
+        // Load, mend, load again. `positions` maps each list entry left to its index in the file.
+        var positions: [String: [Int]] = ["experiments": Array(m.experiments.indices),
+                                          "measured": Array(m.measured.indices), "freeFluxes": Array(m.freeFluxes.indices)]
         var bundle: ModelBundle?
         for _ in 0..<500 {
             do {
@@ -118,9 +120,21 @@ public enum BundleCheck {
                                               pluginFolder: plugins, networkSearchPath: networkSearchPath)
                 break
             } catch let e as BundleError {
-                out.append(e.description)
-                guard let field = e.field, mend(&m, field: field, network: network, automaticFree: automaticFree) else { break }
+                var line = e.description
+                var field = e.field
+                for (list, at) in positions {
+                    if let f = field, f.hasPrefix(list + "["), let i = Int(f.dropFirst(list.count + 1).dropLast()), i < at.count {
+                        line = line.replacingOccurrences(of: "field '\(f)'", with: "field '\(list)[\(at[i])]'")
+                        positions[list]!.remove(at: i)
+                        field = f
+                    }
+                }
+                out.append(line)
+                guard let field, mend(&m, field: field, network: network, automaticFree: automaticFree) else { break }
                 if field == "exampleFluxes" { checkExample = false }
+                if field == "measured" { positions["measured"] = Array(m.measured.indices) }
+                if field == "experiments" { positions["experiments"] = Array(m.experiments.indices) }
+                if field == "freeFluxes" { positions["freeFluxes"] = Array(m.freeFluxes.indices) }
             } catch {
                 out.append(String(describing: error))
                 break
@@ -175,21 +189,15 @@ public enum BundleCheck {
         }
         if let i = index("measured"), i < m.measured.count {
             m.measured.remove(at: i)
-            if m.measured.isEmpty { m.measured = network.balancedPools.filter { $0.atomCount > 0 }.map(\.id) }
             return true
         }
         if field == "measured" {
             guard m.measured.isEmpty else { return false }
             m.measured = network.balancedPools.filter { $0.atomCount > 0 }.map(\.id); return true
         }
-        if let i = index("freeFluxes"), i < m.freeFluxes.count {
-            var rest = m.freeFluxes
-            rest.remove(at: i)
-            guard let auto = automaticFree(rest.filter { automaticFree([$0]) != nil }) else { return false }
-            m.freeFluxes = auto; return true
-        }
+        if let i = index("freeFluxes"), i < m.freeFluxes.count { m.freeFluxes.remove(at: i); return true }
         if field == "freeFluxes" {
-            guard let auto = automaticFree([]), auto != m.freeFluxes else { return false }
+            guard let auto = automaticFree(m.freeFluxes), auto != m.freeFluxes else { return false }
             m.freeFluxes = auto; return true
         }
         if field == "exampleFluxes" { m.exampleFluxes = ModelBundle.manifestFileName; return true }

@@ -13,17 +13,17 @@ struct BundleCheckCommand: ParsableCommand {
     func run() throws {
         let registry = BundleRegistry(searchPaths: .standard())
         let directory: String, pluginFolder: String?
-        if bundle.contains("/") || registry.candidates.isEmpty && FileManager.default.fileExists(atPath: bundle) {
-            var isDir: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: bundle, isDirectory: &isDir), isDir.boolValue else {
-                throw CLIError("\(bundle): no such bundle folder")
-            }
-            directory = bundle
-            pluginFolder = nil
-        } else if let c = registry.candidates.first(where: { $0.shadowedBy == nil && $0.name == bundle })
-                    ?? registry.candidates.first(where: { ($0.directory as NSString).lastPathComponent == bundle }) {
+        var isDir: ObjCBool = false
+        let isFolder = FileManager.default.fileExists(atPath: bundle, isDirectory: &isDir) && isDir.boolValue
+        if !bundle.contains("/"), let c = registry.candidates.first(where: { $0.shadowedBy == nil && $0.name == bundle })
+            ?? registry.candidates.first(where: { ($0.directory as NSString).lastPathComponent == bundle }) {
             directory = c.directory
             pluginFolder = c.pluginFolder
+        } else if isFolder {
+            directory = bundle
+            pluginFolder = nil
+        } else if bundle.contains("/") {
+            throw CLIError("\(bundle): no such bundle folder")
         } else {
             let known = registry.names
             throw CLIError("unknown model '\(bundle)' (known: \(known.isEmpty ? "none" : known.joined(separator: ", ")); searched \(registry.searchPaths.plugins.joined(separator: ", ")))")
