@@ -76,7 +76,7 @@ public enum BundleCheck {
         guard let networkValue else { return out }
 
         // The network (with its side files): needed to mend the other fields.
-        let plugins = pluginFolder ?? (directory as NSString).deletingLastPathComponent
+        let plugins = pluginFolder ?? URL(fileURLWithPath: directory).deletingLastPathComponent().path
         var m = BundleManifest(name: name ?? (directory as NSString).lastPathComponent, description: description ?? "",
                                network: networkValue, experiments: experiments ?? [], measured: measured ?? [],
                                freeFluxes: freeFluxes ?? [], exampleFluxes: example ?? ModelBundle.manifestFileName,

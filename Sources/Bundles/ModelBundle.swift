@@ -54,7 +54,7 @@ public struct ModelBundle: Sendable {
         }
 
         // Network: a file in the bundle, or a name in a Networks/ folder.
-        let plugins = pluginFolder ?? (directory as NSString).deletingLastPathComponent
+        let plugins = pluginFolder ?? URL(fileURLWithPath: directory).deletingLastPathComponent().path
         let networkPath = try locateNetwork(manifest.network, directory: directory, manifestPath: m,
                                             pluginFolder: plugins, networkSearchPath: networkSearchPath)
         var full: MetabolicNetwork

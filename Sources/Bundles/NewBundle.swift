@@ -109,9 +109,10 @@ public enum NewBundle {
         let state = try exampleState(network: network, basis: basis, samples: request.exampleSamples, seed: request.seed)
 
         // Write into a hidden sibling, then rename into place.
-        let parent = (destination as NSString).deletingLastPathComponent
-        let staging = ((parent.isEmpty ? "." : parent) as NSString)
-            .appendingPathComponent(".\((destination as NSString).lastPathComponent).partial-\(UUID().uuidString)")
+        // (URL, not NSString: Foundation's deletingLastPathComponent traps on one-letter paths.)
+        let target = URL(fileURLWithPath: destination)
+        let staging = target.deletingLastPathComponent()
+            .appendingPathComponent(".\(target.lastPathComponent).partial-\(UUID().uuidString)").path
         do { try fm.createDirectory(atPath: staging, withIntermediateDirectories: true) }
         catch { throw OutputError(file: destination, reason: "cannot create the folder: \(Excerpt.reason(error))") }
         do {
