@@ -226,3 +226,96 @@ private func randomNetwork(seed: UInt64, pools n: Int) throws -> MetabolicNetwor
         #expect(r.visible["v3.net"] == 1)
     }
 }
+
+@Suite struct DatasetNetworkHashTests {
+    /// A 40-state dataset of `bundle` in `directory`.
+    private func generate(_ bundle: ModelBundle, into directory: String) throws {
+        var source = DatasetSource(modelName: bundle.name, network: bundle.network, networkFile: bundle.networkPath,
+                                   basis: bundle.basis, experiments: bundle.experiments, measured: bundle.measured)
+        source.sideFiles = bundle.sideFilePaths.map(\.path)
+        var request = DatasetRequest(samples: 40, seed: 3, sampler: .automatic(for: bundle.basis))
+        request.threads = 1
+        _ = try DatasetGenerator(source: source, request: request).run(into: directory)
+    }
+
+    @Test func aDatasetOfAnotherNetworkIsRefusedNamingBothHashes() throws {
+        let dir = TempDir()
+        let plain = try NewBundle.create(NewBundleRequest(name: "a", networkFile: networkPath("toy")), at: dir.path + "/a")
+        var request = NewBundleRequest(name: "b", networkFile: networkPath("toy"))
+        request.constraintsFile = dir.write("bounds.csv", "reaction,kind,lower,upper\nv2,xch,0,10\n")
+        let bounded = try NewBundle.create(request, at: dir.path + "/b")
+        // Same layout, free fluxes and reactions: only the network hash tells them apart.
+        #expect(plain.layout == bounded.layout && plain.basis.names == bounded.basis.names)
+        try generate(plain, into: dir.path + "/data")
+        let recorded = try DatasetDescription.read(directory: dir.path + "/data").network.sha256
+        // The recorded hash is SHA-256 of the FluxML bytes (no side files), as sha256sum computes it.
+        #expect(recorded == SHA256Reference.fileHex(networkPath("toy")))
+        #expect(try LoadedDataset.load(dir.path + "/data", for: plain).count == 40)
+        do {
+            _ = try LoadedDataset.load(dir.path + "/data", for: bounded)
+            Issue.record("a dataset of another network was accepted")
+        } catch {
+            let text = "\(error)", other = try bounded.networkHash()
+            #expect(text.contains("made for another network"))
+            #expect(text.contains(recorded ?? "?") && text.contains(other), "\(text)")
+        }
+    }
+
+    @Test func aDatasetWithoutHashIsAcceptedWithAWarning() throws {
+        let dir = TempDir()
+        let bundle = try NewBundle.create(NewBundleRequest(name: "a", networkFile: networkPath("toy")), at: dir.path + "/a")
+        try generate(bundle, into: dir.path + "/data")
+        let sidecar = dir.path + "/data/dataset.json"
+        var object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: sidecar))) as! [String: Any]
+        var network = object["network"] as! [String: Any]
+        network.removeValue(forKey: "sha256")
+        object["network"] = network
+        try JSONSerialization.data(withJSONObject: object).write(to: URL(fileURLWithPath: sidecar))
+        let loaded = try LoadedDataset.load(dir.path + "/data", for: bundle)
+        #expect(loaded.count == 40)
+        #expect(loaded.warnings.count == 1 && loaded.warnings[0].contains("records no network hash"))
+    }
+}
+
+/// SHA-256 by the system's `sha256sum`, an implementation independent of SafeIO's.
+enum SHA256Reference {
+    static func fileHex(_ path: String) -> String? {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["sha256sum", path]
+        let out = Pipe()
+        p.standardOutput = out
+        guard (try? p.run()) != nil else { return nil }
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return String(decoding: data, as: UTF8.self).split(separator: " ").first.map(String.init)
+    }
+}
+
+@Suite struct InstalledPluginFolderTests {
+    @Test func installationAndRepositoryLayouts() throws {
+        let dir = TempDir()
+        dir.write("prefix/bin/mlflux", "")
+        dir.write("prefix/share/mlflux/plugins/toy/manifest.json", "{}")
+        #expect(SearchPaths.installedPluginFolder(executable: dir.path + "/prefix/bin/mlflux")
+                == BundlePath_canonical(dir.path) + "/prefix/share/mlflux/plugins")
+        dir.write("repo/Plugins/toy/manifest.json", "{}")
+        dir.write("repo/.build/x86_64-unknown-linux-gnu/release/mlflux", "")
+        #expect(SearchPaths.installedPluginFolder(executable: dir.path + "/repo/.build/x86_64-unknown-linux-gnu/release/mlflux")
+                == BundlePath_canonical(dir.path) + "/repo/Plugins")
+        dir.write("lonely/a/b/c/d/e/f/mlflux", "")
+        #expect(SearchPaths.installedPluginFolder(executable: dir.path + "/lonely/a/b/c/d/e/f/mlflux") == nil)
+        #if !os(macOS)
+        // Appended after the other folders, once.
+        let paths = SearchPaths.standard(environment: ["HOME": "/h", "MLFLUX_PLUGINS": "/q1:/q2"], currentDirectory: dir.path,
+                                         executable: dir.path + "/prefix/bin/mlflux")
+        #expect(paths.plugins == ["/q1", "/q2", dir.path + "/Plugins", "/h/.local/share/mlflux/plugins",
+                                  BundlePath_canonical(dir.path) + "/prefix/share/mlflux/plugins"])
+        #endif
+    }
+}
+
+/// `realpath` of a folder (the temporary folder may sit behind a symlink).
+private func BundlePath_canonical(_ path: String) -> String {
+    URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+}
