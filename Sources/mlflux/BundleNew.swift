@@ -9,7 +9,7 @@ struct BundleCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bundle",
         abstract: "Make and check model bundles (a new organism: bundle new, then bundle check).",
-        subcommands: [BundleNew.self, BundleCheckCommand.self])
+        subcommands: [BundleNew.self, BundleCheckCommand.self, BundleTrain.self])
 }
 
 struct BundleNew: ParsableCommand {

@@ -90,3 +90,25 @@ private func temporaryFolder() throws -> String {
         #expect(toyEntries.contains { $0["name"] as? String == "ann" && $0["trained"] as? Bool == true })
     }
 }
+
+@Suite(.serialized) struct BundleTrainCLITests {
+    @Test func trainRunsEveryStepOnceAndRerunsOnlyWhatChanged() throws {
+        let dir = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let toy = repositoryRoot() + "/Networks/toy.fml"
+        #expect(try mlflux(in: dir, ["bundle", "new", "t", "--network", toy, "--states", "0", "--out", "t"]).status == 0)
+        let args = ["bundle", "train", dir + "/t", "--samples", "300", "--epochs", "2", "--work", dir + "/w", "--threads", "1"]
+        func steps(_ r: Run) -> [String] { r.stderr.split(separator: "\n").filter { $0.hasPrefix("[") && !$0.contains(": done") }.map(String.init) }
+        let first = try mlflux(in: dir, args)
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(steps(first).allSatisfy { $0.contains("running") } && steps(first).count == 4, "\(steps(first))")
+        #expect(FileManager.default.fileExists(atPath: dir + "/t/reports/evaluation-test.json"))
+        let trained = try mlflux(["models"], environment: ["MLFLUX_PLUGINS": dir])
+        #expect(trained.stdout.split(separator: "\n").contains { $0.hasPrefix("t ") && $0.contains("ann,mfa,hybrid") }, "\(trained.stdout)")
+        let second = try mlflux(in: dir, args)
+        #expect(steps(second) == ["[1/4] dataset: current, skipped", "[2/4] split: current, skipped",
+                                  "[3/4] ann: current, skipped", "[4/4] evaluate: current, skipped"], "\(second.stderr)")
+        let third = try mlflux(in: dir, args.dropLast(6) + ["--epochs", "3", "--work", dir + "/w", "--threads", "1"])
+        #expect(steps(third).map { $0.contains("skipped") } == [true, true, false, false], "\(third.stderr)")
+    }
+}
