@@ -158,7 +158,15 @@ public enum NewBundle {
     ///   `NewBundleError` if the mean violates a constraint beyond round-off.
     public static func exampleState(network: MetabolicNetwork, basis: FreeFluxBasis, samples: Int = 256,
                                     seed: UInt64 = 1) throws -> FluxState {
-        let sampler = try FluxSpaceSampler(network: network, basis: basis, settings: .automatic(for: basis))
+        let sampler: FluxSpaceSampler
+        do {
+            sampler = try FluxSpaceSampler(network: network, basis: basis, settings: .automatic(for: basis))
+        } catch FluxSamplingError.unbounded(let flux, let direction) {
+            let isExchange = flux.hasSuffix(".xch")
+            let reaction = flux.hasSuffix(".net") || isExchange ? String(flux.dropLast(4)) : flux
+            let row = isExchange ? "\(reaction),xch,0,UPPER" : "\(reaction),net,LOWER,UPPER"
+            throw NewBundleError("free flux '\(flux)' has no \(direction) bound, so the flux space cannot be sampled; bound it in a --constraints table (reaction,kind,lower,upper), e.g. the row '\(row)'")
+        }
         var rng = SplitMix64(seed: seed)
         let draws = sampler.sample(count: max(samples, 1), using: &rng)
         var mean = [Double](repeating: 0, count: basis.count)
