@@ -6,15 +6,7 @@ import TestSupport
 private func mlflux(in directory: String, _ args: [String], environment: [String: String] = [:]) throws -> Run {
     let process = try mlfluxProcess(args, environment: environment)
     process.currentDirectoryURL = URL(fileURLWithPath: directory)
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let o = out.fileHandleForReading.readDataToEndOfFile()
-    let e = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return Run(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
-               stderr: String(decoding: e, as: UTF8.self))
+    return try run(process)
 }
 
 private func temporaryFolder() throws -> String {
