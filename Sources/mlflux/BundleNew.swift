@@ -8,7 +8,7 @@ import Prediction
 struct BundleCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bundle",
-        abstract: "Make and check model bundles (a new organism: bundle new, then bundle check).",
+        abstract: "Make, check and train model bundles (a new organism: bundle new, bundle check, bundle train).",
         subcommands: [BundleNew.self, BundleCheckCommand.self, BundleTrain.self])
 }
 

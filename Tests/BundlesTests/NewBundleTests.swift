@@ -186,6 +186,17 @@ private func randomNetwork(seed: UInt64, pools n: Int) throws -> MetabolicNetwor
         #expect(BundleCheck.problems(directory: makeToyBundle(in: dir, folder: "good", name: "good"), networkSearchPath: repoNetworks).isEmpty)
     }
 
+    @Test func weightsOfAnotherLayoutAreReported() throws {
+        // The shipped toy ANN was trained on 6 experiments × 5 whole molecules; this bundle
+        // measures 2 experiments × 3 fragments, so the weights cannot serve it.
+        let dir = TempDir()
+        let folder = makeToyBundle(in: dir, folder: "b", name: "b", ["files": ["ann": "ann.safetensors"]])
+        try FileManager.default.copyItem(atPath: repositoryRoot() + "/Plugins/toy/ann.safetensors", toPath: folder + "/ann.safetensors")
+        let problems = BundleCheck.problems(directory: folder, networkSearchPath: repoNetworks)
+        #expect(problems.count == 2 && problems.allSatisfy { $0.hasPrefix("predictor 'ann' (files.ann = ann.safetensors)") || $0.hasPrefix("predictor 'hybrid' (files.ann = ann.safetensors)") },
+                "\(problems.joined(separator: "\n"))")
+    }
+
     @Test func shippedBundlesHaveNoProblems() {
         for name in ["toy", "glycolysis"] {
             let problems = BundleCheck.problems(directory: repositoryRoot() + "/Plugins/" + name)
