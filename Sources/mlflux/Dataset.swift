@@ -117,8 +117,9 @@ struct DatasetGenerate: ParsableCommand {
         request.flattenBins = flattenBins
         request.resume = resume
         request.blockLimit = stopAfterBlocks
-        let source = DatasetSource(modelName: bundle.name, network: bundle.network, networkFile: bundle.networkPath,
+        var source = DatasetSource(modelName: bundle.name, network: bundle.network, networkFile: bundle.networkPath,
                                    basis: bundle.basis, experiments: bundle.experiments, measured: bundle.measured)
+        source.sideFiles = bundle.sideFilePaths.map(\.path)
         let generator = try DatasetGenerator(source: source, request: request)
         let bar = ProgressBar()
         let result = try generator.run(into: out, force: force) { bar.update($0) }
@@ -251,7 +252,7 @@ struct DatasetInfo: ParsableCommand {
         }
         var lines = [
             "dataset \(dataset): \(d.produced) states (format \(d.formatVersion), mlflux \(d.mlfluxVersion))",
-            "model \(d.model); network \(d.network.name) (\(d.network.file), sha256 \(d.network.sha256.prefix(16))…)",
+            "model \(d.model); network \(d.network.name) (\(d.network.file), sha256 \(d.network.sha256.map { $0.prefix(16) + "…" } ?? "not recorded"))",
             "labeling: \(d.layout.count) entries = \(d.layout.experimentIDs.count) experiments × \(d.layout.fragmentNames.count) fragments (\(d.layout.blockSize) per experiment)",
             "fluxes: \(d.freeFluxes.count) free, \(d.reactions.count) reactions",
             "sampler: net \(d.sampler.net.rawValue), exchange \(d.sampler.exchange.rawValue); seed \(d.seed)"

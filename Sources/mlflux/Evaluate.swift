@@ -70,7 +70,7 @@ struct Evaluate: ParsableCommand {
             outputs = names.map { (out as NSString).appendingPathComponent($0) }
             for o in outputs { try OutputFile.check(o, force: force, inputs: []) }
         }
-        var data = try LoadedDataset.load(self.data, for: bundle)
+        var data = try LoadedDataset.reading(self.data, for: bundle)
         if let limit, limit < data.count { data = data.slice(0..<limit) }
         // Masked (and imputed) inputs, when asked for; nil: the complete simulated MIDs —
         // with --noise, every entry perturbed (clipped at 0, each MID renormalised).
