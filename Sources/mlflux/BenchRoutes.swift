@@ -72,7 +72,7 @@ struct BenchRoutes: ParsableCommand {
     func run() throws {
         let bundle = try BundleRegistry(searchPaths: .standard()).load(model)
         if let svg { try OutputFile.check(svg, force: force, inputs: [data]) }
-        var set = try LoadedDataset.load(data, for: bundle)
+        var set = try LoadedDataset.reading(data, for: bundle)
         if let limit, limit < set.count { set = set.slice(0..<limit) }
         guard let masked = try masking.inputs(set.mids, bundle: bundle, label: "routes", dataPath: data,
                                               inPlace: false, outFolder: nil, force: false,
