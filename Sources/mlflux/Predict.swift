@@ -16,7 +16,7 @@ struct Predict: ParsableCommand {
             """)
 
     @Option(help: "Model bundle name.") var model: String
-    @Option(help: "Predictor: \(StrategyRegistry.known(.predictor).joined(separator: ", ")) (default: ann for complete input; for incomplete input hybrid — its ANN starts from the imputer's completion and its fit sees the measured entries only, the most accurate route on masked held-out data, see Guides/Imputation.md).") var predictor: String?
+    @Option(help: "Predictor: \(StrategyRegistry.known(.predictor).joined(separator: ", ")). Incomplete input: ann gets the imputer's completion (the most accurate route on noisy masked held-out data, Guides/Imputation.md); hybrid starts its ANN from it and fits the measured entries only; mfa fits the measured entries only.") var predictor: String = "ann"
     @Option(help: "Imputer for missing MIDs: \(StrategyRegistry.known(.imputer).joined(separator: ", ")) (default: the bundle's default imputer when entries are missing and the predictor needs complete labeling).") var imputer: String?
     @Argument(help: "Measured MIDs (long-form CSV).") var input: String
     @Option(help: "Output format: table, csv or json.") var format: OutputFormat = .table
@@ -27,7 +27,7 @@ struct Predict: ParsableCommand {
 
     func validate() throws {
         if profile != nil && format == .csv { throw ValidationError("--profile needs --format table or json") }
-        if profile != nil && !["mfa", "hybrid"].contains(predictor ?? "ann") {
+        if profile != nil && !["mfa", "hybrid"].contains(predictor) {
             throw ValidationError("--profile needs a least-squares fit: --predictor mfa or hybrid")
         }
     }
@@ -41,10 +41,6 @@ struct Predict: ParsableCommand {
         options.imputer = imputer
         if profile != nil && options.fluxScale && !options.fluxRows.isEmpty {
             throw ValidationError("--profile with --measured-fluxes on a relative network is not supported yet (the fitted scale is not profiled); the linearised errors are reported")
-        }
-        let predictor = self.predictor ?? Self.defaultPredictor(for: table, bundle: bundle, imputer: imputer)
-        if self.predictor == nil && predictor != "ann" {
-            FileHandle.standardError.write(Data("note: \(input): incomplete input: predicting with the hybrid (--predictor ann for the imputer → ANN route)\n".utf8))
         }
         let p = try StrategyRegistry.predictor(predictor, bundle: bundle, options: options)
         let route: ImputationRoute
@@ -111,16 +107,6 @@ struct Predict: ParsableCommand {
         } else {
             print(text2, terminator: text2.hasSuffix("\n") ? "" : "\n")
         }
-    }
-}
-
-extension Predict {
-    /// `ann` for complete input; for incomplete input the hybrid when the bundle has an ANN and
-    /// an imputer to start it from (the best route on masked held-out data: Guides/Imputation.md).
-    static func defaultPredictor(for measured: MeasuredLabeling, bundle: ModelBundle, imputer: String?) -> String {
-        guard !measured.isComplete, StrategyRegistry.available(.predictor, in: bundle).contains("hybrid"),
-              imputer != nil || StrategyRegistry.defaultImputer(of: bundle) != nil else { return "ann" }
-        return "hybrid"
     }
 }
 
