@@ -97,7 +97,9 @@ struct BenchRoutes: ParsableCommand {
             if let ann = p as? ANNPredictor {
                 let m = Matrix(rows: masked.rows.count, columns: bundle.layout.count,
                                storage: masked.rows.flatMap { $0.values.map(Float.init) })
-                results[route] = ann.predict(matrix: m, sigma: [Double](repeating: noise, count: m.rows)).map { $0 }
+                // Told σ as `predict` tells it: the median σ of the entries, imputed ones included.
+                let sigma = masked.rows.map { MeasurementNoise.sampleSigma($0.stddev, fallback: noise) }
+                results[route] = ann.predict(matrix: m, sigma: sigma).map { $0 }
             } else {
                 let rows = masked.measured
                 let progress = ProgressLine(label: "\(route) states")

@@ -90,8 +90,12 @@ struct Evaluate: ParsableCommand {
                 Matrix(rows: m.rows.count, columns: bundle.layout.count, storage: m.rows.flatMap { $0.values.map(Float.init) })
             } ?? complete
             ann.independentErrors = covariance == "diagonal"
-            // A noise-aware network is told the σ of its input (0: exact, clamped to its floor).
-            predictions = ann.predict(matrix: mids, sigma: [Double](repeating: noise, count: mids.rows))
+            // A noise-aware network is told the σ of its input (0: exact, clamped to its floor); a
+            // completed pattern, as in `predict`, the median σ of its entries (the imputer's
+            // spread on imputed ones), so imputed input is not taken for exact.
+            let sigma = masked.map { $0.rows.map { MeasurementNoise.sampleSigma($0.stddev, fallback: noise) } }
+                ?? [Double](repeating: noise, count: mids.rows)
+            predictions = ann.predict(matrix: mids, sigma: sigma)
         } else {
             let mids = complete, layout = bundle.layout, fixed = stddev
             // The hybrid imputes for its ANN start itself and fits the measured entries only.
