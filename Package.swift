@@ -24,6 +24,7 @@ let package = Package(
         .library(name: "Prediction", targets: ["Prediction"]),
         .library(name: "Imputation", targets: ["Imputation"]),
         .library(name: "SafeIO", targets: ["SafeIO"]),
+        .library(name: "IsotopeCorrection", targets: ["IsotopeCorrection"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -38,6 +39,7 @@ let package = Package(
         .target(name: "LAPACKDiagnostics", linkerSettings: laDiagnosticsLinker),
         .target(name: "LinearAlgebra", dependencies: ["CLAPACK", "LAPACKDiagnostics"], linkerSettings: laLinker),
         .target(name: "SafeIO"),
+        .target(name: "IsotopeCorrection", dependencies: ["LinearAlgebra"]),
         .target(name: "MLFluxCore", dependencies: ["SafeIO"]),
         .target(name: "FluxML", dependencies: ["CLibXML2", "MLFluxCore", "SafeIO"]),
         .target(name: "EMU", dependencies: ["MLFluxCore"]),
@@ -45,10 +47,10 @@ let package = Package(
         .target(name: "NeuralNetworks", dependencies: ["LinearAlgebra", "SafeIO"]),
         .target(name: "Prediction", dependencies: ["MLFluxCore", "EMU", "NeuralNetworks", "LinearAlgebra", "SafeIO"]),
         .target(name: "Imputation", dependencies: ["MLFluxCore", "NeuralNetworks", "SafeIO"]),
-        .target(name: "Bundles", dependencies: ["MLFluxCore", "FluxML", "EMU", "FluxSampling", "NeuralNetworks", "Prediction", "Imputation", "SafeIO"]),
+        .target(name: "Bundles", dependencies: ["MLFluxCore", "FluxML", "EMU", "IsotopeCorrection", "FluxSampling", "NeuralNetworks", "Prediction", "Imputation", "SafeIO"]),
         .executableTarget(
             name: "mlflux",
-            dependencies: ["Bundles", "FluxML", "EMU", "MLFluxCore", "FluxSampling", "NeuralNetworks", "Prediction", "Imputation", "SafeIO",
+            dependencies: ["Bundles", "FluxML", "EMU", "MLFluxCore", "FluxSampling", "NeuralNetworks", "Prediction", "Imputation", "SafeIO", "IsotopeCorrection",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         // libFuzzer harness (`scripts/fuzz.sh`, `Fuzz/README.md`); the plain build replays files.
         .target(name: "CFuzzDriver", path: "Fuzz/CFuzzDriver"),
@@ -65,8 +67,9 @@ let package = Package(
         .testTarget(name: "NeuralNetworksTests", dependencies: ["NeuralNetworks", "TestSupport"]),
         .testTarget(name: "PredictionTests", dependencies: ["Prediction", "EMU", "FluxML", "MLFluxCore", "TestSupport"]),
         .testTarget(name: "ImputationTests", dependencies: ["Imputation", "MLFluxCore", "NeuralNetworks", "TestSupport"]),
-        .testTarget(name: "BundlesTests", dependencies: ["Bundles", "NeuralNetworks", "Prediction", "TestSupport"]),
+        .testTarget(name: "BundlesTests", dependencies: ["Bundles", "NeuralNetworks", "Prediction", "TestSupport", "IsotopeCorrection", "EMU"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
         .testTarget(name: "SafeIOTests", dependencies: ["SafeIO", "TestSupport"]),
+        .testTarget(name: "IsotopeCorrectionTests", dependencies: ["IsotopeCorrection"]),
     ]
 )
