@@ -40,6 +40,9 @@ public struct BundleManifest: Codable, Hashable, Sendable {
     /// The imputer `predict` uses for incomplete input when none is named (`--imputer`); when
     /// absent, the first imputer of the registry whose file the bundle has.
     public var defaultImputer: String?
+    /// Measured fragments as labs name them: aliases with atom subsets and elemental formulas
+    /// (natural abundance), keyed by their `measured` entry (see `FragmentDefinition`).
+    public var fragments: [String: FragmentDefinition]?
 
     public init(name: String, description: String, network: String, experiments: [String],
                 measured: [String], freeFluxes: [String], exampleFluxes: String, files: [String: String]? = nil) {

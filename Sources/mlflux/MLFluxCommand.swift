@@ -15,7 +15,7 @@ struct MLFluxCommand: ParsableCommand {
             $MLFLUX_PLUGIN_PATH (colon-separated), ./Plugins, then the user data folder.
             """,
         version: MLFluxVersion.current,
-        subcommands: [Models.self, Describe.self, Simulate.self, Dataset.self, Train.self, Evaluate.self, Resolvability.self, Predict.self, Impute.self, Posterior.self, Compare.self, Fit.self, Template.self, Bench.self])
+        subcommands: [Models.self, Describe.self, Simulate.self, Dataset.self, Train.self, Evaluate.self, Resolvability.self, Predict.self, Impute.self, Posterior.self, Compare.self, Fit.self, Template.self, Correct.self, Bench.self])
 
     static func main() {
         BLASThreads.limitToOne()
