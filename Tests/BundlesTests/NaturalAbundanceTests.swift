@@ -1,5 +1,6 @@
 import Bundles
 import EMU
+import FluxML
 import Foundation
 import IsotopeCorrection
 import MLFluxCore
@@ -126,5 +127,33 @@ import TestSupport
         let wrong = try #require(naive.fit(measured))
         let naiveChi = ChiSquaredTest(vssr: wrong.vssr, measurements: wrong.measurements, identifiable: wrong.identifiable)
         #expect(!naiveChi.passes && wrong.vssr > naiveChi.upper, "VSSR \(wrong.vssr), range [\(naiveChi.lower), \(naiveChi.upper)]")
+    }
+
+    /// The same through a FluxML file whose MS groups carry `name` and `formula`: `mlflux fit`'s
+    /// problem maps the fragments and fits the uncorrected data.
+    @Test func fluxMLGroupsWithFormulasAreFitted() throws {
+        let (dir, b) = try Self.load()
+        let truth = [1, 0.3, 0.8]
+        let values = try b.simulator().simulate(b.basis.fluxState(free: truth)).values
+        var labeling: [LabelingMeasurement] = []
+        for (e, experiment) in b.layout.experimentIDs.enumerated() {
+            for (f, fragment) in b.measured.enumerated() {
+                let n = fragment.atoms.count + 1, start = e * b.layout.blockSize + b.layout.offsets[f]
+                labeling.append(LabelingMeasurement(id: "ms_\(f)", experiment: experiment, fragment: fragment,
+                                                    isotopologues: Array(0..<n), values: Array(values[start..<(start + n)]),
+                                                    stddevs: [Double](repeating: 0.002, count: n)))
+            }
+        }
+        let set = try MeasurementSet(fluxes: [], labeling: labeling)
+        let text = try FluxMLWriter.write(b.network, measurements: set,
+                                          formulas: b.naturalAbundance.mapValues(\.formula))
+        let path = dir.write("measured.fml", text)
+        let problem = try MeasuredNetworkFit(path: path)
+        #expect(problem.simulator.mapsByName.keys.sorted() == ["F12", "molD"])
+        #expect(problem.layout.fragmentNames == ["F12", "molD", "molB_1:3"])
+        let fit = try #require(problem.leastSquares(starts: 3, maxIterations: 200, seed: 1, threads: 1).fit(problem.measured))
+        #expect(fit.vssr < 1e-8, "exact uncorrected data are fitted exactly: VSSR \(fit.vssr)")
+        #expect(abs(fit.prediction.free[1] - truth[1]) < 1e-4 && abs(fit.prediction.free[2] - truth[2]) < 1e-3,
+                "\(fit.prediction.free)")
     }
 }
