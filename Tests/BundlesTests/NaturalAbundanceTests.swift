@@ -100,14 +100,7 @@ import TestSupport
         let clean = try b.simulator().simulate(b.basis.fluxState(free: truth)).values
         let layout = b.layout
         var rng = SplitMix64(seed: 16)
-        var noisy = clean.map { $0 + sd * rng.nextGaussian() }
-        for e in layout.experimentIDs.indices {
-            for (f, n) in layout.isotopologues.enumerated() {
-                let s = e * layout.blockSize + layout.offsets[f]
-                let excess = (noisy[s..<(s + n)].reduce(0, +) - 1) / Double(n)
-                for k in s..<(s + n) { noisy[k] -= excess }
-            }
-        }
+        let noisy = noisyMIDs(clean, layout, sd: sd) { rng.nextGaussian() }
         let measured = MeasuredLabeling(layout: layout, values: noisy, stddev: noisy.map { _ in sd },
                                         mask: noisy.map { _ in true })
         let bounds: [(lower: Double, upper: Double)] = [(1, 1), (0.001, 0.999), (0, 100)]
