@@ -67,7 +67,7 @@ let package = Package(
         .testTarget(name: "NeuralNetworksTests", dependencies: ["NeuralNetworks", "TestSupport"]),
         .testTarget(name: "PredictionTests", dependencies: ["Prediction", "EMU", "FluxML", "MLFluxCore", "TestSupport"]),
         .testTarget(name: "ImputationTests", dependencies: ["Imputation", "MLFluxCore", "NeuralNetworks", "TestSupport"]),
-        .testTarget(name: "BundlesTests", dependencies: ["Bundles", "NeuralNetworks", "Prediction", "TestSupport", "IsotopeCorrection", "EMU", "MLFluxCore", "FluxML"]),
+        .testTarget(name: "BundlesTests", dependencies: ["Bundles", "NeuralNetworks", "Prediction", "TestSupport", "IsotopeCorrection", "EMU", "MLFluxCore", "FluxML", "FluxSampling"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
         .testTarget(name: "SafeIOTests", dependencies: ["SafeIO", "TestSupport"]),
         .testTarget(name: "IsotopeCorrectionTests", dependencies: ["IsotopeCorrection"]),

@@ -117,8 +117,9 @@ struct DatasetGenerate: ParsableCommand {
         request.flattenBins = flattenBins
         request.resume = resume
         request.blockLimit = stopAfterBlocks
-        let source = DatasetSource(modelName: bundle.name, network: bundle.network, networkFile: bundle.networkPath,
+        var source = DatasetSource(modelName: bundle.name, network: bundle.network, networkFile: bundle.networkPath,
                                    basis: bundle.basis, experiments: bundle.experiments, measured: bundle.measured)
+        source.measurementMaps = bundle.measurementMaps
         let generator = try DatasetGenerator(source: source, request: request)
         let bar = ProgressBar()
         let result = try generator.run(into: out, force: force) { bar.update($0) }

@@ -1,6 +1,7 @@
 import Bundles
 import EMU
 import FluxML
+import FluxSampling
 import Foundation
 import IsotopeCorrection
 import MLFluxCore
@@ -148,5 +149,21 @@ import TestSupport
         #expect(fit.vssr < 1e-8, "exact uncorrected data are fitted exactly: VSSR \(fit.vssr)")
         #expect(abs(fit.prediction.free[1] - truth[1]) < 1e-4 && abs(fit.prediction.free[2] - truth[2]) < 1e-3,
                 "\(fit.prediction.free)")
+    }
+
+    /// Datasets (ANN and imputer training data) of a bundle with formulas are simulated as measured.
+    @Test func datasetsAreSimulatedAsMeasured() throws {
+        let (dir, b) = try Self.load()
+        defer { withExtendedLifetime(dir) {} }
+        var source = DatasetSource(modelName: b.name, network: b.network, networkFile: b.networkPath,
+                                   basis: b.basis, experiments: b.experiments, measured: b.measured)
+        source.measurementMaps = b.measurementMaps
+        let generator = try DatasetGenerator(source: source, request: DatasetRequest(samples: 4, seed: 1, sampler: .automatic(for: b.basis)))
+        let state = try b.exampleFluxState()
+        let fromDataset = try generator.makeSimulator().simulate(state).values
+        let fromBundle = try b.simulator().simulate(state).values
+        #expect(fromDataset == fromBundle)
+        #expect(try generator.makeSimulator().replica().mapsByName == b.measurementMaps)
+        #expect(b.measurementMaps.keys.sorted() == ["F12", "molD"])
     }
 }

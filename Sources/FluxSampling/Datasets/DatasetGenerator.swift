@@ -14,6 +14,9 @@ public struct DatasetSource: Sendable {
     public var basis: FreeFluxBasis
     public var experiments: [TracerExperiment]
     public var measured: [MeasuredFragment]
+    /// The instrument's maps of fragments with a formula (natural abundance, by fragment name):
+    /// the MIDs are simulated as measured, so a predictor trained on them takes uncorrected data.
+    public var measurementMaps: [String: MeasurementMap] = [:]
 
     public init(modelName: String, network: MetabolicNetwork, networkFile: String, basis: FreeFluxBasis,
                 experiments: [TracerExperiment], measured: [MeasuredFragment]) {
@@ -371,7 +374,8 @@ public struct DatasetGenerator: Sendable {
 
     /// The simulator for the source's measured fragments and experiments.
     public func makeSimulator() throws -> EMUSimulator {
-        try EMUSimulator(network: source.network, measured: source.measured, experiments: source.experiments)
+        try EMUSimulator(network: source.network, measured: source.measured, experiments: source.experiments,
+                         measurementMaps: source.measurementMaps)
     }
 
     /// The first top-level sidecar field in which `a` and `b` differ, or `nil`.
