@@ -15,7 +15,8 @@ struct Correct: ParsableCommand {
             default: every carbon of FORMULA). The corrected MID x ≥ 0 minimises ‖C·x − measured‖² for the \
             fragment's correction matrix C (IsoCor's low-resolution convention), then sums to 1; the \
             residuum (measured − C·x, over Σ measured) and the mean enrichment come with it. \
-            --format csv writes a table `predict` reads.
+            --format csv writes a table `predict` reads (without σ: the stddev column is not \
+            propagated through the correction; give --stddev to predict).
             """)
 
     @Argument(help: "Measured MIDs (long-form CSV).") var input: String
@@ -64,9 +65,9 @@ struct Correct: ParsableCommand {
         let given = try fragments.map(Self.parseFragment)
         var matrices: [String: CorrectionMatrix] = [:]
         let layout: LabelingLayout
-        func matrix(_ name: String, _ formula: ElementalFormula, _ n: Int) throws -> CorrectionMatrix {
+        func matrix(_ name: String, _ formula: ElementalFormula, _ n: Int, tracer: ChemicalElement = .carbon) throws -> CorrectionMatrix {
             do {
-                return try CorrectionMatrix(tracedAtoms: n, formula: formula, purity: purity,
+                return try CorrectionMatrix(tracedAtoms: n, formula: formula, tracer: tracer, purity: purity,
                                             tracerNaturalAbundance: tracerNaturalAbundance)
             } catch { throw CLIError("--fragment \(name): \(error)") }
         }
@@ -74,7 +75,7 @@ struct Correct: ParsableCommand {
             let bundle = try BundleRegistry(searchPaths: .standard()).load(model)
             layout = bundle.layout
             for (name, c) in bundle.naturalAbundance {
-                matrices[name] = try matrix(name, c.formula, c.tracedAtoms)
+                matrices[name] = try matrix(name, c.formula, c.tracedAtoms, tracer: c.tracer)
             }
             for g in given {
                 guard let f = bundle.measured.first(where: { $0.name == g.name }) else {
@@ -83,7 +84,9 @@ struct Correct: ParsableCommand {
                 if let n = g.traced, n != f.atoms.count {
                     throw CLIError("--fragment \(g.name): \(n) traced carbons given, the fragment keeps \(f.atoms.count) atoms (\(f))")
                 }
-                matrices[g.name] = try matrix(g.name, g.formula, f.atoms.count)
+                let pool = bundle.network.pool(f.pool)
+                let tracer: ChemicalElement = f.atoms.allSatisfy { pool?.element(at: $0) == .hydrogen } ? .hydrogen : .carbon
+                matrices[g.name] = try matrix(g.name, g.formula, f.atoms.count, tracer: tracer)
             }
         } else {
             var seen = Set<String>()
