@@ -110,6 +110,8 @@ import TestSupport
             return folder
         }
         let natural = try bundle("natural", formulas: true), pure = try bundle("pure", formulas: false)
+        let described = try mlflux(["describe", natural])
+        #expect(described.stdout.contains("F12 = molF[1,2], ion C8H20NOSi2 (natural abundance)"), "\(described.stdout)")
         let simulated = try mlflux(["simulate", "--model", natural, "--fluxes", fluxes, "--format", "csv"])
         #expect(simulated.status == 0, "\(simulated.stderr)")
         let table = try write("natural.csv", simulated.stdout)
