@@ -23,6 +23,7 @@ extension ModelBundle {
         try add("manifest", manifestPath)
         try add("network", networkPath)
         try add("exampleFluxes", exampleFluxesPath)
+        for (field, path) in sideFilePaths { try add(field, path) }
         for key in (manifest.files ?? [:]).keys.sorted() {
             let path = try file(key)
             if FileManager.default.fileExists(atPath: path) { try add("files." + key, path) }
@@ -56,6 +57,8 @@ extension ModelBundle {
         try copyFile(networkPath, networkName)
         m.network = networkName
         try copyFile(exampleFluxesPath, manifest.exampleFluxes)
+        if let c = manifest.constraints { try copyFile(try BundlePath.resolve(c, in: directory, manifest: manifestPath, field: "constraints"), c) }
+        if let t = manifest.tracers { try copyFile(try BundlePath.resolve(t, in: directory, manifest: manifestPath, field: "tracers"), t) }
         var files: [String: String] = [:]
         for (key, relative) in manifest.files ?? [:] where !dropping(key) {
             let path = try file(key)

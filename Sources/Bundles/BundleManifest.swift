@@ -40,6 +40,12 @@ public struct BundleManifest: Codable, Hashable, Sendable {
     /// The imputer `predict` uses for incomplete input when none is named (`--imputer`); when
     /// absent, the first imputer of the registry whose file the bundle has.
     public var defaultImputer: String?
+    /// Optional flux bounds file inside the bundle (`constraints.csv`, see `FluxBoundsTable`),
+    /// put in place of the network's own bounds on the same fluxes.
+    public var constraints: String?
+    /// Optional tracer list file inside the bundle (`tracers.csv`, see `TracerTable`), applied
+    /// on top of the network's configurations (same id: replaced; new id: added).
+    public var tracers: String?
     /// Measured fragments as labs name them: aliases with atom subsets and elemental formulas
     /// (natural abundance), keyed by their `measured` entry (see `FragmentDefinition`).
     public var fragments: [String: FragmentDefinition]?

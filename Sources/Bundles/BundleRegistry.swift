@@ -126,6 +126,11 @@ public struct BundleRegistry: Sendable {
         if name.contains("/"), FileManager.default.fileExists(atPath: (name as NSString).appendingPathComponent(ModelBundle.manifestFileName)) {
             return try ModelBundle.load(directory: name, networkSearchPath: searchPaths.networks)
         }
+        var isDir: ObjCBool = false
+        if name.contains("/"), FileManager.default.fileExists(atPath: name, isDirectory: &isDir), isDir.boolValue {
+            throw BundleError.unreadableManifest(manifest: (name as NSString).appendingPathComponent(ModelBundle.manifestFileName),
+                                                 reason: "no such file: the folder is not a bundle")
+        }
         guard let c = candidate(named: name) else {
             // A bundle of that name whose manifest is broken: its own error says why.
             if let broken = candidates.first(where: { c in

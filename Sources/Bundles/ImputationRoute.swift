@@ -1,5 +1,6 @@
 import Imputation
 import MLFluxCore
+import Prediction
 
 /// How a measurement reaches a predictor: as measured, or completed by an imputer first.
 ///
@@ -8,6 +9,9 @@ import MLFluxCore
 /// - Without a name, a predictor that needs complete labeling gets the bundle's default
 ///   imputer (`StrategyRegistry.defaultImputer(of:)`); when the bundle ships none, the
 ///   result is an `IncompleteLabelingError` naming the missing MIDs and the ways out.
+/// - The hybrid imputes for itself: its ANN starts from the completion, its least-squares
+///   fit sees the measured entries only; the route passes the measurement on unchanged
+///   (`imputer` names the hybrid's imputer, `imputed` stays nil).
 /// - Complete input is never imputed.
 public struct ImputationRoute: Sendable {
     /// What the predictor gets.
@@ -24,6 +28,10 @@ public struct ImputationRoute: Sendable {
             _ = try StrategyRegistry.strategy(name, kind: .imputer)   // unknown name: error listing the known ones
         }
         guard !measured.isComplete else { return }
+        if let hybrid = predictor as? HybridPredictor {
+            imputer = hybrid.imputer?.name
+            return
+        }
         guard let chosen = name ?? (predictor.requiresCompleteLabeling ? StrategyRegistry.defaultImputer(of: bundle) : nil) else {
             if predictor.requiresCompleteLabeling {
                 throw IncompleteLabelingError(predictor: predictor.name, measured: measured,

@@ -15,6 +15,8 @@ public struct LoadedDataset: Sendable {
     public let states: [FluxState]
     /// MIDs `[samples, layout.count]` (Float32).
     public let mids: Matrix
+    /// Things the caller should tell the user (e.g. a dataset that predates network hashes).
+    public var warnings: [String] = []
 
     public var count: Int { free.count }
 
@@ -23,6 +25,15 @@ public struct LoadedDataset: Sendable {
         let sidecar = (directory as NSString).appendingPathComponent(DatasetDescription.fileName)
         func mismatch(_ what: String) -> DatasetError {
             DatasetError.invalidSidecar(file: sidecar, reason: "\(what) differ(s) from bundle '\(bundle.name)'")
+        }
+        var warnings: [String] = []
+        let bundleHash = try bundle.networkHash()
+        if let hash = d.network.sha256 {
+            guard hash == bundleHash else {
+                throw DatasetError.invalidSidecar(file: sidecar, reason: "made for another network: its network hash is \(hash), bundle '\(bundle.name)' has \(bundleHash) (\(bundle.networkPath)\(bundle.sideFilePaths.isEmpty ? "" : " with " + bundle.sideFilePaths.map(\.path).joined(separator: ", "))); generate a dataset for this bundle")
+            }
+        } else {
+            warnings.append("\(sidecar) records no network hash (an older dataset); it is used because its layout, free fluxes and reactions match bundle '\(bundle.name)'")
         }
         guard d.layout == bundle.layout else { throw mismatch("labeling layout") }
         guard d.freeFluxes == bundle.basis.names else { throw mismatch("free fluxes") }
@@ -55,9 +66,11 @@ public struct LoadedDataset: Sendable {
         try checkFinite(net, file: path(DatasetDescription.netFluxesFile), names: d.reactions)
         try checkFinite(xch, file: path(DatasetDescription.exchangeFluxesFile), names: d.reactions, nonNegative: true)
         try checkMIDs(mids, layout: d.layout, file: path(DatasetDescription.midsFile))
-        return LoadedDataset(directory: directory, description: d, free: free,
-                             states: zip(net, xch).map { FluxState(net: $0, exchange: $1) },
-                             mids: Matrix(rows: n, columns: d.layout.count, storage: mids))
+        var loaded = LoadedDataset(directory: directory, description: d, free: free,
+                                   states: zip(net, xch).map { FluxState(net: $0, exchange: $1) },
+                                   mids: Matrix(rows: n, columns: d.layout.count, storage: mids))
+        loaded.warnings = warnings
+        return loaded
     }
 
     /// Every value finite (and ≥ 0 where `nonNegative`); the first bad one is named by row and column.

@@ -58,15 +58,16 @@ public struct ModelBundle: Sendable {
         }
 
         // Network: a file in the bundle, or a name in a Networks/ folder.
-        let plugins = pluginFolder ?? (directory as NSString).deletingLastPathComponent
+        let plugins = pluginFolder ?? URL(fileURLWithPath: directory).deletingLastPathComponent().path
         let networkPath = try locateNetwork(manifest.network, directory: directory, manifestPath: m,
                                             pluginFolder: plugins, networkSearchPath: networkSearchPath)
-        let full: MetabolicNetwork
+        var full: MetabolicNetwork
         do {
             full = try FluxMLReader.read(contentsOf: networkPath)
         } catch {
             throw BundleError.networkFailed(manifest: m, field: "network", reason: String(describing: error))
         }
+        full = try applyingSideFiles(manifest, to: full, directory: directory, manifestPath: m)
 
         // Experiments, in manifest order.
         guard !manifest.experiments.isEmpty else { throw invalid("experiments", "lists no experiment") }

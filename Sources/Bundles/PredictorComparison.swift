@@ -51,6 +51,9 @@ public struct PredictorComparison: Sendable {
         public var keptANNPrediction: Bool
         /// With a true flux state: the prediction's errors.
         public var errors: FluxErrors?
+        /// The imputer that completed the input for this predictor (the hybrid: for its ANN
+        /// start only); nil when none ran.
+        public var imputer: String? = nil
     }
 
     public var model: String
@@ -63,32 +66,39 @@ public struct PredictorComparison: Sendable {
 
     /// Runs `predictors` (registry names, see `StrategyRegistry.known(.predictor)`) of `bundle` on
     /// `measured`, one after the other.
+    /// Incomplete input reaches each predictor by its `ImputationRoute` (`options.imputer`, else
+    /// the bundle's default imputer): completed for those that need complete labeling, as
+    /// measured for least squares and the hybrid (whose ANN starts from the completion); every
+    /// fit is judged on the measured entries only.
     /// - Throws: `UnknownStrategyError` for a name the registry does not know (before any
-    ///   prediction), `IncompleteLabelingError` when a predictor needs complete labeling and
-    ///   entries are missing, and whatever a predictor or the re-simulation throws.
+    ///   prediction), `IncompleteLabelingError` when a predictor needs complete labeling,
+    ///   entries are missing and the bundle has no imputer, and whatever a predictor or the
+    ///   re-simulation throws.
     public init(bundle: ModelBundle, measured: MeasuredLabeling, predictors: [String],
                 options: StrategyRegistry.Options = .init(), truth: FluxState? = nil) throws {
         let built = try predictors.map { try StrategyRegistry.predictor($0, bundle: bundle, options: options) }
-        for (name, p) in zip(predictors, built) where p.requiresCompleteLabeling && !measured.isComplete {
-            throw IncompleteLabelingError(predictor: name, measured: measured, imputers: StrategyRegistry.available(.imputer, in: bundle))
+        let routes = try built.map { p in
+            try ImputationRoute(measured: measured, predictor: p, imputer: p is MFAPredictor ? nil : options.imputer,
+                                bundle: bundle, options: options)
         }
         let simulator = try bundle.simulator()
         let sigma = options.measurementStddev ?? 0.01
         var results: [Result] = []
-        for (name, p) in zip(predictors, built) {
+        for ((name, p), route) in zip(zip(predictors, built), routes) {
+            let input = route.input
             let clock = DispatchTime.now().uptimeNanoseconds
             var prediction: FluxPrediction
             var scale: FitReport.Scale?
             var starts: [LeastSquaresMFA.StartResult]?
             var kept = false
             if let ls = p as? any LeastSquaresBacked {
-                let f = try ls.leastSquaresFit(measured: measured)
+                let f = try ls.leastSquaresFit(measured: input)
                 prediction = f.prediction
                 scale = f.scale.map { FitReport.Scale(value: $0.value, se: $0.se) }
                 starts = f.starts
                 kept = f.keptANNPrediction
             } else {
-                prediction = try p.predict(measured: measured)
+                prediction = try p.predict(measured: input)
                 if options.fluxScale, !options.fluxRows.isEmpty {
                     // A strategy that ignores measured fluxes: its relative fluxes in their unit.
                     let s = MeasuredFluxScale.apply(prediction, rows: options.fluxRows, basis: bundle.basis, network: bundle.network)
@@ -109,7 +119,8 @@ public struct PredictorComparison: Sendable {
             }
             results.append(Result(predictor: name, prediction: prediction, fit: fit, fitFailure: failure,
                                   seconds: seconds, keptANNPrediction: kept,
-                                  errors: truth.map { FluxErrors(prediction: prediction, truth: $0, network: bundle.network) }))
+                                  errors: truth.map { FluxErrors(prediction: prediction, truth: $0, network: bundle.network) },
+                                  imputer: route.imputer))
         }
         model = bundle.name
         network = bundle.network

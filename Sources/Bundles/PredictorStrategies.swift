@@ -14,17 +14,30 @@ enum PredictorStrategies {
     }
 
     @Sendable static func hybrid(_ bundle: ModelBundle, _ options: StrategyRegistry.Options) throws -> any FluxPredictor {
-        HybridPredictor(ann: try annPredictor(bundle, options), mfa: try leastSquares(bundle, options),
-                        restarts: max(options.restarts, 0))
+        let imputer = try (options.imputer ?? StrategyRegistry.defaultImputer(of: bundle))
+            .map { try StrategyRegistry.imputer($0, bundle: bundle, options: options) }
+        return HybridPredictor(ann: try annPredictor(bundle, options), mfa: try leastSquares(bundle, options),
+                               restarts: max(options.restarts, 0), imputer: imputer)
     }
 
-    /// The ANN of the bundle's `ann` file.
+    /// `files` key of an exact-data network beside a noise-aware `ann` (rows stated exact go to it).
+    public static let exactANNKey = "ann.exact"
+
+    /// The ANN of the bundle's `ann` file, with the `ann.exact` network as its exact companion
+    /// when the bundle has one.
     static func annPredictor(_ bundle: ModelBundle, _ options: StrategyRegistry.Options) throws -> ANNPredictor {
-        var p = try ANNWeightsFile.read(URL(fileURLWithPath: try bundle.file("ann")), network: bundle.network,
-                                        basis: bundle.basis, layout: bundle.layout)
-        p.temperature = options.temperature
+        func read(_ key: String) throws -> ANNPredictor {
+            var p = try ANNWeightsFile.read(URL(fileURLWithPath: try bundle.file(key)), network: bundle.network,
+                                            basis: bundle.basis, layout: bundle.layout)
+            p.temperature = options.temperature
+            return p
+        }
+        var p = try read("ann")
         // The σ a noise-aware network is told where the input states none.
         if let s = options.measurementStddev { p.defaultStddev = s }
+        if bundle.manifest.files?[exactANNKey] != nil, p.isNoiseAware {
+            p.exactCompanion = [try read(exactANNKey)]
+        }
         return p
     }
 

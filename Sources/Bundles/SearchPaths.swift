@@ -18,23 +18,55 @@ public struct SearchPaths: Hashable, Sendable {
     }
 
     /// The standard search path:
-    /// plugins: `$MLFLUX_PLUGIN_PATH` (colon-separated), `./Plugins`, then the user data
-    /// folder (`$XDG_DATA_HOME/mlflux/plugins` or `~/.local/share/mlflux/plugins`; on macOS
-    /// `~/Library/Application Support/mlflux/plugins`);
+    /// plugins: `$MLFLUX_PLUGIN_PATH` and `$MLFLUX_PLUGINS` (colon-separated), `./Plugins`, the
+    /// user data folder (`$XDG_DATA_HOME/mlflux/plugins` or `~/.local/share/mlflux/plugins`; on
+    /// macOS `~/Library/Application Support/mlflux/plugins`), then the plugins of the
+    /// installation or repository the executable belongs to (`installedPluginFolder`), so that
+    /// `mlflux` finds its bundles from any directory;
     /// networks: the nearest `Networks/` folder walking up from `currentDirectory`, then
     /// `$MLFLUX_NETWORK_PATH` (colon-separated).
+    /// - Parameter executable: path of the running executable (`nil`: no installation folder).
     public static func standard(environment: [String: String] = ProcessInfo.processInfo.environment,
-                                currentDirectory: String = FileManager.default.currentDirectoryPath) -> SearchPaths {
+                                currentDirectory: String = FileManager.default.currentDirectoryPath,
+                                executable: String? = Bundle.main.executablePath) -> SearchPaths {
         func split(_ v: String?) -> [String] {
             (v ?? "").split(separator: ":").map(String.init).filter { !$0.isEmpty }
         }
-        var plugins = split(environment["MLFLUX_PLUGIN_PATH"])
+        var plugins = split(environment["MLFLUX_PLUGIN_PATH"]) + split(environment["MLFLUX_PLUGINS"])
         plugins.append((currentDirectory as NSString).appendingPathComponent("Plugins"))
         plugins.append(userPluginFolder(environment: environment))
+        if let installed = executable.flatMap(installedPluginFolder(executable:)) {
+            let known = Set(plugins.map { BundlePath.canonical($0) ?? $0 })
+            if !known.contains(BundlePath.canonical(installed) ?? installed) { plugins.append(installed) }
+        }
         var networks: [String] = []
         if let repo = nearestNetworksFolder(from: currentDirectory) { networks.append(repo) }
         networks += split(environment["MLFLUX_NETWORK_PATH"])
         return SearchPaths(plugins: plugins, networks: networks)
+    }
+
+    /// The plugin folder of the installation or repository holding `executable` (symlinks
+    /// resolved): `<prefix>/share/mlflux/plugins` for `<prefix>/bin/mlflux`, else the first
+    /// `Plugins/` folder in the executable's folder or one of its four nearest ancestors (a
+    /// repository's `.build/<triple>/release/mlflux`); `nil` when there is none.
+    public static func installedPluginFolder(executable: String) -> String? {
+        let fm = FileManager.default
+        func isDir(_ p: String) -> Bool {
+            var d: ObjCBool = false
+            return fm.fileExists(atPath: p, isDirectory: &d) && d.boolValue
+        }
+        var dir = ((BundlePath.canonical(executable) ?? executable) as NSString).deletingLastPathComponent
+        let share = (((dir as NSString).deletingLastPathComponent as NSString)
+            .appendingPathComponent("share/mlflux/plugins"))
+        if (dir as NSString).lastPathComponent == "bin", isDir(share) { return share }
+        for _ in 0..<5 {
+            let candidate = (dir as NSString).appendingPathComponent("Plugins")
+            if isDir(candidate) { return candidate }
+            let parent = (dir as NSString).deletingLastPathComponent
+            if parent == dir { break }
+            dir = parent
+        }
+        return nil
     }
 
     /// The per-user plugin folder (it need not exist).

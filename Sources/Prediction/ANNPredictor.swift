@@ -163,6 +163,16 @@ public struct ANNPredictor: FluxPredictor {
     public var independentErrors = false
     /// Factors on the propagated σ of every net flux, exchange flux and ΔG (`nil`: none).
     public var derivedCalibration: DerivedCalibration?
+    /// A network trained on exact MIDs that predicts the rows whose stated σ is below
+    /// `exactBelow` (at most one element; an array only to hold a value of this type): a
+    /// noise-aware network trades accuracy on exact input for calibrated uncertainty on
+    /// noisy input, and simulated (exact) MIDs deserve the exact network.
+    public var exactCompanion: [ANNPredictor] = [] {
+        didSet { precondition(exactCompanion.count <= 1 && exactCompanion.allSatisfy { $0.exactCompanion.isEmpty }) }
+    }
+    /// Stated σ below which rows go to `exactCompanion` (default: the noise-aware network's
+    /// smallest trained σ).
+    public var exactBelow: Double?
 
     public init(network: MetabolicNetwork, basis: FreeFluxBasis, layout: LabelingLayout, members: [ANNMember],
                 temperature: Double = Thermodynamics.bodyTemperature, calibration: SigmaCalibration? = nil,
@@ -203,6 +213,26 @@ public struct ANNPredictor: FluxPredictor {
     /// Predictions for the rows of `x` (`[batch, layout.count]`, Float32 MIDs); `sigma` is each
     /// row's absolute measurement σ (noise-aware networks; default `defaultStddev`).
     public func predict(matrix x: Matrix, sigma: [Double]? = nil) -> [FluxPrediction] {
+        if var exact = exactCompanion.first, let sigma {
+            exact.temperature = temperature
+            exact.independentErrors = independentErrors
+            let floor = exactBelow ?? noise?.minimum ?? 0
+            let rows = (0..<x.rows).filter { sigma[$0] < floor }
+            if !rows.isEmpty {
+                var own = self
+                own.exactCompanion = []
+                let rest = (0..<x.rows).filter { sigma[$0] >= floor }
+                func pick(_ r: [Int]) -> Matrix {
+                    Matrix(rows: r.count, columns: x.columns, storage: r.flatMap { x.storage[($0 * x.columns)..<(($0 + 1) * x.columns)] })
+                }
+                var out = [FluxPrediction?](repeating: nil, count: x.rows)
+                for (r, p) in zip(rows, exact.predict(matrix: pick(rows), sigma: rows.map { sigma[$0] })) { out[r] = p }
+                if !rest.isEmpty {
+                    for (r, p) in zip(rest, own.predict(matrix: pick(rest), sigma: rest.map { sigma[$0] })) { out[r] = p }
+                }
+                return out.map { $0! }
+            }
+        }
         let transform = members[0].transform
         let n = basis.count
         let told = networkSigma(sigma, rows: x.rows)

@@ -90,9 +90,16 @@ public struct LeastSquaresMFA: Sendable {
         /// Prior means and standard deviations of θ (fixed entries ignored).
         public var mean: [Double]
         public var sd: [Double]
-        public init(mean: [Double], sd: [Double]) {
+        /// The prior is itself a posterior given the same measurement (an ANN's prediction from
+        /// these MIDs), so its precision already holds the data's: the MAP's covariance then
+        /// takes, per parameter, the larger of the prior's and the data's precision instead of
+        /// their sum (which would count the data twice and state too small errors); directions
+        /// the data resolve get the data's errors, the others the prior's.
+        public var conditionedOnData: Bool
+        public init(mean: [Double], sd: [Double], conditionedOnData: Bool = false) {
             self.mean = mean
             self.sd = sd
+            self.conditionedOnData = conditionedOnData
         }
     }
 
@@ -204,6 +211,8 @@ public struct LeastSquaresMFA: Sendable {
         /// Measured fluxes compared with s·v (s fitted), not v: `fluxScale`.
         var scaled = false
         let prior: [(mean: Double, weight: Double)]
+        /// `Prior.conditionedOnData`.
+        var priorConditioned = false
         var dataCount: Int { rows.count + fluxes.count }
     }
 
@@ -277,7 +286,8 @@ public struct LeastSquaresMFA: Sendable {
         let rows = measured.mask.indices.filter { measured.mask[$0] }
         let problem = Problem(measured: measured, rows: rows,
                               sigma: rows.map { measured.stddev[$0].isFinite ? measured.stddev[$0] : defaultStddev },
-                              fluxes: fluxes, scaled: fluxScale && !fluxes.isEmpty, prior: prior.map(parameterPrior) ?? [])
+                              fluxes: fluxes, scaled: fluxScale && !fluxes.isEmpty, prior: prior.map(parameterPrior) ?? [],
+                              priorConditioned: prior?.conditionedOnData ?? false)
         let candidates = starts.isEmpty ? randomStarts() : starts
         let floors = continuationFloors(problem.sigma)
         let outcomes = ParallelRows.map(count: candidates.count, threads: threads) { i in
@@ -395,6 +405,13 @@ public struct LeastSquaresMFA: Sendable {
             jtj.withUnsafeMutableBufferPointer { c in
                 LinearAlgebra.gemm(transA: true, m: P, n: P, k: m, a: jp.baseAddress!, lda: m, b: jp.baseAddress!, ldb: m,
                                    c: c.baseAddress!, ldc: P)
+            }
+        }
+        if problem.priorConditioned {
+            // Diagonal: data precision + prior precision → max(data precision, prior precision).
+            for (c, w) in problem.prior.enumerated() where w.weight > 0 {
+                let prior = w.weight * w.weight, data = jtj[c + P * c] - prior
+                jtj[c + P * c] = max(data, prior)
             }
         }
         var dataJ = [Double](repeating: 0, count: d * P)

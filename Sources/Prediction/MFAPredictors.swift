@@ -41,8 +41,11 @@ public struct MFAPredictor: FluxPredictor {
 /// σ = its stated per-prediction standard errors), so the result is the maximum a
 /// posteriori estimate: fluxes the labeling resolves follow the measured MIDs to their
 /// stated precision, fluxes it barely resolves keep the ANN's estimate instead of drifting
-/// along flat directions of the VSSR. Falls back to MFA multi-start when the labeling is
-/// incomplete.
+/// along flat directions of the VSSR.
+///
+/// Incomplete labeling: with an `imputer`, the ANN predicts from the imputed completion and
+/// the least-squares polish fits the **measured entries only** (imputed values never enter
+/// the VSSR); without one, MFA multi-start from the flux polytope.
 ///
 /// Guarantee: the result's VSSR is never worse than that of the ANN's own prediction (same
 /// σ). A polish that ends higher (a continuation stage or a bound clamp moved the start) or
@@ -54,12 +57,17 @@ public struct HybridPredictor: FluxPredictor {
     public var usesPrior: Bool
     /// Extra starts, drawn from the ANN's prediction, when the first fit misses the data.
     public var restarts: Int
+    /// Completes incomplete labeling for the ANN's start (the fit itself sees only what was
+    /// measured); `nil`: incomplete labeling gets plain MFA multi-start.
+    public var imputer: (any Imputer)?
 
-    public init(ann: ANNPredictor, mfa: LeastSquaresMFA, usesPrior: Bool = true, restarts: Int = 4) {
+    public init(ann: ANNPredictor, mfa: LeastSquaresMFA, usesPrior: Bool = true, restarts: Int = 4,
+                imputer: (any Imputer)? = nil) {
         self.ann = ann
         self.mfa = mfa
         self.usesPrior = usesPrior
         self.restarts = restarts
+        self.imputer = imputer
     }
 
     public var requiresCompleteLabeling: Bool { false }
@@ -76,11 +84,17 @@ public struct HybridPredictor: FluxPredictor {
 
     public func leastSquaresFit(measured: MeasuredLabeling) throws -> LeastSquaresMFA.Fit {
         try mfa.check(measured)
-        guard measured.isComplete, let start = try Optional(ann.predict(measured: measured)) else {
+        let annInput: MeasuredLabeling
+        if measured.isComplete {
+            annInput = measured
+        } else if let imputer {
+            annInput = try imputer.impute(measured).complete
+        } else {
             guard let fit = mfa.fit(measured) else { throw FitError.noValidStart }
             return fit
         }
-        let prior = usesPrior ? LeastSquaresMFA.Prior(mean: start.free, sd: start.freeSE) : nil
+        let start = try ann.predict(measured: annInput)
+        let prior = usesPrior ? LeastSquaresMFA.Prior(mean: start.free, sd: start.freeSE, conditionedOnData: true) : nil
         var fit = mfa.fit(measured, starts: [start.free], prior: prior)
         // A fit that misses the data (VSSR beyond the χ² 95 % quantile) is a local minimum:
         // restart from points drawn from the ANN's prediction (its mean ± its σ).

@@ -8,7 +8,7 @@ import MLFluxCore
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Performance figures (build with -c release).",
-        subcommands: [BenchSimulate.self, BenchNN.self, BenchPredict.self, BenchCoverage.self, BenchAccuracy.self])
+        subcommands: [BenchSimulate.self, BenchNN.self, BenchPredict.self, BenchCoverage.self, BenchAccuracy.self, BenchRoutes.self])
 }
 
 struct BenchSimulate: ParsableCommand {

@@ -25,6 +25,7 @@ struct Compare: ParsableCommand {
     @Option(help: "Output format: table, csv or json.") var format: OutputFormat = .table
     @Option(help: "Write the output to this file instead of standard output (never an input).") var out: String?
     @Flag(help: "Replace an existing --out file.") var force = false
+    @Option(help: "Imputer for missing MIDs: \(StrategyRegistry.known(.imputer).joined(separator: ", ")) (default: the bundle's default imputer). It completes the input of predictors that need complete labeling and starts the hybrid's ANN; every fit is judged on the measured entries only.") var imputer: String?
     @OptionGroup var measurement: MeasurementOptions
 
     /// `--predictors` as a list: known names, each once.
@@ -48,13 +49,9 @@ struct Compare: ParsableCommand {
         if let out { try OutputFile.check(out, force: force, inputs: inputs) }
         let trueState = try truth.map { try FluxStateFile.read(contentsOf: $0, network: bundle.network) }
         let measured = try measurement.readTable(input, bundle: bundle)
-        let options = try measurement.registryOptions(for: bundle)
+        var options = try measurement.registryOptions(for: bundle)
+        options.imputer = imputer
         let names = predictorNames
-        if !measured.isComplete, let p = try names.first(where: {
-            try StrategyRegistry.predictor($0, bundle: bundle, options: options).requiresCompleteLabeling }) {
-            let missing = measured.mask.filter { !$0 }.count
-            throw CLIError("\(input): \(missing) of \(bundle.layout.count) MID entries are missing; the '\(p)' predictor needs complete labeling (leave it out of --predictors: mfa and hybrid fit partial data)")
-        }
         if names.contains(where: { $0 != "ann" }),
            let mfa = try StrategyRegistry.predictor("mfa", bundle: bundle, options: options) as? any LeastSquaresBacked {
             do { try mfa.mfa.check(measured) } catch { throw CLIError("\(input): \(error)") }
@@ -67,6 +64,8 @@ struct Compare: ParsableCommand {
             comparison = try PredictorComparison(bundle: bundle, measured: measured, predictors: names,
                                                  options: options, truth: trueState)
         } catch let e as FitError {
+            throw CLIError("\(input): \(e)")
+        } catch let e as IncompleteLabelingError {
             throw CLIError("\(input): \(e)")
         }
         let text: String
@@ -122,7 +121,7 @@ enum ComparisonOutput {
     static func table(_ c: PredictorComparison, input: String) -> String {
         let network = c.network
         var out = "\(c.model): \(input); fluxes as value ± 1.96·SE (95 % interval); σ \(num(c.defaultStddev)) for entries without stddev\n\n"
-        var header = ["FLUX", "KIND"] + c.results.map(\.predictor)
+        var header = ["FLUX", "KIND"] + c.results.map { r in r.imputer.map { "\(r.predictor) (\($0))" } ?? r.predictor }
         if c.truth != nil { header.append("TRUTH") }
         var lines = [header]
         for (r, kind) in rows(network) {
@@ -209,6 +208,8 @@ enum ComparisonOutput {
             var keptANNPrediction: Bool
             var starts: Int?
             var errors: Errors?
+            /// The imputer that completed its input (the hybrid: its ANN start).
+            var imputer: String?
         }
         struct TrueFlux: Encodable { var net: Double; var xch: Double? }
         struct Out: Encodable {
@@ -233,7 +234,8 @@ enum ComparisonOutput {
                 }),
                 ssr: result.fit?.ssr, vssr: result.fit?.chiSquared?.vssr,
                 chiSquared: result.fit?.chiSquared, fitFailure: result.fitFailure, seconds: result.seconds,
-                keptANNPrediction: result.keptANNPrediction, starts: result.fit?.starts?.count, errors: errors)
+                keptANNPrediction: result.keptANNPrediction, starts: result.fit?.starts?.count, errors: errors,
+                imputer: result.imputer)
         }
         let truth = c.truth.map { t in
             Dictionary(uniqueKeysWithValues: network.reactions.enumerated().map { r, reaction in

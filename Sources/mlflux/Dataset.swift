@@ -119,6 +119,7 @@ struct DatasetGenerate: ParsableCommand {
         request.blockLimit = stopAfterBlocks
         var source = DatasetSource(modelName: bundle.name, network: bundle.network, networkFile: bundle.networkPath,
                                    basis: bundle.basis, experiments: bundle.experiments, measured: bundle.measured)
+        source.sideFiles = bundle.sideFilePaths.map(\.path)
         source.measurementMaps = bundle.measurementMaps
         let generator = try DatasetGenerator(source: source, request: request)
         let bar = ProgressBar()
@@ -252,7 +253,7 @@ struct DatasetInfo: ParsableCommand {
         }
         var lines = [
             "dataset \(dataset): \(d.produced) states (format \(d.formatVersion), mlflux \(d.mlfluxVersion))",
-            "model \(d.model); network \(d.network.name) (\(d.network.file), sha256 \(d.network.sha256.prefix(16))…)",
+            "model \(d.model); network \(d.network.name) (\(d.network.file), sha256 \(d.network.sha256.map { $0.prefix(16) + "…" } ?? "not recorded"))",
             "labeling: \(d.layout.count) entries = \(d.layout.experimentIDs.count) experiments × \(d.layout.fragmentNames.count) fragments (\(d.layout.blockSize) per experiment)",
             "fluxes: \(d.freeFluxes.count) free, \(d.reactions.count) reactions",
             "sampler: net \(d.sampler.net.rawValue), exchange \(d.sampler.exchange.rawValue); seed \(d.seed)"

@@ -14,7 +14,8 @@ struct Evaluate: ParsableCommand {
             Prints per-flux error quantiles, R², slope, the share within 5 % (or 0.005 absolute), \
             the coverage of the stated 1σ uncertainties, exchange fluxes and ΔG by decade, and the \
             share of predictions passing the reduced χ² test (α = 0.05). With --out DIR writes \
-            evaluation-<label>.json and parity-<label>-{net,xch}.svg into the folder DIR; with \
+            evaluation-<label>.json and parity-<label>-{net,xch}.svg (with masking also \
+            masked-share-<label>.svg: accuracy by hidden share) into the folder DIR; with \
             --in-place into the bundle's reports/; otherwise only prints. --noise σ adds Gaussian \
             noise of absolute σ to every MID entry (clipped at 0, each MID renormalised; --mask-seed) \
             and tells the predictors that σ.
@@ -54,12 +55,14 @@ struct Evaluate: ParsableCommand {
         let bundle = try BundleRegistry(searchPaths: .standard()).load(model)
         var options = StrategyRegistry.Options()
         options.restarts = restarts
+        options.imputer = masking.imputer
         let p = try StrategyRegistry.predictor(predictor, bundle: bundle, options: options)
         if masking.isActive && masking.imputer == nil && p.requiresCompleteLabeling {
             throw ValidationError("--keep-experiments/--keep-metabolites hide MIDs; the '\(predictor)' predictor needs complete labeling: add --imputer \(StrategyRegistry.known(.imputer).joined(separator: "|")) or use --predictor mfa")
         }
         // The reports stay inside the bundle (no symlink out of it) or go to --out, checked before the work.
         let names = ["evaluation-\(label).json", "parity-\(label)-net.svg", "parity-\(label)-xch.svg"]
+            + (masking.isActive ? ["masked-share-\(label).svg"] : [])
         var outputs: [String] = []
         if inPlace {
             outputs = try names.map { try bundle.outputPath("reports/" + $0, create: false) }
@@ -67,7 +70,7 @@ struct Evaluate: ParsableCommand {
             outputs = names.map { (out as NSString).appendingPathComponent($0) }
             for o in outputs { try OutputFile.check(o, force: force, inputs: []) }
         }
-        var data = try LoadedDataset.load(self.data, for: bundle)
+        var data = try LoadedDataset.reading(self.data, for: bundle)
         if let limit, limit < data.count { data = data.slice(0..<limit) }
         // Masked (and imputed) inputs, when asked for; nil: the complete simulated MIDs —
         // with --noise, every entry perturbed (clipped at 0, each MID renormalised).
@@ -91,9 +94,11 @@ struct Evaluate: ParsableCommand {
             predictions = ann.predict(matrix: mids, sigma: [Double](repeating: noise, count: mids.rows))
         } else {
             let mids = complete, layout = bundle.layout, fixed = stddev
+            // The hybrid imputes for its ANN start itself and fits the measured entries only.
+            let rows = p is HybridPredictor ? masked?.measured : masked?.rows
             predictions = try ParallelPredict.run(p, rows: data.count, threads: threads) { r in
-                let values = masked?.rows[r].values ?? mids.row(r).map(Double.init)
-                let mask = masked?.rows[r].mask ?? [Bool](repeating: true, count: values.count)
+                let values = rows?[r].values ?? mids.row(r).map(Double.init)
+                let mask = rows?[r].mask ?? [Bool](repeating: true, count: values.count)
                 // Every measured entry's σ: --stddev, the noise put on it, or the Float32 storage
                 // resolution of its value; imputed entries get NaN (the predictor's default σ).
                 let sd = values.indices.map { j -> Double in
@@ -132,9 +137,22 @@ struct Evaluate: ParsableCommand {
                                     predicted: predictions.map { $0.exchange[r] }))
             }
         }
-        if written.count == 3 {
+        if written.count >= 3 {
             try OutputFile.write(ParityPlot.svg(panels.filter { !$0.title.hasSuffix("(log10)") }), to: written[1])
             try OutputFile.write(ParityPlot.svg(panels.filter { $0.title.hasSuffix("(log10)") }, logScale: true), to: written[2])
+        }
+        // Partial measurements: accuracy by the hidden share of MID entries.
+        let excluded = Set(exclude.split(separator: ",").map(String.init))
+        let bands = masked.map { m in
+            MaskedShareAccuracy.bands(predictions: predictions.map { $0 }, truth: data.states,
+                                      hidden: m.measured.map { Double($0.mask.filter { !$0 }.count) / Double($0.mask.count) },
+                                      network: bundle.network, excluded: excluded)
+        } ?? []
+        if written.count == 4 {
+            let title = "\(bundle.name), \(predictor)\(masking.imputer.map { " after \($0)" } ?? ""): all net fluxes within 5 % by masked share"
+            try OutputFile.write(LinePlot.svg(title: title, xLabel: "MID entries hidden (%)", yLabel: "states with all net fluxes within 5 % (%)",
+                                              series: [.init(name: predictor, points: bands.map { (50 * ($0.hiddenLow + $0.hiddenHigh), 100 * $0.allNetWithin5) })],
+                                              yRange: 0...100), to: written[3])
         }
         if format == .json {
             print(try JSONOutput.string(report))
@@ -160,6 +178,13 @@ struct Evaluate: ParsableCommand {
             dec.append([d.reaction, "\(g(d.lower))–\(g(d.upper))", "\(d.count)", pct(d.exchangeWithin5), pct(d.deltaGWithinTolerance), pct(d.coverage68)])
         }
         print(TextTable.render(dec, rightAligned: [2, 3, 4, 5]))
+        if !bands.isEmpty {
+            var byShare = [["HIDDEN", "N", "ALL NET WITHIN 5%", "MEDIAN NET |REL|"]]
+            for b in bands {
+                byShare.append([String(format: "%.0f–%.0f%%", 100 * b.hiddenLow, 100 * b.hiddenHigh), "\(b.states)", pct(b.allNetWithin5), pct(b.medianNetRelativeError)])
+            }
+            print(TextTable.render(byShare, rightAligned: [1, 2, 3]))
+        }
         for w in written { print("wrote \(w)") }
     }
 

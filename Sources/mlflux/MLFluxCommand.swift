@@ -12,10 +12,11 @@ struct MLFluxCommand: ParsableCommand {
         abstract: "Turn isotope labeling patterns into metabolic fluxes.",
         discussion: """
             Models are bundles (folders with a manifest.json) found on the search path: \
-            $MLFLUX_PLUGIN_PATH (colon-separated), ./Plugins, then the user data folder.
+            $MLFLUX_PLUGIN_PATH and $MLFLUX_PLUGINS (colon-separated), ./Plugins, the user data \
+            folder, then the Plugins folder of the repository or installation of this executable.
             """,
         version: MLFluxVersion.current,
-        subcommands: [Models.self, Describe.self, Simulate.self, Dataset.self, Train.self, Evaluate.self, Resolvability.self, Predict.self, Impute.self, Posterior.self, Compare.self, Fit.self, Template.self, Correct.self, Bench.self])
+        subcommands: [Models.self, BundleCommand.self, Describe.self, Simulate.self, Dataset.self, Train.self, Evaluate.self, Resolvability.self, Predict.self, Impute.self, Posterior.self, Compare.self, Fit.self, Template.self, Correct.self, Bench.self])
 
     static func main() {
         BLASThreads.limitToOne()

@@ -48,18 +48,21 @@ struct MaskingOptions: ParsableArguments {
         var rows: [MeasuredLabeling]
         /// Per pattern, `true` at imputed entries (all `false` without an imputer).
         var imputed: [[Bool]]
+        /// What was measured per pattern (masked entries NaN), before imputation.
+        var measured: [MeasuredLabeling]
     }
 
     /// The masked, possibly noisy and imputed patterns; `nil` when nothing is masked. Prints the
     /// imputation summary and writes `imputation-<label>.json` into the bundle's reports/
     /// (`inPlace`) or into `outFolder`, else nowhere (a shipped bundle is left alone).
     func inputs(_ patterns: Matrix, bundle: ModelBundle, label: String, dataPath: String,
-                inPlace: Bool, outFolder: String?, force: Bool) throws -> Masked? {
+                inPlace: Bool, outFolder: String?, force: Bool,
+                say: (String) -> Void = { print($0) }) throws -> Masked? {
         guard isActive else { return nil }
         let s = try sampler()
         guard let imputer else {
             let rows = ImputationEvaluation.maskedInputs(patterns: patterns, layout: bundle.layout, sampler: s, noise: noise, seed: maskSeed).inputs
-            return Masked(rows: rows, imputed: rows.map { _ in [Bool](repeating: false, count: bundle.layout.count) })
+            return Masked(rows: rows, imputed: rows.map { _ in [Bool](repeating: false, count: bundle.layout.count) }, measured: rows)
         }
         let name = "imputation-\(label).json"
         let reportPath: String? = inPlace ? try bundle.outputPath("reports/" + name, create: false)
@@ -85,11 +88,11 @@ struct MaskingOptions: ParsableArguments {
             }
             try OutputFile.write(try JSONOutput.data(Report(imputer: imputer, data: dataPath, metrics: summary)), to: reportPath)
         }
-        print(String(format: "imputer %@: %d patterns, %.1f%% of entries hidden (%.0f–%.0f%%), noise σ %.4g; imputation MAE %.5f (median pattern %.5f, p95 %.5f; noise on measured entries %.5f); %.1f µs per pattern alone, %.1f µs batched",
+        say(String(format: "imputer %@: %d patterns, %.1f%% of entries hidden (%.0f–%.0f%%), noise σ %.4g; imputation MAE %.5f (median pattern %.5f, p95 %.5f; noise on measured entries %.5f); %.1f µs per pattern alone, %.1f µs batched",
                      imputer, ev.patterns, 100 * ev.hiddenShare, 100 * ev.hiddenShareRange.lowerBound, 100 * ev.hiddenShareRange.upperBound,
                      noise, ev.meanAbsoluteError, ev.medianPatternMAE, ev.p95PatternMAE, ev.measuredNoiseMAE,
                      ev.secondsPerSingle * 1e6, ev.secondsPerBatched * 1e6))
-        if let reportPath { print("wrote \(reportPath)") }
-        return Masked(rows: ev.outputs.map(\.complete), imputed: ev.outputs.map(\.imputed))
+        if let reportPath { say("wrote \(reportPath)") }
+        return Masked(rows: ev.outputs.map(\.complete), imputed: ev.outputs.map(\.imputed), measured: ev.inputs)
     }
 }

@@ -16,7 +16,7 @@ struct Predict: ParsableCommand {
             """)
 
     @Option(help: "Model bundle name.") var model: String
-    @Option(help: "Predictor: \(StrategyRegistry.known(.predictor).joined(separator: ", ")).") var predictor: String = "ann"
+    @Option(help: "Predictor: \(StrategyRegistry.known(.predictor).joined(separator: ", ")) (default: ann for complete input; for incomplete input hybrid — its ANN starts from the imputer's completion and its fit sees the measured entries only, the most accurate route on masked held-out data, see Guides/Imputation.md).") var predictor: String?
     @Option(help: "Imputer for missing MIDs: \(StrategyRegistry.known(.imputer).joined(separator: ", ")) (default: the bundle's default imputer when entries are missing and the predictor needs complete labeling).") var imputer: String?
     @Argument(help: "Measured MIDs (long-form CSV).") var input: String
     @Option(help: "Output format: table, csv or json.") var format: OutputFormat = .table
@@ -27,7 +27,7 @@ struct Predict: ParsableCommand {
 
     func validate() throws {
         if profile != nil && format == .csv { throw ValidationError("--profile needs --format table or json") }
-        if profile != nil && !["mfa", "hybrid"].contains(predictor) {
+        if profile != nil && !["mfa", "hybrid"].contains(predictor ?? "ann") {
             throw ValidationError("--profile needs a least-squares fit: --predictor mfa or hybrid")
         }
     }
@@ -37,9 +37,14 @@ struct Predict: ParsableCommand {
         let inputs = [input] + (measurement.measuredFluxes.map { [$0] } ?? [])
         if let out { try OutputFile.check(out, force: force, inputs: inputs) }
         let table = try measurement.readTable(input, bundle: bundle)
-        let options = try measurement.registryOptions(for: bundle)
+        var options = try measurement.registryOptions(for: bundle)
+        options.imputer = imputer
         if profile != nil && options.fluxScale && !options.fluxRows.isEmpty {
             throw ValidationError("--profile with --measured-fluxes on a relative network is not supported yet (the fitted scale is not profiled); the linearised errors are reported")
+        }
+        let predictor = self.predictor ?? Self.defaultPredictor(for: table, bundle: bundle, imputer: imputer)
+        if self.predictor == nil && predictor != "ann" {
+            FileHandle.standardError.write(Data("note: \(input): incomplete input: predicting with the hybrid (--predictor ann for the imputer → ANN route)\n".utf8))
         }
         let p = try StrategyRegistry.predictor(predictor, bundle: bundle, options: options)
         let route: ImputationRoute
@@ -47,6 +52,8 @@ struct Predict: ParsableCommand {
         catch let e as IncompleteLabelingError { throw CLIError("\(input): \(e)") }
         if let name = route.imputer, let done = route.imputed {
             FileHandle.standardError.write(Data("note: \(input): imputed \(done.imputedCount) of \(done.layout.count) MID entries with the '\(name)' imputer\n".utf8))
+        } else if let name = route.imputer {
+            FileHandle.standardError.write(Data("note: \(input): \(table.layout.count - table.mask.filter { $0 }.count) MID entries missing; the hybrid starts from the ANN on the '\(name)' imputer's completion and fits the measured entries only\n".utf8))
         }
         let measured = route.input
         if let ls = p as? any LeastSquaresBacked {
@@ -104,6 +111,16 @@ struct Predict: ParsableCommand {
         } else {
             print(text2, terminator: text2.hasSuffix("\n") ? "" : "\n")
         }
+    }
+}
+
+extension Predict {
+    /// `ann` for complete input; for incomplete input the hybrid when the bundle has an ANN and
+    /// an imputer to start it from (the best route on masked held-out data: Guides/Imputation.md).
+    static func defaultPredictor(for measured: MeasuredLabeling, bundle: ModelBundle, imputer: String?) -> String {
+        guard !measured.isComplete, StrategyRegistry.available(.predictor, in: bundle).contains("hybrid"),
+              imputer != nil || StrategyRegistry.defaultImputer(of: bundle) != nil else { return "ann" }
+        return "hybrid"
     }
 }
 

@@ -33,7 +33,7 @@ struct Resolvability: ParsableCommand {
 
     func run() throws {
         let bundle = try BundleRegistry(searchPaths: .standard()).load(model)
-        var data = try LoadedDataset.load(self.data, for: bundle)
+        var data = try LoadedDataset.reading(self.data, for: bundle)
         if let limit, limit < data.count { data = data.slice(0..<limit) }
         var analysis = DeltaGResolvability(simulator: try bundle.simulator(), network: bundle.network, basis: bundle.basis)
         analysis.deltaG = deltaG

@@ -93,10 +93,10 @@ struct TrainANN: ParsableCommand {
         for dir in data {
             let trainDir = (dir as NSString).appendingPathComponent("train")
             if fm.fileExists(atPath: trainDir) {
-                trainParts.append(try LoadedDataset.load(trainDir, for: bundle))
-                validationParts.append(try LoadedDataset.load((dir as NSString).appendingPathComponent("validation"), for: bundle))
+                trainParts.append(try LoadedDataset.reading(trainDir, for: bundle))
+                validationParts.append(try LoadedDataset.reading((dir as NSString).appendingPathComponent("validation"), for: bundle))
             } else {
-                let all = try LoadedDataset.load(dir, for: bundle)
+                let all = try LoadedDataset.reading(dir, for: bundle)
                 let cut = all.count - max(1, all.count / 10)
                 trainParts.append(all.slice(0..<cut))
                 validationParts.append(all.slice(cut..<all.count))
@@ -189,7 +189,7 @@ struct TrainCalibrate: ParsableCommand {
                                           basis: bundle.basis, layout: bundle.layout)
         let set = LoadedDataset.concatenate(try data.map { dir in
             let validationDir = (dir as NSString).appendingPathComponent("validation")
-            return try LoadedDataset.load(FileManager.default.fileExists(atPath: validationDir) ? validationDir : dir, for: bundle)
+            return try LoadedDataset.reading(FileManager.default.fileExists(atPath: validationDir) ? validationDir : dir, for: bundle)
         })
         guard set.count >= 1 else {
             throw TrainingDataError(message: "--data \(data.joined(separator: ",")): no rows to calibrate on; \(path) is unchanged")

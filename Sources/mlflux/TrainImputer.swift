@@ -167,10 +167,10 @@ struct TrainImputer: ParsableCommand {
         for dir in data {
             let trainDir = (dir as NSString).appendingPathComponent("train")
             if FileManager.default.fileExists(atPath: trainDir) {
-                train.append(try LoadedDataset.load(trainDir, for: bundle))
-                validation.append(try LoadedDataset.load((dir as NSString).appendingPathComponent("validation"), for: bundle))
+                train.append(try LoadedDataset.reading(trainDir, for: bundle))
+                validation.append(try LoadedDataset.reading((dir as NSString).appendingPathComponent("validation"), for: bundle))
             } else {
-                let all = try LoadedDataset.load(dir, for: bundle)
+                let all = try LoadedDataset.reading(dir, for: bundle)
                 let cut = all.count - max(1, all.count / 10)
                 train.append(all.slice(0..<cut))
                 validation.append(all.slice(cut..<all.count))

@@ -32,6 +32,29 @@ import TestSupport
         }
     }
 
+    /// Glycolysis ships a noise-aware network and an exact-data one: rows stated exact (σ below
+    /// the noise-aware network's smallest trained σ) are predicted by the exact network,
+    /// the others by the noise-aware one — each as if it were alone.
+    @Test func glycolysisRoutesExactRowsToTheExactNetwork() throws {
+        let bundle = try registry.load("glycolysis")
+        let ann = try #require(try StrategyRegistry.predictor("ann", bundle: bundle) as? ANNPredictor)
+        #expect(ann.isNoiseAware && ann.exactCompanion.count == 1 && !ann.exactCompanion[0].isNoiseAware)
+        let exact = try ANNWeightsFile.read(URL(fileURLWithPath: try bundle.file("ann.exact")), network: bundle.network,
+                                            basis: bundle.basis, layout: bundle.layout)
+        var alone = ann
+        alone.exactCompanion = []
+        let clean = try bundle.simulator().simulate(bundle.exampleFluxState()).values.map(Float.init)
+        let x = Matrix(rows: 3, columns: clean.count, storage: Array([[Float]](repeating: clean, count: 3).joined()))
+        let sigma = [0.01, 0, 1e-5]
+        let routed = ann.predict(matrix: x, sigma: sigma)
+        let one = Matrix(rows: 1, columns: clean.count, storage: clean)
+        // Equal up to Float32 round-off of a batch of 1 against a batch of 2 (BLAS blocking).
+        func same(_ a: [Double], _ b: [Double]) -> Bool { zip(a, b).allSatisfy { abs($0 - $1) <= 1e-5 * max(abs($1), 1e-3) } }
+        #expect(same(routed[0].free, alone.predict(matrix: one, sigma: [0.01])[0].free))
+        #expect(same(routed[1].free, exact.predict(matrix: one, sigma: [0])[0].free))
+        #expect(same(routed[2].free, routed[1].free) && !same(routed[0].free, routed[1].free))
+    }
+
     /// The shipped toy network is noise-aware: told a larger σ for the same MIDs, and given
     /// noisier MIDs, it states a larger uncertainty of every free flux it predicts (target
     /// space: v3.net affine, v2.xch log10).

@@ -1,6 +1,7 @@
 import Bundles
 import Foundation
 import MLFluxCore
+import Prediction
 import Testing
 import TestSupport
 
@@ -59,6 +60,60 @@ import TestSupport
             }
             let mae = error / Double(mask.filter { !$0 }.count)
             #expect(mae < 0.05, "\(name) \(imputer): MAE \(mae)")
+        }
+    }
+}
+
+/// The hybrid on partial measurements: the ANN starts from an imputer's completion, the fit
+/// sees the measured entries only — so even an imputer that fills in nonsense cannot move
+/// the fitted fluxes away from the truth the measured MIDs determine.
+@Suite struct HybridImputationRouteTests {
+    let registry = BundleRegistry(searchPaths: SearchPaths(plugins: [repositoryRoot() + "/Plugins"]))
+
+    /// Fills every missing MID with a uniform distribution (far from any toy pattern).
+    struct UniformFill: Imputer {
+        let name = "uniform"
+        let layout: LabelingLayout
+        func impute(_ measured: MeasuredLabeling) throws -> ImputedLabeling {
+            var estimate = [Double](repeating: 0, count: layout.count)
+            for e in layout.experimentIDs.indices {
+                for f in layout.fragmentNames.indices {
+                    let r = layout.range(experiment: e, fragment: f)
+                    for i in r { estimate[i] = 1 / Double(r.count) }
+                }
+            }
+            return ImputedLabeling(completing: measured, estimate: estimate)
+        }
+    }
+
+    @Test func fitsMeasuredEntriesOnly() throws {
+        let bundle = try registry.load("toy")
+        let truth = try bundle.exampleFluxState()
+        let values = try bundle.simulator().simulate(truth).values
+        let layout = bundle.layout
+        // Three of the six tracer experiments measured, whole.
+        var mask = [Bool](repeating: false, count: layout.count)
+        for e in 0..<3 { for f in layout.fragmentNames.indices { for i in layout.range(experiment: e, fragment: f) { mask[i] = true } } }
+        let sd = 1e-4
+        let measured = MeasuredLabeling(layout: layout, values: zip(values, mask).map { $1 ? $0 : .nan },
+                                        stddev: values.map { _ in sd }, mask: mask)
+        var options = StrategyRegistry.Options()
+        options.imputer = "knn"
+        options.measurementStddev = sd
+        var hybrid = try #require(try StrategyRegistry.predictor("hybrid", bundle: bundle, options: options) as? HybridPredictor)
+        #expect(hybrid.imputer?.name == "knn")
+        // The route leaves the measurement to the hybrid, unchanged.
+        let route = try ImputationRoute(measured: measured, predictor: hybrid, imputer: "knn", bundle: bundle, options: options)
+        #expect(route.input.mask == mask && route.imputed == nil && route.imputer == "knn")
+        for imputer in [hybrid.imputer!, UniformFill(layout: layout)] {
+            hybrid.imputer = imputer
+            let fit = try hybrid.leastSquaresFit(measured: measured)
+            // Only measured entries count: the independent values of three experiments' MIDs.
+            #expect(fit.measurements == measured.independentValues, "\(imputer.name)")
+            for r in bundle.network.reactions.indices {
+                let t = truth.net[r], p = fit.prediction.net[r]
+                #expect(abs(p - t) <= max(0.01 * abs(t), 1e-3), "\(imputer.name) \(bundle.network.reactions[r].id): \(p) vs \(t)")
+            }
         }
     }
 }

@@ -25,7 +25,11 @@ func mlfluxBinary() -> String? {
 /// Runs `mlflux args` in the repository root with an environment that sees only `./Plugins`
 /// (and the plugin folders of `environment["MLFLUX_PLUGIN_PATH"]`, when given).
 func mlflux(_ args: [String], environment: [String: String] = [:]) throws -> Run {
-    let process = try mlfluxProcess(args, environment: environment)
+    try run(try mlfluxProcess(args, environment: environment))
+}
+
+/// Runs an unstarted process to its end, collecting its output.
+func run(_ process: Process) throws -> Run {
     let out = Pipe(), err = Pipe()
     process.standardOutput = out
     process.standardError = err

@@ -53,6 +53,33 @@ import TestSupport
         #expect((json["truth"] as? [String: Any])?["v2"] != nil)
     }
 
+    /// Partial input (three of the six tracer experiments): the ANN gets the default imputer's
+    /// completion, the hybrid starts from it, least squares fits what was measured; the
+    /// fits recover the true net fluxes.
+    @Test func partialInputRoutesThroughTheImputer() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("compare-partial-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let lines = try String(contentsOfFile: Self.mids, encoding: .utf8).split(separator: "\n")
+        let kept = lines.filter { line in line.hasPrefix("experiment") || ["A_100,", "A_010,", "A_001,"].contains { line.hasPrefix($0) } }
+        #expect(kept.count > 1 && kept.count < lines.count)
+        let partial = folder.appendingPathComponent("partial.csv").path
+        try (kept.joined(separator: "\n") + "\n").write(toFile: partial, atomically: true, encoding: .utf8)
+        let r = try mlflux(["compare", "--model", "toy", "--truth", Self.truth, "--format", "json", "--threads", "1", partial])
+        #expect(r.status == 0, "\(r.stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        let predictors = try #require(json["predictors"] as? [String: [String: Any]])
+        #expect(predictors["ann"]?["imputer"] as? String == "knn")
+        #expect(predictors["hybrid"]?["imputer"] as? String == "knn")
+        #expect(predictors["mfa"]?["imputer"] == nil)
+        for p in ["mfa", "hybrid"] {
+            let maxNet = try #require((predictors[p]?["errors"] as? [String: Any])?["maxAbsNet"] as? Double)
+            #expect(maxNet < 1e-3, "\(p): max |net error| \(maxNet)")
+        }
+        let table = try mlflux(["compare", "--model", "toy", "--predictors", "ann", partial])
+        #expect(table.status == 0 && table.stdout.contains("ann (knn)"), "\(table.stdout)\(table.stderr)")
+    }
+
     @Test func csvIsLongFormWithTheRightColumns() throws {
         let r = try mlflux(["compare", "--model", "toy", "--predictors", "ann,mfa", "--truth", Self.truth, "--format", "csv",
                             "--threads", "1", Self.mids])

@@ -58,10 +58,12 @@ struct ImputeCLITests {
         let (_, partial) = try tables(keeping: ["A_100", "A_010", "A_001"])
         defer { try? FileManager.default.removeItem(at: partial) }
         let truth = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: repositoryRoot() + "/Plugins/toy/fluxes.json"))) as! [String: [String: Double]]
-        for args in [["--imputer", "knn"], ["--imputer", "mlp"], []] {
+        for args in [["--predictor", "ann", "--imputer", "knn"], ["--predictor", "ann", "--imputer", "mlp"], ["--predictor", "ann"], []] {
             let run = try mlflux(["predict", "--model", "toy", "--format", "json"] + args + [partial.path])
             #expect(run.status == 0, "\(args): \(run.stderr)")
-            #expect(run.stderr.contains("imputed 51 of 102 MID entries"), "\(run.stderr)")
+            // By default incomplete input goes to the hybrid, started from the default imputer.
+            let note = args.isEmpty ? "the hybrid starts from the ANN on the 'knn' imputer's completion" : "imputed 51 of 102 MID entries"
+            #expect(run.stderr.contains(note), "\(run.stderr)")
             let fluxes = (try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as! [String: Any])["fluxes"] as! [String: [String: Any]]
             for id in ["v3", "v4"] {
                 let net = fluxes[id]!["net"] as! Double
@@ -106,6 +108,10 @@ struct ImputeCLITests {
         #expect(eval.status == 0, "\(eval.stderr)")
         #expect(eval.stdout.contains("imputer knn: 40 patterns") && eval.stdout.contains("imputation MAE"), "\(eval.stdout)")
         #expect(FileManager.default.fileExists(atPath: bundle.folder + "/reports/imputation-t.json"))
+        // Accuracy by masked share: a table and a line plot with one point per band.
+        #expect(eval.stdout.contains("ALL NET WITHIN 5%"), "\(eval.stdout)")
+        let plot = try String(contentsOfFile: bundle.folder + "/reports/masked-share-t.svg", encoding: .utf8)
+        #expect(plot.contains("<svg") && plot.contains("MID entries hidden (%)") && plot.contains("<circle"))
         let noImputer = try bundle.run(["evaluate", "--model", bundle.name, "--data", data, "--keep-experiments", "1"])
         #expect(noImputer.status != 0 && noImputer.stderr.contains("--imputer"), "\(noImputer.stderr)")
         let mlp = try bundle.run(["train", "imputer", "--kind", "mlp", "--model", bundle.name, "--data", data,

@@ -69,7 +69,7 @@ struct PredictCLITests {
         #expect(run.stderr.contains("\(csv.path):2") && run.stderr.contains("sums to 1.1"), "\(run.stderr)")
         // Incomplete input to the ANN goes through the bundle's default imputer (knn), noted on
         // stderr; without any imputer it is an error (ImputeCLITests.missingImputerIsOneLineThenTrainingAddsOne).
-        let incomplete = try mlflux(["predict", "--model", "toy", "--normalize", csv.path])
+        let incomplete = try mlflux(["predict", "--model", "toy", "--predictor", "ann", "--normalize", csv.path])
         #expect(incomplete.status == 0, "\(incomplete.stderr)")
         #expect(incomplete.stderr.contains("imputed 98 of 102 MID entries with the 'knn' imputer"), "\(incomplete.stderr)")
         let template = try mlflux(["template", "toy"])

@@ -30,8 +30,33 @@ public struct DatasetDescription: Codable, Sendable, Equatable {
         public var name: String
         /// File name (no folder) of the FluxML file.
         public var file: String
-        /// SHA-256 of the FluxML file's bytes (64 hex digits).
-        public var sha256: String
+        /// SHA-256 (64 hex digits) of the FluxML file's bytes, or of the FluxML file and the
+        /// bundle's side files (flux bounds, tracers) when it has some (`networkHash`); `nil`
+        /// only in datasets written before the hash was recorded.
+        public var sha256: String?
+    }
+
+    /// The network hash a dataset records: SHA-256 of the FluxML file's bytes when there are
+    /// no `sideFiles`; else SHA-256 over the FluxML bytes and, for each side file in order, a
+    /// 0 byte, its length in decimal, a 0 byte and its bytes.
+    /// - Throws: `DatasetError.io` naming a file that cannot be read.
+    public static func networkHash(networkFile: String, sideFiles: [String] = []) throws -> String {
+        func bytes(_ path: String) throws -> [UInt8] {
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw DatasetError.io(path: path, reason: "cannot read the file")
+            }
+            return [UInt8](data)
+        }
+        let network = try bytes(networkFile)
+        if sideFiles.isEmpty { return SHA256.hex(network) }
+        var h = SHA256()
+        h.update(network)
+        for path in sideFiles {
+            let b = try bytes(path)
+            h.update([0] + Array(String(b.count).utf8) + [0])
+            h.update(b)
+        }
+        return h.hexDigest()
     }
 
     public struct Filters: Codable, Sendable, Equatable {

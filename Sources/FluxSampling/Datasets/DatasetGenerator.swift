@@ -14,6 +14,9 @@ public struct DatasetSource: Sendable {
     public var basis: FreeFluxBasis
     public var experiments: [TracerExperiment]
     public var measured: [MeasuredFragment]
+    /// Files applied on top of the network (a bundle's flux bounds and tracer tables); they
+    /// enter the recorded network hash.
+    public var sideFiles: [String] = []
     /// The instrument's maps of fragments with a formula (natural abundance, by fragment name):
     /// the MIDs are simulated as measured, so a predictor trained on them takes uncorrected data.
     public var measurementMaps: [String: MeasurementMap] = [:]
@@ -153,14 +156,12 @@ public struct DatasetGenerator: Sendable {
 
     /// The sidecar of this run before any block is done.
     public func description() throws -> DatasetDescription {
-        guard let bytes = FileManager.default.contents(atPath: source.networkFile) else {
-            throw DatasetError.io(path: source.networkFile, reason: "cannot read the network file")
-        }
+        let hash = try DatasetDescription.networkHash(networkFile: source.networkFile, sideFiles: source.sideFiles)
         let b = blocks
         return DatasetDescription(
             formatVersion: DatasetDescription.currentFormatVersion, model: source.modelName,
             network: .init(name: source.network.name, file: (source.networkFile as NSString).lastPathComponent,
-                           sha256: SHA256.hex([UInt8](bytes))),
+                           sha256: hash),
             experiments: source.experiments.map(\.id), layout: layout, freeFluxes: source.basis.names,
             reactions: source.network.reactions.map(\.id), sampler: request.sampler,
             filters: .init(distanceWeighted: request.distanceWeighted, flatten: request.flatten,

@@ -1,0 +1,87 @@
+import SafeIO
+
+/// A small CSV or TSV table whose columns are found by name, in any order (a tab in the
+/// header makes it tab-separated; fields may be wrapped in double quotes; blank lines are
+/// skipped). Readers of the bundle side files (flux bounds, tracer lists) build on it so
+/// that every problem is reported as one `LabelingTableError` naming the file and line.
+public struct ColumnTable: Sendable {
+    /// One data row: its 1-based line number and its fields (trimmed, unquoted).
+    public struct Row: Sendable {
+        public var line: Int
+        public var fields: [String]
+    }
+
+    public let file: String
+    /// Lower-cased header names, in file order.
+    public let names: [String]
+    /// Line number of the header.
+    public let headerLine: Int
+    public let rows: [Row]
+    /// The column list shown when a column is missing, e.g. `reaction,kind,lower,upper`.
+    private let expected: String
+
+    /// Reads the table at `path` (a regular text file).
+    public static func read(contentsOf path: String, expected: String, what: String) throws -> ColumnTable {
+        let reader = try LineReader(path: path, what: what)
+        return try parse(lines: reader.next, file: path, expected: expected)
+    }
+
+    /// Parses `text` as the table of `file`.
+    public static func parse(_ text: String, file: String, expected: String) throws -> ColumnTable {
+        var lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" })
+            .makeIterator()
+        return try parse(lines: { lines.next().map(String.init) }, file: file, expected: expected)
+    }
+
+    static func parse(lines next: () throws -> String?, file: String, expected: String) throws -> ColumnTable {
+        var lineNumber = 0
+        var header: String?
+        while let l = try next() {
+            lineNumber += 1
+            if !l.trimmingSpaces.isEmpty { header = l; break }
+        }
+        guard let header else {
+            throw LabelingTableError(file: file, line: nil, message: "empty file; expected a header with columns \(expected)")
+        }
+        let separator: Character = header.contains("\t") ? "\t" : ","
+        let names = header.split(separator: separator, omittingEmptySubsequences: false).map { unquoted($0).lowercased() }
+        let headerLine = lineNumber
+        var rows: [Row] = []
+        while let raw = try next() {
+            lineNumber += 1
+            if raw.trimmingSpaces.isEmpty { continue }
+            let f = raw.split(separator: separator, omittingEmptySubsequences: false).map(unquoted)
+            guard f.count >= names.count else {
+                throw LabelingTableError(file: file, line: lineNumber, message: "expected \(names.count) fields, found \(f.count)")
+            }
+            rows.append(Row(line: lineNumber, fields: f))
+        }
+        return ColumnTable(file: file, names: names, headerLine: headerLine, rows: rows, expected: expected)
+    }
+
+    private init(file: String, names: [String], headerLine: Int, rows: [Row], expected: String) {
+        self.file = file; self.names = names; self.headerLine = headerLine; self.rows = rows; self.expected = expected
+    }
+
+    /// Index of the column named by one of `aliases` (the first alias names it in messages).
+    /// - Throws: when it is given twice, or is absent and `required`.
+    public func column(_ aliases: [String], required: Bool = true) throws -> Int? {
+        let found = names.indices.filter { aliases.contains(names[$0]) }
+        if found.count > 1 { throw error(headerLine, "column '\(aliases[0])' is given \(found.count) times") }
+        if found.isEmpty && required {
+            throw error(headerLine, "no '\(aliases[0])' column (columns: \(expected); found '\(Excerpt.quote(names.joined(separator: ",")))')")
+        }
+        return found.first
+    }
+
+    /// An error naming this table's file and `line`.
+    public func error(_ line: Int?, _ message: String) -> LabelingTableError {
+        LabelingTableError(file: file, line: line, message: message)
+    }
+
+    private static func unquoted(_ s: Substring) -> String {
+        var t = String(s).trimmingSpaces
+        if t.count >= 2, t.hasPrefix("\""), t.hasSuffix("\"") { t = String(t.dropFirst().dropLast()) }
+        return t
+    }
+}

@@ -1,0 +1,143 @@
+import ArgumentParser
+import Bundles
+import Foundation
+import MLFluxCore
+import NeuralNetworks
+import Prediction
+import SafeIO
+
+/// `mlflux bench routes` (hidden): the three ways from partial measurements to fluxes, on the
+/// same masked (and possibly noisy) held-out patterns (issue 15, item 7): imputer → ANN,
+/// least squares on the measured entries only (`mfa`), and the hybrid started from
+/// imputer → ANN but fitted to the measured entries only. Accuracy by masked share.
+struct BenchRoutes: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "routes",
+        abstract: "Imputer → ANN against least squares and the hybrid on the measured entries only, by masked share.",
+        discussion: """
+            Masks every held-out pattern of --data (--keep-experiments, --keep-metabolites, \
+            --mask-seed; noise σ --noise on the measured entries), imputes once, and predicts \
+            with each route. Per route and per band of the hidden share: the share of states \
+            whose net fluxes are all within 5 % (or 0.005 absolute; --exclude leaves some out), \
+            the median relative error of the net fluxes, and the median relative error of the \
+            exchange fluxes named by --focus. Least squares weights the measured entries with \
+            σ = --noise (or their Float32 storage resolution when exact). --svg writes the \
+            all-net-within-5 % share against the hidden share, one line per route.
+            """,
+        shouldDisplay: false)
+
+    @Option(help: "Model bundle name.") var model: String
+    @Option(help: "Dataset folder of held-out states.") var data: String
+    @OptionGroup var masking: MaskingOptions
+    @Option(help: "Routes, comma-separated: ann (imputer → ANN), mfa (measured entries only), hybrid (imputer → ANN start, measured entries only).") var routes: String = "ann,mfa,hybrid"
+    @Option(help: "Use only the first N states.") var limit: Int?
+    @Option(help: "Reactions left out of the 'all net fluxes' share, comma-separated.") var exclude: String = ""
+    @Option(help: "Exchange fluxes whose median relative error is reported, comma-separated.") var focus: String = ""
+    @Option(help: "Width of the hidden-share bands.") var band: Double = 0.1
+    @Option(help: "Least squares: polytope starts per state (mfa).") var starts: Int = 5
+    @Option(help: "Worker threads for the least-squares routes.") var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    @Option(help: "Write the accuracy-by-masked-share plot to this SVG file.") var svg: String?
+    @Option(help: "Output format: table or json.") var format: OutputFormat = .table
+    @Flag(help: "Replace an existing --svg file.") var force = false
+
+    func validate() throws {
+        if let limit { try OptionCheck.count(limit, "--limit", in: 1...Int(Int32.max), "states") }
+        try OptionCheck.number(band, "--band", in: 0.01...1, "a share of entries")
+        try OptionCheck.count(starts, "--starts", in: 1...1000)
+        try OptionCheck.threads(threads)
+        for r in routeList where !["ann", "mfa", "hybrid"].contains(r) {
+            throw ValidationError("unknown route '\(r)' in --routes (known: ann, mfa, hybrid)")
+        }
+        guard masking.imputer != nil else { throw ValidationError("bench routes needs --imputer (the ANN routes start from its completion)") }
+        guard format != .csv else { throw ValidationError("bench routes supports --format table or json") }
+    }
+
+    var routeList: [String] { routes.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+
+    struct Band: Encodable {
+        var route: String
+        var band: MaskedShareAccuracy.Band
+    }
+
+    struct Report: Encodable {
+        var model: String
+        var data: String
+        var imputer: String
+        var noise: Double
+        var states: Int
+        var secondsPerState: [String: Double]
+        var bands: [Band]
+    }
+
+    func run() throws {
+        let bundle = try BundleRegistry(searchPaths: .standard()).load(model)
+        if let svg { try OutputFile.check(svg, force: force, inputs: [data]) }
+        var set = try LoadedDataset.load(data, for: bundle)
+        if let limit, limit < set.count { set = set.slice(0..<limit) }
+        guard let masked = try masking.inputs(set.mids, bundle: bundle, label: "routes", dataPath: data,
+                                              inPlace: false, outFolder: nil, force: false,
+                                              say: { format == .json ? FileHandle.standardError.write(Data(($0 + "\n").utf8)) : print($0) })
+        else { return }
+        let network = bundle.network, noise = masking.noise
+        let excluded = Set(exclude.split(separator: ",").map(String.init))
+        let focusIDs = focus.split(separator: ",").map(String.init)
+        for id in focusIDs + Array(excluded) where network.reactions.firstIndex(where: { $0.id == id }) == nil {
+            throw ValidationError("unknown reaction '\(id)' in --focus/--exclude")
+        }
+        let hidden = masked.measured.map { m in Double(m.mask.filter { !$0 }.count) / Double(m.mask.count) }
+        var options = StrategyRegistry.Options()
+        options.imputer = masking.imputer
+        options.starts = starts
+        options.measurementStddev = noise > 0 ? noise : nil
+        // Each route's predictions (nil: the route failed on that state), interleaved route by route.
+        var results: [String: [FluxPrediction?]] = [:], seconds: [String: Double] = [:]
+        for route in routeList {
+            let clock = Date()
+            let p = try StrategyRegistry.predictor(route, bundle: bundle, options: options)
+            if let ann = p as? ANNPredictor {
+                let m = Matrix(rows: masked.rows.count, columns: bundle.layout.count,
+                               storage: masked.rows.flatMap { $0.values.map(Float.init) })
+                results[route] = ann.predict(matrix: m, sigma: [Double](repeating: noise, count: m.rows)).map { $0 }
+            } else {
+                let rows = masked.measured
+                let progress = ProgressLine(label: "\(route) states")
+                results[route] = ParallelRows.map(count: rows.count, threads: threads, progress: progress.report) { r in
+                    let m = rows[r]
+                    let sd = m.values.map { v in noise > 0 ? noise : MIDResolution.float32Storage.sigma(v.isFinite ? v : 0) }
+                    return try p.predict(measured: MeasuredLabeling(layout: m.layout, values: m.values, stddev: sd, mask: m.mask))
+                }.map { try? $0.get() }
+            }
+            seconds[route] = Date().timeIntervalSince(clock) / Double(max(set.count, 1))
+        }
+        let bands = routeList.flatMap { route in
+            MaskedShareAccuracy.bands(predictions: results[route]!, truth: set.states, hidden: hidden, network: network,
+                                      width: band, excluded: excluded, focus: focusIDs).map { Band(route: route, band: $0) }
+        }.sorted { ($0.band.hiddenLow, routeList.firstIndex(of: $0.route)!) < ($1.band.hiddenLow, routeList.firstIndex(of: $1.route)!) }
+        let report = Report(model: bundle.name, data: data, imputer: masking.imputer ?? "", noise: noise,
+                            states: set.count, secondsPerState: seconds, bands: bands)
+        if let svg {
+            let series = routeList.map { route in
+                LinePlot.Series(name: route == "ann" ? "\(masking.imputer!) → ann" : route == "hybrid" ? "hybrid (\(masking.imputer!) start)" : "mfa (measured only)",
+                                points: bands.filter { $0.route == route }.map { ((($0.band.hiddenLow + $0.band.hiddenHigh) / 2) * 100, $0.band.allNetWithin5 * 100) })
+            }
+            let title = "\(bundle.name): all net fluxes within 5 % by masked share (\(set.count) states, noise σ \(noise))"
+            try OutputFile.write(LinePlot.svg(title: title, xLabel: "MID entries hidden (%)", yLabel: "states with all net fluxes within 5 % (%)",
+                                              series: series, yRange: 0...100), to: svg)
+        }
+        if format == .json {
+            print(try JSONOutput.string(report))
+            return
+        }
+        print("model \(bundle.name), imputer \(report.imputer), \(set.count) states from \(data), noise σ \(noise); seconds per state: "
+              + routeList.map { String(format: "%@ %.3g", $0, seconds[$0] ?? .nan) }.joined(separator: ", "))
+        var rows = [["HIDDEN", "ROUTE", "N", "FAILED", "ALL NET ≤5%", "MED NET |REL|"] + focusIDs.map { "\($0) XCH |REL|" }]
+        func pct(_ x: Double) -> String { x.isNaN ? "-" : String(format: "%.1f%%", 100 * x) }
+        for rb in bands {
+            let b = rb.band
+            rows.append([String(format: "%.0f–%.0f%%", 100 * b.hiddenLow, 100 * b.hiddenHigh), rb.route, "\(b.states)", "\(b.failures)",
+                         pct(b.allNetWithin5), pct(b.medianNetRelativeError)] + focusIDs.map { pct(b.medianExchangeRelativeError[$0] ?? .nan) })
+        }
+        print(TextTable.render(rows, rightAligned: Set(2..<(6 + focusIDs.count))))
+        if let svg { print("wrote \(svg)") }
+    }
+}
