@@ -165,5 +165,10 @@ import TestSupport
         #expect(fromDataset == fromBundle)
         #expect(try generator.makeSimulator().replica().mapsByName == b.measurementMaps)
         #expect(b.measurementMaps.keys.sorted() == ["F12", "molD"])
+        // The recorded network hash covers the formulas: a dataset made without them is refused.
+        let (plainDir, plain) = try Self.load(["measured": ["F12", "molD", "molB[1,3]"], "fragments": ["F12": ["atoms": "molF[1-2]"]]])
+        defer { withExtendedLifetime(plainDir) {} }
+        #expect(try plain.networkHash() == DatasetDescription.networkHash(networkFile: plain.networkPath))
+        #expect(try b.networkHash() != plain.networkHash())
     }
 }

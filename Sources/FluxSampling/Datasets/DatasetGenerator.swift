@@ -20,6 +20,9 @@ public struct DatasetSource: Sendable {
     /// The instrument's maps of fragments with a formula (natural abundance, by fragment name):
     /// the MIDs are simulated as measured, so a predictor trained on them takes uncorrected data.
     public var measurementMaps: [String: MeasurementMap] = [:]
+    /// The elemental formulas behind `measurementMaps` (by fragment name), part of the recorded
+    /// network hash.
+    public var formulas: [String: String] = [:]
 
     public init(modelName: String, network: MetabolicNetwork, networkFile: String, basis: FreeFluxBasis,
                 experiments: [TracerExperiment], measured: [MeasuredFragment]) {
@@ -156,7 +159,8 @@ public struct DatasetGenerator: Sendable {
 
     /// The sidecar of this run before any block is done.
     public func description() throws -> DatasetDescription {
-        let hash = try DatasetDescription.networkHash(networkFile: source.networkFile, sideFiles: source.sideFiles)
+        let hash = try DatasetDescription.networkHash(networkFile: source.networkFile, sideFiles: source.sideFiles,
+                                                         formulas: source.formulas)
         let b = blocks
         return DatasetDescription(
             formatVersion: DatasetDescription.currentFormatVersion, model: source.modelName,
