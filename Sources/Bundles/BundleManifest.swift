@@ -46,6 +46,9 @@ public struct BundleManifest: Codable, Hashable, Sendable {
     /// Optional tracer list file inside the bundle (`tracers.csv`, see `TracerTable`), applied
     /// on top of the network's configurations (same id: replaced; new id: added).
     public var tracers: String?
+    /// Measured fragments as labs name them: aliases with atom subsets and elemental formulas
+    /// (natural abundance), keyed by their `measured` entry (see `FragmentDefinition`).
+    public var fragments: [String: FragmentDefinition]?
 
     public init(name: String, description: String, network: String, experiments: [String],
                 measured: [String], freeFluxes: [String], exampleFluxes: String, files: [String: String]? = nil) {

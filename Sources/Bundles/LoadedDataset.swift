@@ -30,7 +30,7 @@ public struct LoadedDataset: Sendable {
         let bundleHash = try bundle.networkHash()
         if let hash = d.network.sha256 {
             guard hash == bundleHash else {
-                throw DatasetError.invalidSidecar(file: sidecar, reason: "made for another network: its network hash is \(hash), bundle '\(bundle.name)' has \(bundleHash) (\(bundle.networkPath)\(bundle.sideFilePaths.isEmpty ? "" : " with " + bundle.sideFilePaths.map(\.path).joined(separator: ", "))); generate a dataset for this bundle")
+                throw DatasetError.invalidSidecar(file: sidecar, reason: "made for another network: its network hash is \(hash), bundle '\(bundle.name)' has \(bundleHash) (\(bundle.networkPath)\(bundle.sideFilePaths.isEmpty ? "" : " with " + bundle.sideFilePaths.map(\.path).joined(separator: ", "))\(bundle.naturalAbundance.isEmpty ? "" : " and its fragment formulas")); generate a dataset for this bundle")
             }
         } else {
             warnings.append("\(sidecar) records no network hash (an older dataset); it is used because its layout, free fluxes and reactions match bundle '\(bundle.name)'")

@@ -43,7 +43,8 @@ public struct MeasuredNetworkFit: Sendable {
         sampler = try FluxSpaceSampler(network: network, basis: basis, settings: .automatic(for: basis))
         // A measured flux more than 3σ outside what the constraints allow is named, not fitted.
         _ = try sampler.resolve(set.fluxes, file: path, scaled: false)
-        simulator = try EMUSimulator(network: network, measured: set.fragments, experiments: experiments)
+        simulator = try EMUSimulator(network: network, measured: set.fragments, experiments: experiments,
+                                     measurementMaps: document.naturalAbundance.mapValues(MeasurementMap.init))
         self.path = path
     }
 

@@ -34,9 +34,11 @@ extension ModelBundle {
 
     /// SHA-256 (hex) of what defines the bundle's network: the FluxML file's bytes alone when
     /// the bundle has no side files (the value `dataset generate` has always recorded), else of
-    /// the FluxML bytes followed by each side file (`DatasetDescription.networkHash`).
+    /// the FluxML bytes followed by each side file and the fragments' formulas
+    /// (`DatasetDescription.networkHash`).
     /// - Throws: `DatasetError.io` when a file cannot be read.
     public func networkHash() throws -> String {
-        try DatasetDescription.networkHash(networkFile: networkPath, sideFiles: sideFilePaths.map(\.path))
+        try DatasetDescription.networkHash(networkFile: networkPath, sideFiles: sideFilePaths.map(\.path),
+                                           formulas: naturalAbundance.mapValues { "\($0.formula)" })
     }
 }

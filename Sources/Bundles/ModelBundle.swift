@@ -1,5 +1,6 @@
 import EMU
 import FluxML
+import IsotopeCorrection
 import Foundation
 import MLFluxCore
 
@@ -23,6 +24,9 @@ public struct ModelBundle: Sendable {
     public let measured: [MeasuredFragment]
     /// Free fluxes of the network (their count equals `manifest.freeFluxes.count`).
     public let basis: FreeFluxBasis
+    /// Natural-abundance matrices of the measured fragments that have a formula, by name
+    /// (manifest `fragments`); the simulator maps their MIDs through them.
+    public let naturalAbundance: [String: CorrectionMatrix]
 
     public var name: String { manifest.name }
 
@@ -86,21 +90,9 @@ public struct ModelBundle: Sendable {
             throw BundleError.networkFailed(manifest: m, field: "experiments", reason: String(describing: error))
         }
 
-        // Measured fragments.
+        // Measured fragments (aliases, atom subsets, formulas: `FragmentDefinition`).
         guard !manifest.measured.isEmpty else { throw invalid("measured", "lists no metabolite") }
-        var measured: [MeasuredFragment] = []
-        for (i, spec) in manifest.measured.enumerated() {
-            let fragment: MeasuredFragment
-            do {
-                fragment = try MeasuredSpec.parse(spec, in: network)
-            } catch let e as MeasuredSpec.ParseError {
-                throw invalid("measured[\(i)]", e.reason)
-            }
-            guard !measured.contains(where: { $0.name == fragment.name }) else {
-                throw invalid("measured[\(i)]", "'\(spec)' is listed twice")
-            }
-            measured.append(fragment)
-        }
+        let (measured, naturalAbundance) = try FragmentDefinition.resolve(manifest, network: network, manifestPath: m)
 
         // Free fluxes: the bundle's recorded choice, which the network must allow.
         for (i, name) in manifest.freeFluxes.enumerated() {
@@ -133,7 +125,8 @@ public struct ModelBundle: Sendable {
         }
 
         return ModelBundle(manifest: manifest, directory: directory, manifestPath: m, networkPath: networkPath,
-                           network: network, experiments: experiments, measured: measured, basis: basis)
+                           network: network, experiments: experiments, measured: measured, basis: basis,
+                           naturalAbundance: naturalAbundance)
     }
 
     /// Resolves the manifest's `network` value to a FluxML file.
@@ -181,6 +174,10 @@ public struct ModelBundle: Sendable {
 
     /// An EMU simulator for the bundle's measured fragments and experiments.
     public func simulator() throws -> EMUSimulator {
-        try EMUSimulator(network: network, measured: measured, experiments: experiments)
+        try EMUSimulator(network: network, measured: measured, experiments: experiments,
+                         measurementMaps: measurementMaps)
     }
+
+    /// The simulator's maps of the fragments with a formula (`naturalAbundance`).
+    public var measurementMaps: [String: MeasurementMap] { naturalAbundance.mapValues(MeasurementMap.init) }
 }

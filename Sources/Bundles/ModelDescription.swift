@@ -41,6 +41,8 @@ public struct ModelDescription: Codable, Sendable {
         public var pool: String
         /// 1-based atom positions (carbons, then hydrogens).
         public var atoms: [Int]
+        /// Elemental formula of the measured ion when the manifest gives one (natural abundance).
+        public var formula: String?
     }
 
     public var name: String
@@ -80,7 +82,10 @@ public struct ModelDescription: Codable, Sendable {
                 })
             })
         }
-        measured = bundle.measured.map { FragmentInfo(name: $0.name, pool: $0.pool, atoms: $0.atoms.map { $0 + 1 }) }
+        measured = bundle.measured.map {
+            FragmentInfo(name: $0.name, pool: $0.pool, atoms: $0.atoms.map { $0 + 1 },
+                         formula: bundle.naturalAbundance[$0.name].map { "\($0.formula)" })
+        }
     }
 
     /// `"A (abc) + B (de) -> C (abcde)"`; an efflux reads `"E (a) ->"`. Leak atoms are

@@ -17,6 +17,8 @@ public enum EMUError: Error, Equatable, Sendable, CustomStringConvertible {
     case noExperiments
     /// The EMU decomposition needs more EMUs than `EMUSimulator.Limits.emus`.
     case problemTooLarge(emus: Int, limit: Int)
+    /// A measurement map (natural abundance of a fragment) does not fit its fragment.
+    case invalidMeasurementMap(fragment: String, reason: String)
 
     public var description: String {
         switch self {
@@ -28,6 +30,7 @@ public enum EMUError: Error, Equatable, Sendable, CustomStringConvertible {
             return "the labeling of pool(s) \(pools.map { "'\($0)'" }.joined(separator: ", ")) is undefined "
                 + "for this flux state (size-\(n) EMU system is singular): no flux produces them"
         case .noExperiments: return "no tracer experiment given"
+        case .invalidMeasurementMap(let f, let why): return "measurement map of fragment '\(f)': \(why)"
         case .problemTooLarge(let n, let limit):
             return "the EMU decomposition needs more than \(limit) EMUs (stopped at \(n)): the atom maps permute atoms "
                 + "so that too many atom subsets must be simulated; check the atom maps or measure fewer / smaller fragments"

@@ -15,6 +15,9 @@ public final class EMUSimulator: Sendable {
     public let network: MetabolicNetwork
     public let measured: [MeasuredFragment]
     public let experiments: [TracerExperiment]
+    /// The instrument's map of each measured fragment's MID (parallel to `measured`; `nil`:
+    /// the simulated MID is compared as is). See `MeasurementMap`.
+    public let measurementMaps: [MeasurementMap?]
     /// `experiments.map(\.id)`, kept so a simulation allocates no new id array.
     let experimentIDs: [String]
 
@@ -52,8 +55,11 @@ public final class EMUSimulator: Sendable {
     /// - Parameters:
     ///   - measured: fragments to simulate; `nil` = every non-input pool, whole molecule.
     ///   - experiments: tracer experiments (validated against the network).
+    ///   - measurementMaps: by fragment name, the map from simulated to measured MID (natural
+    ///     abundance of a derivatised fragment); fragments not named are compared as simulated.
+    /// - Throws: `EMUError.invalidMeasurementMap` for a map of an unknown fragment or a wrong size.
     public init(network: MetabolicNetwork, measured: [MeasuredFragment]? = nil,
-                experiments: [TracerExperiment]) throws {
+                experiments: [TracerExperiment], measurementMaps: [String: MeasurementMap] = [:]) throws {
         guard !experiments.isEmpty else { throw EMUError.noExperiments }
         for e in experiments { try network.validate(e) }
         let fragments = measured ?? network.balancedPools.map(MeasuredFragment.whole)
@@ -66,12 +72,21 @@ public final class EMUSimulator: Sendable {
             }
             keys.append(EMUKey(pool: p, mask: f.atoms.reduce(UInt64(0)) { $0 | (UInt64(1) << UInt64($1)) }))
         }
+        for (name, map) in measurementMaps {
+            guard let f = fragments.first(where: { $0.name == name }) else {
+                throw EMUError.invalidMeasurementMap(fragment: name, reason: "no measured fragment has this name")
+            }
+            guard map.size == f.atoms.count + 1 else {
+                throw EMUError.invalidMeasurementMap(fragment: name, reason: "the map is \(map.size)×\(map.size), the fragment's MID has \(f.atoms.count + 1) entries")
+            }
+        }
         let layout = OneWayLayout(network: network)
         let decomposition = try EMUDecomposition(network: network, layout: layout, measured: keys)
         let compiled = EMUCompiler(decomposition)
 
         self.network = network
         self.measured = fragments
+        self.measurementMaps = fragments.map { measurementMaps[$0.name] }
         self.experiments = experiments
         self.experimentIDs = experiments.map(\.id)
         self.layout = layout
@@ -139,7 +154,15 @@ public final class EMUSimulator: Sendable {
     /// An independent copy (compiled anew, sharing no buffers), for one worker thread of a
     /// parallel run: workers then never contend on reference counts of shared arrays.
     public func replica() throws -> EMUSimulator {
-        try EMUSimulator(network: network, measured: measured, experiments: experiments)
+        try EMUSimulator(network: network, measured: measured, experiments: experiments,
+                         measurementMaps: mapsByName)
+    }
+
+    /// `measurementMaps` keyed by fragment name (the form `init` takes).
+    public var mapsByName: [String: MeasurementMap] {
+        var out: [String: MeasurementMap] = [:]
+        for (f, m) in zip(measured, measurementMaps) { if let m { out[f.name] = m } }
+        return out
     }
 
     /// Number of EMUs per size level, for diagnostics (`[size: count]`).

@@ -251,6 +251,18 @@ extension EMUSimulator {
                 }
             }
         }
+        // The instrument's view: natural abundance etc. (`MeasurementMap`), values and Jacobian.
+        for f in measured.indices {
+            guard let map = measurementMaps[f] else { continue }
+            for e in 0..<E {
+                let dst = e * blockSize + offsets[f]
+                values.withUnsafeMutableBufferPointer { v in
+                    jac.withUnsafeMutableBufferPointer { j in
+                        map.apply(v.baseAddress! + dst, jacobian: dX == nil ? nil : j.baseAddress! + dst * P, columns: P)
+                    }
+                }
+            }
+        }
         let labeling = SimulatedLabeling(experimentIDs: experimentIDs, fragments: measured,
                                          offsets: offsets, blockSize: blockSize, values: values)
         let jacobian = dX == nil ? nil : LabelingJacobian(rows: values.count, columns: P, values: jac)

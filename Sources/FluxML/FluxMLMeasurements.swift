@@ -1,3 +1,4 @@
+import IsotopeCorrection
 import MLFluxCore
 import SafeIO
 
@@ -6,10 +7,42 @@ public struct FluxMLDocument: Sendable {
     public var network: MetabolicNetwork
     /// Flux and labeling measurements of every `configuration/measurement` section.
     public var measurements: MeasurementSet
+    /// Elemental formulas of measured ions by fragment name (group attribute `formula`, an
+    /// MLFlux extension): their simulated MIDs get natural abundance (`CorrectionMatrix`).
+    public var formulas: [String: ElementalFormula]
 
-    public init(network: MetabolicNetwork, measurements: MeasurementSet) {
+    public init(network: MetabolicNetwork, measurements: MeasurementSet, formulas: [String: ElementalFormula] = [:]) {
         self.network = network
         self.measurements = measurements
+        self.formulas = formulas
+    }
+
+    /// The natural-abundance matrix of each fragment with a formula (tracer: the element of the
+    /// fragment's traced atoms; purity 1, as FluxML inputs carry the tracer's purity).
+    public private(set) var naturalAbundance: [String: CorrectionMatrix] = [:]
+
+    /// Builds `naturalAbundance`.
+    /// - Throws: `FluxMLError.invalidMeasurement` naming `file` and the group's line when a formula
+    ///   has fewer atoms of the traced element than the fragment keeps, or the fragment keeps
+    ///   both carbons and hydrogens.
+    mutating func buildNaturalAbundance(file: String) throws {
+        var out: [String: CorrectionMatrix] = [:]
+        for fragment in measurements.fragments {
+            guard let formula = formulas[fragment.name], let pool = network.pool(fragment.pool) else { continue }
+            let elements = Set(fragment.atoms.map { pool.element(at: $0) })
+            let group = measurements.labeling.first { $0.fragment.name == fragment.name }
+            func fail(_ why: String) -> FluxMLError {
+                .invalidMeasurement(file: file, line: group?.line, id: group?.id ?? fragment.name, reason: "formula \(formula): \(why)")
+            }
+            guard elements.count == 1, let traced = elements.first else {
+                throw fail("the fragment keeps traced carbons and hydrogens; natural abundance needs one traced element")
+            }
+            do {
+                out[fragment.name] = try CorrectionMatrix(tracedAtoms: fragment.atoms.count, formula: formula,
+                                                          tracer: traced == .carbon ? .carbon : .hydrogen)
+            } catch { throw fail("\(error)") }
+        }
+        naturalAbundance = out
     }
 }
 
@@ -25,14 +58,17 @@ extension FluxMLReader {
         var r = Reader(file: fileName)
         let network = try r.read(root)
         let m = MeasurementReader(file: fileName, network: network)
-        return FluxMLDocument(network: network, measurements: try m.read(root))
+        let (set, formulas) = try m.readWithFormulas(root)
+        var document = FluxMLDocument(network: network, measurements: set, formulas: formulas)
+        try document.buildNaturalAbundance(file: fileName)
+        return document
     }
 
     /// The measurements of the file at `path`, checked against `network` (e.g. one read
     /// from the same file with `read(contentsOf:)`).
     public static func readMeasurements(contentsOf path: String, network: MetabolicNetwork) throws -> MeasurementSet {
         let root = try XMLTreeParser.parse(text(contentsOf: path), fileName: path)
-        return try MeasurementReader(file: path, network: network).read(root)
+        return try MeasurementReader(file: path, network: network).readWithFormulas(root).set
     }
 }
 
@@ -53,6 +89,12 @@ extension FluxMLReader {
 ///       </data>
 ///     </measurement>
 ///
+/// MLFlux extensions on a `group`: `name="Ala232"` names the fragment (an alias used by MID
+/// tables and outputs; default `POOL_1:2:3`), `formula="C11H26NO2Si2"` gives the elemental
+/// formula of the measured ion, so the simulated MID gets natural abundance (see
+/// `FluxMLDocument.naturalAbundance`). A fragment keeps one name and one formula in every
+/// configuration.
+///
 /// Grammar of an MS spec (13CFLUX2 `Notation.re`, `nms`): `POOL ("[" LIST "]")? "#M" N ("," N)*`
 /// with `LIST` 1-based atom numbers or ranges (`1-3,5`), counted over the pool's carbons
 /// then hydrogens, and `N` the isotopologue indices measured.
@@ -62,14 +104,15 @@ struct MeasurementReader {
 
     /// A group of the model before its data are read.
     private enum Group {
-        case labeling(id: String, line: Int?, fragment: MeasuredFragment, isotopologues: [Int], scale: LabelingMeasurement.Scale)
+        case labeling(id: String, line: Int?, fragment: MeasuredFragment, isotopologues: [Int], scale: LabelingMeasurement.Scale,
+                      formula: ElementalFormula?)
         case flux(id: String, line: Int?, kind: FluxKind, terms: [FluxConstraint.Term])
 
         var id: String {
-            switch self { case .labeling(let id, _, _, _, _), .flux(let id, _, _, _): return id }
+            switch self { case .labeling(let id, _, _, _, _, _), .flux(let id, _, _, _): return id }
         }
         var line: Int? {
-            switch self { case .labeling(_, let l, _, _, _), .flux(_, let l, _, _): return l }
+            switch self { case .labeling(_, let l, _, _, _, _), .flux(_, let l, _, _): return l }
         }
     }
 
@@ -81,13 +124,29 @@ struct MeasurementReader {
         .invalidMeasurement(file: file, line: line, id: id, reason: why)
     }
 
-    func read(_ root: XMLElement) throws -> MeasurementSet {
+    func readWithFormulas(_ root: XMLElement) throws -> (set: MeasurementSet, formulas: [String: ElementalFormula]) {
         var set = MeasurementSet()
+        var formulas: [String: ElementalFormula] = [:]
+        var formulaLine: [String: Int?] = [:]
+        var fragmentOfName: [String: (MeasuredFragment, Int?)] = [:]
         for cfg in root.elements("configuration") {
             // `name` was checked by the network reader.
             let experiment = cfg.attribute("name") ?? ""
             for section in cfg.elements("measurement") {
-                let (fluxes, labeling) = try measurement(section, experiment: experiment)
+                let (fluxes, labeling, groupFormulas) = try measurement(section, experiment: experiment)
+                for l in labeling {
+                    let name = l.fragment.name
+                    if let (old, line) = fragmentOfName[name], old != l.fragment {
+                        throw fail(l.line, l.id, "fragment name '\(name)' is \(old) on line \(line.map(String.init) ?? "?") and \(l.fragment) here; one name, one fragment")
+                    }
+                    fragmentOfName[name] = (l.fragment, l.line)
+                    let f = groupFormulas[l.id]
+                    if let seen = formulaLine[name], formulas[name] != f {
+                        throw fail(l.line, l.id, "fragment '\(name)' has formula \(f.map { "\($0)" } ?? "none") here and \(formulas[name].map { "\($0)" } ?? "none") on line \(seen.map(String.init) ?? "?"); give one formula in every configuration")
+                    }
+                    formulaLine[name] = l.line
+                    formulas[name] = f
+                }
                 do {
                     for f in fluxes { try set.add(f) }
                     for l in labeling { try set.add(l) }
@@ -96,10 +155,11 @@ struct MeasurementReader {
                 }
             }
         }
-        return set
+        return (set, formulas.compactMapValues { $0 })
     }
 
-    private func measurement(_ section: XMLElement, experiment: String) throws -> ([FluxMeasurement], [LabelingMeasurement]) {
+    private func measurement(_ section: XMLElement, experiment: String) throws
+        -> ([FluxMeasurement], [LabelingMeasurement], [String: ElementalFormula]) {
         guard let model = section.element("model") else {
             throw FluxMLError.invalidElement(file: file, line: section.line, element: "measurement", reason: "no <model> element")
         }
@@ -188,7 +248,7 @@ struct MeasurementReader {
                 }
                 var key = 0
                 switch groups[gi] {
-                case .labeling(_, _, _, let isotopologues, _):
+                case .labeling(_, _, _, let isotopologues, _, _):
                     guard let w = d.attribute("weight") else {
                         throw fail(d, id, "<datum> of an MS group lacks the attribute 'weight' (the isotopologue index)")
                     }
@@ -213,10 +273,12 @@ struct MeasurementReader {
 
         var fluxes: [FluxMeasurement] = []
         var labeling: [LabelingMeasurement] = []
+        var formulas: [String: ElementalFormula] = [:]
         for g in groups {
             let got = values[g.id] ?? [:]
             switch g {
-            case .labeling(let id, let line, let fragment, let isotopologues, let scale):
+            case .labeling(let id, let line, let fragment, let isotopologues, let scale, let formula):
+                formulas[id] = formula
                 guard !got.isEmpty else { throw fail(line, id, "group has no <datum>") }
                 if let k = isotopologues.first(where: { got[$0] == nil }) {
                     throw fail(line, id, "no <datum weight=\"\(k)\"> for M+\(k) of the group")
@@ -231,7 +293,7 @@ struct MeasurementReader {
                                               line: line, dataLine: v.line))
             }
         }
-        return (fluxes, labeling)
+        return (fluxes, labeling, formulas)
     }
 
     /// The `textual` child of a group; refuses MathML, error models and a missing formula.
@@ -329,8 +391,23 @@ struct MeasurementReader {
             isotopologues.append(k)
         }
         guard Set(isotopologues).count == isotopologues.count else { throw bad("an isotopologue is listed twice") }
-        return .labeling(id: id, line: g.line, fragment: .fragment(of: pool, atoms: atoms),
-                         isotopologues: isotopologues.sorted(), scale: scale)
+        var fragment = MeasuredFragment.fragment(of: pool, atoms: atoms)
+        if let alias = g.attribute("name")?.trimmed() {
+            guard !alias.isEmpty, !alias.contains(where: { $0.isWhitespace || $0 == "," || $0 == "[" }) else {
+                throw FluxMLError.invalidAttribute(file: file, line: g.line, element: "group", attribute: "name",
+                                                   value: alias, reason: "a fragment name is a word without spaces, commas or '['")
+            }
+            fragment.name = alias
+        }
+        var formula: ElementalFormula? = nil
+        if let text = g.attribute("formula") {
+            do { formula = try ElementalFormula(parsing: text.trimmed()) } catch {
+                throw FluxMLError.invalidAttribute(file: file, line: g.line, element: "group", attribute: "formula",
+                                                   value: text, reason: "\(error)")
+            }
+        }
+        return .labeling(id: id, line: g.line, fragment: fragment,
+                         isotopologues: isotopologues.sorted(), scale: scale, formula: formula)
     }
 
     private func fluxGroup(_ g: XMLElement, kind: FluxKind) throws -> Group {

@@ -1,3 +1,4 @@
+import IsotopeCorrection
 import MLFluxCore
 
 /// Writes a `MetabolicNetwork` as FluxML that `FluxMLReader` reads back to an equal
@@ -15,7 +16,10 @@ public enum FluxMLWriter {
     /// - Throws: `MeasurementSetError` when a labeling measurement names an experiment the
     ///   network lacks, when there are flux measurements but no experiment to hold them, or
     ///   when two measurements of one configuration share an id.
-    public static func write(_ network: MetabolicNetwork, measurements: MeasurementSet) throws -> String {
+    /// A fragment named otherwise than `POOL_1:2` gets a `name` attribute (an alias), and one in
+    /// `formulas` a `formula` attribute (MLFlux extensions, see `FluxMLDocument.formulas`).
+    public static func write(_ network: MetabolicNetwork, measurements: MeasurementSet,
+                             formulas: [String: ElementalFormula] = [:]) throws -> String {
         let ids = Set(network.experiments.map(\.id))
         if let m = measurements.labeling.first(where: { !ids.contains($0.experiment) }) {
             throw MeasurementSetError(line: m.line,
@@ -31,10 +35,11 @@ public enum FluxMLWriter {
                 throw MeasurementSetError(line: nil, message: "measurement id '\(id)' is used twice in configuration '\(e.id)'")
             }
         }
-        return render(network, measurements: measurements)
+        return render(network, measurements: measurements, formulas: formulas)
     }
 
-    private static func render(_ network: MetabolicNetwork, measurements: MeasurementSet?) -> String {
+    private static func render(_ network: MetabolicNetwork, measurements: MeasurementSet?,
+                               formulas: [String: ElementalFormula] = [:]) -> String {
         var o = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
         o += "<fluxml xmlns=\"\(FluxMLNamespace.uri)\">\n"
         o += "  <info>\n    <name>\(escape(network.name))</name>\n    <version>1.0</version>\n  </info>\n"
@@ -86,7 +91,7 @@ public enum FluxMLWriter {
                 o += "    </input>\n"
             }
             if let measurements {
-                o += measurementSection(network, measurements, experiment: e.id)
+                o += measurementSection(network, measurements, experiment: e.id, formulas: formulas)
             }
             o += "  </configuration>\n"
         }
@@ -95,7 +100,8 @@ public enum FluxMLWriter {
     }
 
     /// The `measurement` element of one configuration (empty when it has nothing to hold).
-    static func measurementSection(_ network: MetabolicNetwork, _ set: MeasurementSet, experiment: String) -> String {
+    static func measurementSection(_ network: MetabolicNetwork, _ set: MeasurementSet, experiment: String,
+                                   formulas: [String: ElementalFormula] = [:]) -> String {
         let labeling = set.labeling(experiment: experiment)
         guard !labeling.isEmpty || !set.fluxes.isEmpty else { return "" }
         var o = "    <measurement>\n      <model>\n"
@@ -103,7 +109,13 @@ public enum FluxMLWriter {
             o += "        <labelingmeasurement>\n"
             for m in labeling {
                 let spec = m.spec(poolAtoms: network.pool(m.fragment.pool)?.atomCount)
-                o += "          <group id=\"\(escape(m.id))\" scale=\"\(m.scale.rawValue)\">\n"
+                var extra = ""
+                if let pool = network.pool(m.fragment.pool),
+                   MeasuredFragment.fragment(of: pool, atoms: m.fragment.atoms).name != m.fragment.name {
+                    extra += " name=\"\(escape(m.fragment.name))\""
+                }
+                if let f = formulas[m.fragment.name] { extra += " formula=\"\(f)\"" }
+                o += "          <group id=\"\(escape(m.id))\" scale=\"\(m.scale.rawValue)\"\(extra)>\n"
                 o += "            <textual>\(escape(spec))</textual>\n          </group>\n"
             }
             o += "        </labelingmeasurement>\n"

@@ -120,6 +120,8 @@ struct DatasetGenerate: ParsableCommand {
         var source = DatasetSource(modelName: bundle.name, network: bundle.network, networkFile: bundle.networkPath,
                                    basis: bundle.basis, experiments: bundle.experiments, measured: bundle.measured)
         source.sideFiles = bundle.sideFilePaths.map(\.path)
+        source.measurementMaps = bundle.measurementMaps
+        source.formulas = bundle.naturalAbundance.mapValues { "\($0.formula)" }
         let generator = try DatasetGenerator(source: source, request: request)
         let bar = ProgressBar()
         let result = try generator.run(into: out, force: force) { bar.update($0) }

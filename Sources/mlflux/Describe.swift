@@ -61,7 +61,9 @@ struct Describe: ParsableCommand {
         }
         out.append("")
         out.append("measured (\(d.measured.count))")
-        out += d.measured.map { "  \($0.name) = \($0.pool)[\($0.atoms.map(String.init).joined(separator: ","))]" }
+        out += d.measured.map {
+            "  \($0.name) = \($0.pool)[\($0.atoms.map(String.init).joined(separator: ","))]" + ($0.formula.map { ", ion \($0) (natural abundance)" } ?? "")
+        }
         return out.joined(separator: "\n")
     }
 }

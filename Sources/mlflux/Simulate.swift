@@ -11,7 +11,8 @@ struct Simulate: ParsableCommand {
         discussion: """
             With --network: MIDs of every non-input metabolite; tracer from --input or the \
             network's first configuration. With --model: the bundle's measured fragments; \
-            tracer from --input or all the bundle's experiments.
+            tracer from --input or all the bundle's experiments; fragments with a formula in the \
+            manifest's `fragments` come out as measured, with natural abundance (`mlflux correct` undoes it).
             Example: mlflux simulate --model toy --fluxes Plugins/toy/fluxes.json --input molA=100:0.5
             """)
 
@@ -42,6 +43,7 @@ struct Simulate: ParsableCommand {
         var measured: [MeasuredFragment]? = nil
         var experiments: [TracerExperiment]
         var basis: FreeFluxBasis? = nil
+        var maps: [String: MeasurementMap] = [:]
         if let path = network {
             net = try FluxMLReader.read(contentsOf: path)
             if inputs.isEmpty {
@@ -59,6 +61,7 @@ struct Simulate: ParsableCommand {
             measured = bundle.measured
             experiments = bundle.experiments
             basis = bundle.basis
+            maps = bundle.measurementMaps
         }
         if !inputs.isEmpty {
             experiments = [try TracerSpec.experiment(id: "input", specs: inputs, network: net)]
@@ -71,7 +74,7 @@ struct Simulate: ParsableCommand {
                     "warning: \(fluxes): flux state violates \(problems.count) constraint(s): \(problems.prefix(3).joined(separator: "; "))\(problems.count > 3 ? "; …" : "")\n".utf8))
             }
         }
-        let simulator = try EMUSimulator(network: net, measured: measured, experiments: experiments)
+        let simulator = try EMUSimulator(network: net, measured: measured, experiments: experiments, measurementMaps: maps)
         let labeling = try simulator.simulate(state)
         print(LabelingOutput.render(labeling, format: format), terminator: "")
     }

@@ -24,16 +24,8 @@ func measuredLabeling(_ values: [Double], _ layout: LabelingLayout, sd: Double) 
                      mask: [Bool](repeating: true, count: values.count))
 }
 
-/// Gaussian noise σ per MID entry, each MID's noise projected onto sum zero (a normalised MID
-/// keeps summing to 1: n − 1 degrees of freedom per MID).
+/// Gaussian noise σ per MID entry, each MID's noise projected onto sum zero (TestSupport's
+/// `noisyMIDs` with draws from `rng`).
 func noisyMIDs(_ clean: [Double], _ layout: LabelingLayout, sd: Double, _ rng: inout SplitMix64) -> [Double] {
-    var v = clean.map { $0 + sd * rng.nextGaussian() }
-    for e in layout.experimentIDs.indices {
-        for (f, n) in layout.isotopologues.enumerated() {
-            let s = e * layout.blockSize + layout.offsets[f]
-            let excess = (v[s..<(s + n)].reduce(0, +) - 1) / Double(n)
-            for k in s..<(s + n) { v[k] -= excess }
-        }
-    }
-    return v
+    noisyMIDs(clean, layout, sd: sd) { rng.nextGaussian() }
 }

@@ -37,10 +37,13 @@ public struct DatasetDescription: Codable, Sendable, Equatable {
     }
 
     /// The network hash a dataset records: SHA-256 of the FluxML file's bytes when there are
-    /// no `sideFiles`; else SHA-256 over the FluxML bytes and, for each side file in order, a
-    /// 0 byte, its length in decimal, a 0 byte and its bytes.
+    /// no `sideFiles` and no `formulas`; else SHA-256 over the FluxML bytes, then for each side
+    /// file in order a 0 byte, its length in decimal, a 0 byte and its bytes, then for each
+    /// fragment formula (natural abundance; sorted by fragment name) a 1 byte, the name, a 0
+    /// byte and the formula — so a dataset simulated before formulas changed is refused.
     /// - Throws: `DatasetError.io` naming a file that cannot be read.
-    public static func networkHash(networkFile: String, sideFiles: [String] = []) throws -> String {
+    public static func networkHash(networkFile: String, sideFiles: [String] = [],
+                                   formulas: [String: String] = [:]) throws -> String {
         func bytes(_ path: String) throws -> [UInt8] {
             guard let data = FileManager.default.contents(atPath: path) else {
                 throw DatasetError.io(path: path, reason: "cannot read the file")
@@ -48,13 +51,16 @@ public struct DatasetDescription: Codable, Sendable, Equatable {
             return [UInt8](data)
         }
         let network = try bytes(networkFile)
-        if sideFiles.isEmpty { return SHA256.hex(network) }
+        if sideFiles.isEmpty && formulas.isEmpty { return SHA256.hex(network) }
         var h = SHA256()
         h.update(network)
         for path in sideFiles {
             let b = try bytes(path)
             h.update([0] + Array(String(b.count).utf8) + [0])
             h.update(b)
+        }
+        for (name, formula) in formulas.sorted(by: { $0.key < $1.key }) {
+            h.update([1] + Array(name.utf8) + [0] + Array(formula.utf8))
         }
         return h.hexDigest()
     }

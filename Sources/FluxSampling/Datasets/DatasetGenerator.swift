@@ -17,6 +17,12 @@ public struct DatasetSource: Sendable {
     /// Files applied on top of the network (a bundle's flux bounds and tracer tables); they
     /// enter the recorded network hash.
     public var sideFiles: [String] = []
+    /// The instrument's maps of fragments with a formula (natural abundance, by fragment name):
+    /// the MIDs are simulated as measured, so a predictor trained on them takes uncorrected data.
+    public var measurementMaps: [String: MeasurementMap] = [:]
+    /// The elemental formulas behind `measurementMaps` (by fragment name), part of the recorded
+    /// network hash.
+    public var formulas: [String: String] = [:]
 
     public init(modelName: String, network: MetabolicNetwork, networkFile: String, basis: FreeFluxBasis,
                 experiments: [TracerExperiment], measured: [MeasuredFragment]) {
@@ -153,7 +159,8 @@ public struct DatasetGenerator: Sendable {
 
     /// The sidecar of this run before any block is done.
     public func description() throws -> DatasetDescription {
-        let hash = try DatasetDescription.networkHash(networkFile: source.networkFile, sideFiles: source.sideFiles)
+        let hash = try DatasetDescription.networkHash(networkFile: source.networkFile, sideFiles: source.sideFiles,
+                                                         formulas: source.formulas)
         let b = blocks
         return DatasetDescription(
             formatVersion: DatasetDescription.currentFormatVersion, model: source.modelName,
@@ -372,7 +379,8 @@ public struct DatasetGenerator: Sendable {
 
     /// The simulator for the source's measured fragments and experiments.
     public func makeSimulator() throws -> EMUSimulator {
-        try EMUSimulator(network: source.network, measured: source.measured, experiments: source.experiments)
+        try EMUSimulator(network: source.network, measured: source.measured, experiments: source.experiments,
+                         measurementMaps: source.measurementMaps)
     }
 
     /// The first top-level sidecar field in which `a` and `b` differ, or `nil`.
