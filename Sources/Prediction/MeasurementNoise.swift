@@ -82,6 +82,12 @@ public struct MeasurementNoise: Codable, Sendable, Equatable {
         return out
     }
 
+    /// The smallest σ a completed (partly imputed) labeling is told: its imputed entries are
+    /// not exact (held-out imputation MAE 0.0007–0.015), and on glycolysis with one tracer
+    /// kept, exact MIDs completed by knn, the noise-aware network put every net flux within
+    /// 5 % in 88–100 % of states per masked-share band against 78–100 % for the exact one.
+    public static let imputedInputFloor = 1e-3
+
     /// The absolute σ of a measurement for the network's σ input: the median of the given
     /// finite per-entry σ, or `fallback` when none is given.
     public static func sampleSigma(_ stddev: [Double], fallback: Double) -> Double {

@@ -97,8 +97,8 @@ struct BenchRoutes: ParsableCommand {
             if let ann = p as? ANNPredictor {
                 let m = Matrix(rows: masked.rows.count, columns: bundle.layout.count,
                                storage: masked.rows.flatMap { $0.values.map(Float.init) })
-                // Told σ as `predict` tells it: the median σ of the entries, imputed ones included.
-                let sigma = masked.rows.map { MeasurementNoise.sampleSigma($0.stddev, fallback: noise) }
+                // Told the median σ of the measured entries, at least `imputedInputFloor` (imputed input is not exact).
+                let sigma = masked.rows.map { max(MeasurementNoise.sampleSigma($0.stddev, fallback: noise), MeasurementNoise.imputedInputFloor) }
                 results[route] = ann.predict(matrix: m, sigma: sigma).map { $0 }
             } else {
                 let rows = masked.measured

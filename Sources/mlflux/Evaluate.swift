@@ -91,9 +91,9 @@ struct Evaluate: ParsableCommand {
             } ?? complete
             ann.independentErrors = covariance == "diagonal"
             // A noise-aware network is told the σ of its input (0: exact, clamped to its floor); a
-            // completed pattern, as in `predict`, the median σ of its entries (the imputer's
-            // spread on imputed ones), so imputed input is not taken for exact.
-            let sigma = masked.map { $0.rows.map { MeasurementNoise.sampleSigma($0.stddev, fallback: noise) } }
+            // completed pattern the median σ of its measured entries, at least `imputedInputFloor`
+            // (imputed input is not exact).
+            let sigma = masked.map { $0.rows.map { max(MeasurementNoise.sampleSigma($0.stddev, fallback: noise), MeasurementNoise.imputedInputFloor) } }
                 ?? [Double](repeating: noise, count: mids.rows)
             predictions = ann.predict(matrix: mids, sigma: sigma)
         } else {
