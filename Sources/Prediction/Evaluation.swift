@@ -1,3 +1,4 @@
+import Foundation
 import MLFluxCore
 
 /// Accuracy of predictions against known fluxes (held-out simulated data).
@@ -53,6 +54,9 @@ public struct EvaluationReport: Codable, Sendable {
     public var chiSquaredPass: Double
     /// Overall coverage of the stated 1σ over all non-fixed free fluxes.
     public var coverage68: Double
+    /// Simulation-based calibration per non-fixed free flux: the rank histogram of the truth
+    /// under each prediction's Gaussian (exchange fluxes in log10) and its uniformity test.
+    public var rankHistograms: [RankCalibration.Histogram] = []
 }
 
 public enum Evaluation {
@@ -86,8 +90,18 @@ public enum Evaluation {
                          testSetSE: central.count == 2 ? (central[1] - central[0]) / 2 : .nan)
         }
         var coveredFree = 0, countedFree = 0
+        var ranks: [RankCalibration.Histogram] = []
         for k in 0..<basis.count where basis.fixed[k] == nil {
             let p = predictions.map { $0.free[k] }, t = truthFree.map { $0[k] }, se = predictions.map { $0.freeSE[k] }
+            // Standardised errors where the predictors' distributions are Gaussian: net fluxes as
+            // they are, exchange fluxes in log10 (σ_log = σ / (value · ln 10)).
+            let exchange = k >= basis.freeNet.count
+            let z = (0..<n).map { i -> Double in
+                guard exchange else { return (t[i] - p[i]) / se[i] }
+                guard p[i] > 0, t[i] > 0 else { return .nan }
+                return (log10(t[i]) - log10(p[i])) / (se[i] / (p[i] * 2.302_585_092_994_046))
+            }
+            ranks.append(RankCalibration.histogram(name: basis.names[k], standardizedErrors: z))
             quantities.append(stats(basis.names[k], "free", p, t, se, relative: true,
                                     ok: k < basis.freeNet.count ? within5 : within5Relative))
             for i in 0..<n { countedFree += 1; if abs(p[i] - t[i]) <= se[i] { coveredFree += 1 } }
@@ -146,7 +160,7 @@ public enum Evaluation {
                                 allNetWithin5: share(allNet, n), excludedFromAllNet: excludeFromAllNet.sorted(),
                                 allDeltaGWithinTolerance: share(allDG, n),
                                 dGTolerance: dGTolerance, chiSquaredDOF: free.count, chiSquaredCritical: critical,
-                                chiSquaredPass: share(pass, n), coverage68: share(coveredFree, countedFree))
+                                chiSquaredPass: share(pass, n), coverage68: share(coveredFree, countedFree), rankHistograms: ranks)
     }
 
     static func share(_ a: Int, _ b: Int) -> Double { b == 0 ? .nan : Double(a) / Double(b) }

@@ -182,6 +182,13 @@ struct Evaluate: ParsableCommand {
             dec.append([d.reaction, "\(g(d.lower))–\(g(d.upper))", "\(d.count)", pct(d.exchangeWithin5), pct(d.deltaGWithinTolerance), pct(d.coverage68)])
         }
         print(TextTable.render(dec, rightAligned: [2, 3, 4, 5]))
+        if !report.rankHistograms.isEmpty {
+            var sbc = [["FREE FLUX", "RANK HISTOGRAM (10 BINS, SBC)", "χ²", "P (UNIFORM)"]]
+            for h in report.rankHistograms {
+                sbc.append([h.name, h.counts.map(String.init).joined(separator: " "), g(h.chiSquared), h.pValue.isNaN ? "-" : String(format: "%.3g", h.pValue)])
+            }
+            print(TextTable.render(sbc, rightAligned: [2, 3]))
+        }
         if !bands.isEmpty {
             var byShare = [["HIDDEN", "N", "ALL NET WITHIN 5%", "MEDIAN NET |REL|"]]
             for b in bands {

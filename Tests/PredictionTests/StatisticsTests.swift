@@ -1,3 +1,4 @@
+import Testing
 import XCTest
 import MLFluxCore
 import TestSupport
@@ -65,5 +66,21 @@ final class StatisticsTests: XCTestCase {
             ParityPlot.Panel(title: q.name, truth: truth.map { $0.net[1] }, predicted: preds.map { $0.net[1] }) })
         XCTAssertEqual(svg.components(separatedBy: "<circle").count - 1, 300)
         XCTAssertTrue(svg.hasPrefix("<svg") && svg.hasSuffix("</svg>\n"))
+    }
+}
+
+/// Rank histograms (SBC): standardised errors of a calibrated Gaussian give uniform ranks;
+/// errors twice as wide as stated (σ too small by 2) pile up in the outer bins.
+@Suite struct RankCalibrationTests {
+    @Test func calibratedIsUniformOverconfidentIsNot() {
+        var rng = SplitMix64(seed: 42)
+        let z = (0..<5000).map { _ in rng.nextGaussian() }
+        let good = RankCalibration.histogram(name: "x", standardizedErrors: z)
+        #expect(good.counts.reduce(0, +) == 5000)
+        #expect(good.pValue > 0.01, "\(good)")
+        let bad = RankCalibration.histogram(name: "x", standardizedErrors: z.map { 2 * $0 })
+        #expect(bad.pValue < 1e-6 && bad.counts[0] > 3 * bad.counts[5], "\(bad)")
+        // Φ(0) = 0.5 exactly: a zero error lands in the sixth of ten bins.
+        #expect(RankCalibration.histogram(name: "x", standardizedErrors: [0]).counts[5] == 1)
     }
 }
