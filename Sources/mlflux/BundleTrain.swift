@@ -4,15 +4,16 @@ import FluxSampling
 import Foundation
 import SafeIO
 
-/// `mlflux bundle train`: dataset, split, ANN, calibration and evaluation in one resumable run.
+/// `mlflux bundle train`: dataset, split, ANN, calibration, KNN imputer and evaluation in one resumable run.
 struct BundleTrain: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Generate data, split it, train and calibrate the ANN and evaluate it on held-out data, in one resumable command.",
+        abstract: "Generate data, split it, train and calibrate the ANN, build the KNN imputer and evaluate on held-out data, in one resumable command.",
         discussion: """
             Runs `dataset generate` (WORK/dataset), `dataset split` (WORK/split: train, \
             validation, test), `train ann --in-place` followed by `train calibrate --in-place` (on \
-            the validation part), and `evaluate --in-place` (on the test part; the report lands in \
+            the validation part), `train imputer --kind knn --in-place` (on the training part), and \
+            `evaluate --in-place` (on the test part; the report lands in \
             the bundle's reports/). Each step is skipped when its output is current: WORK/steps.json \
             records, per step, a hash of its settings, the bundle's network and the previous step's \
             output, and a hash of its own output; a changed input or a touched output reruns that \
@@ -83,6 +84,12 @@ struct BundleTrain: ParsableCommand {
                 try train.run()
                 let calibrate = try TrainCalibrate.parse(["--model", directory, "--data", path("validation"), "--in-place"])
                 try calibrate.run()
+            }),
+            // The KNN imputer (reference set from the training split): partial measurements work
+            // as soon as the bundle is trained.
+            ("imputer", "knn from train", { [(directory as NSString).appendingPathComponent(ImputerStrategies.knnPath)] }, {
+                let c = try TrainImputer.parse(["--kind", "knn", "--model", directory, "--data", path("train"), "--in-place"])
+                try c.run()
             }),
             ("evaluate", "test", { [report] }, {
                 let c = try Evaluate.parse(["--model", directory, "--data", path("test"), "--in-place", "--force"])

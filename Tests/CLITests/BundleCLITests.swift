@@ -93,14 +93,15 @@ private func temporaryFolder() throws -> String {
         func steps(_ r: Run) -> [String] { r.stderr.split(separator: "\n").filter { $0.hasPrefix("[") && !$0.contains(": done") }.map(String.init) }
         let first = try mlflux(in: dir, args)
         #expect(first.status == 0, "\(first.stderr)")
-        #expect(steps(first).allSatisfy { $0.contains("running") } && steps(first).count == 4, "\(steps(first))")
+        #expect(steps(first).allSatisfy { $0.contains("running") } && steps(first).count == 5, "\(steps(first))")
         #expect(FileManager.default.fileExists(atPath: dir + "/t/reports/evaluation-test.json"))
         let trained = try mlflux(["models"], environment: ["MLFLUX_PLUGINS": dir])
-        #expect(trained.stdout.split(separator: "\n").contains { $0.hasPrefix("t ") && $0.contains("ann,mfa,hybrid") }, "\(trained.stdout)")
+        #expect(trained.stdout.split(separator: "\n").contains { $0.hasPrefix("t ") && $0.contains("ann,mfa,hybrid") && $0.contains("knn") }, "\(trained.stdout)")
         let second = try mlflux(in: dir, args)
-        #expect(steps(second) == ["[1/4] dataset: current, skipped", "[2/4] split: current, skipped",
-                                  "[3/4] ann: current, skipped", "[4/4] evaluate: current, skipped"], "\(second.stderr)")
+        #expect(steps(second) == ["[1/5] dataset: current, skipped", "[2/5] split: current, skipped",
+                                  "[3/5] ann: current, skipped", "[4/5] imputer: current, skipped",
+                                  "[5/5] evaluate: current, skipped"], "\(second.stderr)")
         let third = try mlflux(in: dir, args.dropLast(6) + ["--epochs", "3", "--work", dir + "/w", "--threads", "1"])
-        #expect(steps(third).map { $0.contains("skipped") } == [true, true, false, false], "\(third.stderr)")
+        #expect(steps(third).map { $0.contains("skipped") } == [true, true, false, false, false], "\(third.stderr)")
     }
 }
