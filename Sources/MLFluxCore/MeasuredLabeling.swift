@@ -112,8 +112,10 @@ public enum LabelingTable {
                 throw fail(line, "isotopologue '\(Excerpt.quote(f[2]))' of '\(f[1])' must be 0…\(layout.isotopologues[m] - 1)")
             }
             if f[3].isEmpty { continue }  // a template row left blank: not measured
-            guard let x = Double(f[3]), x.isFinite else { throw fail(line, "fraction '\(Excerpt.quote(f[3]))' is not a finite number") }
-            guard x >= 0 else { throw fail(line, "fraction \(x) is negative") }
+            guard var x = Double(f[3]), x.isFinite else { throw fail(line, "fraction '\(Excerpt.quote(f[3]))' is not a finite number") }
+            // Round-off from a correction or a spreadsheet (e.g. −5.8e-16) is 0, not an error.
+            guard x >= -Self.roundOff else { throw fail(line, "fraction \(x) is negative") }
+            x = max(x, 0)
             let idx = layout.offsets[m] + e * layout.blockSize + k
             guard !mask[idx] else {
                 throw fail(line, "duplicate row for \(f[0]) \(f[1]) M+\(k) (first given on line \(rowOf[idx]))")
@@ -159,12 +161,16 @@ public enum LabelingTable {
         return result
     }
 
-    /// An empty template with every (experiment, metabolite, isotopologue) row of `layout`.
+    /// Negative fractions down to −roundOff are read as 0 (round-off of a correction).
+    public static let roundOff = 1e-9
+
+    /// An empty template with every (experiment, metabolite, isotopologue) row of `layout`
+    /// (isotopologues numbered 0…n as `simulate` writes them).
     public static func template(_ layout: LabelingLayout) -> String {
         var out = "experiment,metabolite,isotopologue,fraction,stddev\n"
         for e in layout.experimentIDs {
             for (m, name) in layout.fragmentNames.enumerated() {
-                for k in 0..<layout.isotopologues[m] { out += "\(e),\(name),M+\(k),,\n" }
+                for k in 0..<layout.isotopologues[m] { out += "\(e),\(name),\(k),,\n" }
             }
         }
         return out

@@ -37,6 +37,21 @@ final class MeasuredLabelingTests: XCTestCase {
         XCTAssertTrue(message("A_100,molE,0,0.5\n").hasPrefix("in.csv:2: expected 5 fields"))
     }
 
+    /// Round-off below zero (a corrected MID's −5.8e-16) reads as 0; a real negative is an error.
+    func testRoundOffNegativeIsZero() throws {
+        let m = try parse("A_100,molE,0,-5.8e-16,\nA_100,molE,1,1,\n")
+        XCTAssertEqual(m.values[4], 0)
+        XCTAssertEqual(m.values[5], 1)
+        XCTAssertTrue(message("A_100,molE,0,-1e-6,\nA_100,molE,1,1,\n").contains("is negative"))
+    }
+
+    /// The template numbers isotopologues as `simulate` writes them, and reads back.
+    func testTemplateReadsBack() throws {
+        let t = LabelingTable.template(layout)
+        XCTAssertTrue(t.contains("\nA_100,molB,0,,\n") && !t.contains("M+"))
+        XCTAssertEqual(try LabelingTable.parse(t, file: "t.csv", layout: layout).mask.filter { $0 }.count, 0)
+    }
+
     func testNormalizeRescalesAndNotes() throws {
         let m = try parse("A_100,molE,0,0.5,\nA_100,molE,1,0.6,\n", normalize: true)
         XCTAssertEqual(m.values[4] + m.values[5], 1, accuracy: 1e-15)
