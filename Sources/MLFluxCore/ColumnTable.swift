@@ -43,14 +43,14 @@ public struct ColumnTable: Sendable {
         guard let header else {
             throw LabelingTableError(file: file, line: nil, message: "empty file; expected a header with columns \(expected)")
         }
-        let separator: Character = header.contains("\t") ? "\t" : ","
-        let names = header.split(separator: separator, omittingEmptySubsequences: false).map { unquoted($0).lowercased() }
+        let separator = Self.separator(of: header)
+        let names = Self.fields(header, separator: separator).map { $0.lowercased() }
         let headerLine = lineNumber
         var rows: [Row] = []
         while let raw = try next() {
             lineNumber += 1
             if raw.trimmingSpaces.isEmpty { continue }
-            let f = raw.split(separator: separator, omittingEmptySubsequences: false).map(unquoted)
+            let f = Self.fields(raw, separator: separator)
             guard f.count >= names.count else {
                 throw LabelingTableError(file: file, line: lineNumber, message: "expected \(names.count) fields, found \(f.count)")
             }
@@ -77,6 +77,14 @@ public struct ColumnTable: Sendable {
     /// An error naming this table's file and `line`.
     public func error(_ line: Int?, _ message: String) -> LabelingTableError {
         LabelingTableError(file: file, line: line, message: message)
+    }
+
+    /// Tab when the header has one, else comma.
+    public static func separator(of header: String) -> Character { header.contains("\t") ? "\t" : "," }
+
+    /// The fields of one line, trimmed and unquoted.
+    public static func fields(_ line: String, separator: Character) -> [String] {
+        line.split(separator: separator, omittingEmptySubsequences: false).map(unquoted)
     }
 
     private static func unquoted(_ s: Substring) -> String {

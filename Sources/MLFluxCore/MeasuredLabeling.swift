@@ -43,6 +43,10 @@ public struct LabelingTableError: Error, Sendable, Equatable, CustomStringConver
 ///     A_100,molB,0,0.0714
 ///     A_100,molB,M+1,0.9286
 ///
+/// Columns are found by name in any order (extra columns ignored; aliases `tracer`,
+/// `fragment`, `isotopomer`/`mass`, `isotopologue_fraction`/`abundance`, `sd`/`sigma`),
+/// comma- or tab-separated (a tab in the header), fields optionally in double quotes; a
+/// `sample` column may name one sample only.
 /// `isotopologue` is `k`, `Mk` or `M+k`. Experiments and metabolites are the ids of the
 /// bundle's layout (`mlflux describe`). A metabolite's MID in an experiment is either
 /// given completely or not at all; fractions must be finite, non-negative and sum to 1
@@ -79,12 +83,22 @@ public enum LabelingTable {
             lineNumber += 1
         }
         guard let header else { throw fail(nil, "empty file; expected header experiment,metabolite,isotopologue,fraction[,stddev]") }
-        let columns = header.split(separator: ",").map { String($0).trimmingSpaces.lowercased() }
-        guard columns.count >= 4, Array(columns.prefix(4)) == ["experiment", "metabolite", "isotopologue", "fraction"],
-              columns.count == 4 || (columns.count == 5 && columns[4] == "stddev") else {
-            throw fail(lineNumber, "header must be experiment,metabolite,isotopologue,fraction[,stddev], found '\(Excerpt.quote(header))'")
+        let separator = ColumnTable.separator(of: header)
+        let names = ColumnTable.fields(header, separator: separator).map { $0.lowercased() }
+        func column(_ aliases: [String], required: Bool = true) throws -> Int? {
+            let found = names.indices.filter { aliases.contains(names[$0]) }
+            if found.count > 1 { throw fail(lineNumber, "column '\(aliases[0])' is given \(found.count) times") }
+            if found.isEmpty && required {
+                throw fail(lineNumber, "no '\(aliases[0])' column: need experiment, metabolite, isotopologue, fraction [, stddev] (any order; found '\(Excerpt.quote(header))')")
+            }
+            return found.first
         }
-        let hasSD = columns.count == 5
+        let experimentColumn = try column(["experiment", "tracer"])!, metaboliteColumn = try column(["metabolite", "fragment"])!
+        let isotopologueColumn = try column(["isotopologue", "isotopomer", "mass"])!
+        let fractionColumn = try column(["fraction", "isotopologue_fraction", "abundance"])!
+        let stddevColumn = try column(["stddev", "sd", "sigma"], required: false)
+        let sampleColumn = try column(["sample"], required: false)
+        var sample: (name: String, line: Int)?
         var values = [Double](repeating: .nan, count: layout.count)
         var sd = values
         var mask = [Bool](repeating: false, count: layout.count)
@@ -96,10 +110,19 @@ public enum LabelingTable {
             lineNumber += 1
             let line = lineNumber
             if raw.trimmingSpaces.isEmpty { continue }
-            let f = raw.split(separator: ",", omittingEmptySubsequences: false).map { String($0).trimmingSpaces }
-            guard f.count == columns.count else {
-                throw fail(line, "expected \(columns.count) fields, found \(f.count)")
+            let all = ColumnTable.fields(raw, separator: separator)
+            guard all.count >= names.count else {
+                throw fail(line, "expected \(names.count) fields, found \(all.count)")
             }
+            // One measurement per call: a table of several samples is filtered first.
+            if let c = sampleColumn {
+                if let first = sample, first.name != all[c] {
+                    throw fail(line, "sample '\(Excerpt.quote(all[c]))' differs from '\(Excerpt.quote(first.name))' (line \(first.line)); one sample per table: keep its rows only")
+                }
+                if sample == nil { sample = (all[c], line) }
+            }
+            let f = [all[experimentColumn], all[metaboliteColumn], all[isotopologueColumn], all[fractionColumn],
+                     stddevColumn.map { all[$0] } ?? ""]
             guard let e = experimentIndex[f[0]] else {
                 throw fail(line, "unknown experiment '\(Excerpt.quote(f[0]))'; known: \(layout.experimentIDs.joined(separator: ", "))")
             }
@@ -120,7 +143,7 @@ public enum LabelingTable {
             guard !mask[idx] else {
                 throw fail(line, "duplicate row for \(f[0]) \(f[1]) M+\(k) (first given on line \(rowOf[idx]))")
             }
-            if hasSD, !f[4].isEmpty {
+            if !f[4].isEmpty {
                 guard let s = Double(f[4]), s.isFinite, s > 0 else {
                     throw fail(line, "stddev '\(Excerpt.quote(f[4]))' is not a positive number")
                 }

@@ -37,6 +37,23 @@ final class MeasuredLabelingTests: XCTestCase {
         XCTAssertTrue(message("A_100,molE,0,0.5\n").hasPrefix("in.csv:2: expected 5 fields"))
     }
 
+    /// Columns by name in any order, extra columns ignored, tab-separated, quoted fields; one
+    /// sample per table.
+    func testColumnsByNameTabsQuotesAndOneSample() throws {
+        let tsv = "\"fraction\"\tnote\tmetabolite\texperiment\tisotopologue\tsd\n0.25\tx\tmolE\t\"A_010\"\tM+0\t0.01\n0.75\t\tmolE\tA_010\t1\t\n"
+        let m = try LabelingTable.parse(tsv, file: "t.tsv", layout: layout)
+        XCTAssertEqual(m.values[10], 0.25)
+        XCTAssertEqual(m.values[11], 0.75)
+        XCTAssertEqual(m.stddev[10], 0.01)
+        let two = "sample,experiment,metabolite,isotopologue,fraction\ns1,A_010,molE,0,0.5\ns2,A_010,molE,1,0.5\n"
+        XCTAssertThrowsError(try LabelingTable.parse(two, file: "s.csv", layout: layout)) {
+            XCTAssertTrue("\($0)".hasPrefix("s.csv:3: sample 's2' differs from 's1' (line 2)"), "\($0)")
+        }
+        XCTAssertThrowsError(try LabelingTable.parse("experiment,metabolite,fraction\n", file: "h.csv", layout: layout)) {
+            XCTAssertTrue("\($0)".hasPrefix("h.csv:1: no 'isotopologue' column"), "\($0)")
+        }
+    }
+
     /// Round-off below zero (a corrected MID's −5.8e-16) reads as 0; a real negative is an error.
     func testRoundOffNegativeIsZero() throws {
         let m = try parse("A_100,molE,0,-5.8e-16,\nA_100,molE,1,1,\n")
