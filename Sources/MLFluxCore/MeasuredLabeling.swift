@@ -46,7 +46,8 @@ public struct LabelingTableError: Error, Sendable, Equatable, CustomStringConver
 /// Columns are found by name in any order (extra columns ignored; aliases `tracer`,
 /// `fragment`, `isotopomer`/`mass`, `isotopologue_fraction`/`abundance`, `sd`/`sigma`),
 /// comma- or tab-separated (a tab in the header), fields optionally in double quotes; a
-/// `sample` column may name one sample only.
+/// `sample` column may name one sample only. Wide tables — `experiment,metabolite,M+0,M+1,…`
+/// (or `M0`, `m+0`), one row per MID, cells beyond a MID's length empty — read the same.
 /// `isotopologue` is `k`, `Mk` or `M+k`. Experiments and metabolites are the ids of the
 /// bundle's layout (`mlflux describe`). A metabolite's MID in an experiment is either
 /// given completely or not at all; fractions must be finite, non-negative and sum to 1
@@ -94,8 +95,17 @@ public enum LabelingTable {
             return found.first
         }
         let experimentColumn = try column(["experiment", "tracer"])!, metaboliteColumn = try column(["metabolite", "fragment"])!
-        let isotopologueColumn = try column(["isotopologue", "isotopomer", "mass"])!
-        let fractionColumn = try column(["fraction", "isotopologue_fraction", "abundance"])!
+        // Wide tables: one column per isotopologue (`M+0`, `M0` or `m+0` …), no isotopologue/fraction columns.
+        let wide: [(k: Int, column: Int)] = names.indices.compactMap { c in
+            var n = names[c].uppercased()
+            guard n.hasPrefix("M") else { return nil }
+            n.removeFirst()
+            if n.hasPrefix("+") { n.removeFirst() }
+            return Int(n).flatMap { $0 >= 0 ? ($0, c) : nil }
+        }
+        let long = names.contains { ["isotopologue", "isotopomer", "mass"].contains($0) } || wide.isEmpty
+        let isotopologueColumn = long ? try column(["isotopologue", "isotopomer", "mass"]) : nil
+        let fractionColumn = long ? try column(["fraction", "isotopologue_fraction", "abundance"]) : nil
         let stddevColumn = try column(["stddev", "sd", "sigma"], required: false)
         let sampleColumn = try column(["sample"], required: false)
         var sample: (name: String, line: Int)?
@@ -121,8 +131,18 @@ public enum LabelingTable {
                 }
                 if sample == nil { sample = (all[c], line) }
             }
-            let f = [all[experimentColumn], all[metaboliteColumn], all[isotopologueColumn], all[fractionColumn],
-                     stddevColumn.map { all[$0] } ?? ""]
+            let cells: [(iso: String, fraction: String)] = long
+                ? [(all[isotopologueColumn!], all[fractionColumn!])]
+                : wide.map { ("\($0.k)", all[$0.column]) }
+            for cell in cells {
+            let f = [all[experimentColumn], all[metaboliteColumn], cell.iso, cell.fraction, stddevColumn.map { all[$0] } ?? ""]
+            if !long, let k = Int(f[2]), let m = fragmentIndex[f[1]], k >= layout.isotopologues[m] {
+                // A wide table's columns span the longest MID: shorter MIDs leave theirs empty (or 0).
+                guard f[3].isEmpty || Double(f[3]) == 0 else {
+                    throw fail(line, "column M+\(k) of '\(Excerpt.quote(f[1]))' must be empty: its MID has \(layout.isotopologues[m]) entries")
+                }
+                continue
+            }
             guard let e = experimentIndex[f[0]] else {
                 throw fail(line, "unknown experiment '\(Excerpt.quote(f[0]))'; known: \(layout.experimentIDs.joined(separator: ", "))")
             }
@@ -134,7 +154,7 @@ public enum LabelingTable {
             guard let k = Int(iso), k >= 0, k < layout.isotopologues[m] else {
                 throw fail(line, "isotopologue '\(Excerpt.quote(f[2]))' of '\(f[1])' must be 0…\(layout.isotopologues[m] - 1)")
             }
-            if f[3].isEmpty { continue }  // a template row left blank: not measured
+            if f[3].isEmpty { continue }  // a template row (or cell) left blank: not measured
             guard var x = Double(f[3]), x.isFinite else { throw fail(line, "fraction '\(Excerpt.quote(f[3]))' is not a finite number") }
             // Round-off from a correction or a spreadsheet (e.g. −5.8e-16) is 0, not an error.
             guard x >= -Self.roundOff else { throw fail(line, "fraction \(x) is negative") }
@@ -155,6 +175,7 @@ public enum LabelingTable {
             values[idx] = x
             mask[idx] = true
             rowOf[idx] = line
+            }
         }
         var notes: [String] = []
         for e in layout.experimentIDs.indices {

@@ -54,6 +54,19 @@ final class MeasuredLabelingTests: XCTestCase {
         }
     }
 
+    /// A wide table (one column per isotopologue) reads as its long form; a value in a column
+    /// beyond a MID's length is an error.
+    func testWideTableEqualsLongForm() throws {
+        let wide = try LabelingTable.parse("experiment,metabolite,M+0,M+1,M+2,M+3\nA_100,molB,0.1,0.2,0.3,0.4\nA_010,molE,0.25,0.75,,\n",
+                                           file: "w.csv", layout: layout)
+        let long = try parse("A_100,molB,0,0.1,\nA_100,molB,1,0.2,\nA_100,molB,2,0.3,\nA_100,molB,3,0.4,\nA_010,molE,0,0.25,\nA_010,molE,1,0.75,\n")
+        XCTAssertEqual(wide.mask, long.mask)
+        XCTAssertEqual(wide.values.filter { !$0.isNaN }, long.values.filter { !$0.isNaN })
+        XCTAssertThrowsError(try LabelingTable.parse("experiment,metabolite,M0,M1,M2\nA_010,molE,0.25,0.7,0.05\n", file: "w.csv", layout: layout)) {
+            XCTAssertTrue("\($0)".hasPrefix("w.csv:2: column M+2 of 'molE' must be empty"), "\($0)")
+        }
+    }
+
     /// Round-off below zero (a corrected MID's −5.8e-16) reads as 0; a real negative is an error.
     func testRoundOffNegativeIsZero() throws {
         let m = try parse("A_100,molE,0,-5.8e-16,\nA_100,molE,1,1,\n")
