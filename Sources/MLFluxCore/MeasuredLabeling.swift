@@ -48,6 +48,8 @@ public struct LabelingTableError: Error, Sendable, Equatable, CustomStringConver
 /// comma- or tab-separated (a tab in the header), fields optionally in double quotes; a
 /// `sample` column may name one sample only. Wide tables — `experiment,metabolite,M+0,M+1,…`
 /// (or `M0`, `m+0`), one row per MID, cells beyond a MID's length empty — read the same.
+/// With a `replicate` column, rows of the same entry in different replicates are averaged;
+/// without a stated stddev an entry's σ is the standard error of its mean.
 /// `isotopologue` is `k`, `Mk` or `M+k`. Experiments and metabolites are the ids of the
 /// bundle's layout (`mlflux describe`). A metabolite's MID in an experiment is either
 /// given completely or not at all; fractions must be finite, non-negative and sum to 1
@@ -108,6 +110,10 @@ public enum LabelingTable {
         let fractionColumn = long ? try column(["fraction", "isotopologue_fraction", "abundance"]) : nil
         let stddevColumn = try column(["stddev", "sd", "sigma"], required: false)
         let sampleColumn = try column(["sample"], required: false)
+        let replicateColumn = try column(["replicate", "rep"], required: false)
+        // Replicates: per entry the sum, sum of squares and replicate names seen.
+        var sum = [Double](repeating: 0, count: layout.count), sumSquares = sum
+        var replicates = [[String]](repeating: [], count: layout.count)
         var sample: (name: String, line: Int)?
         var values = [Double](repeating: .nan, count: layout.count)
         var sd = values
@@ -160,9 +166,13 @@ public enum LabelingTable {
             guard x >= -Self.roundOff else { throw fail(line, "fraction \(x) is negative") }
             x = max(x, 0)
             let idx = layout.offsets[m] + e * layout.blockSize + k
-            guard !mask[idx] else {
-                throw fail(line, "duplicate row for \(f[0]) \(f[1]) M+\(k) (first given on line \(rowOf[idx]))")
+            let replicate = replicateColumn.map { all[$0] } ?? ""
+            guard !mask[idx] || (replicateColumn != nil && !replicates[idx].contains(replicate)) else {
+                throw fail(line, "duplicate row for \(f[0]) \(f[1]) M+\(k) (first given on line \(rowOf[idx]))\(replicateColumn == nil ? "; replicates need a 'replicate' column" : "")")
             }
+            replicates[idx].append(replicate)
+            sum[idx] += x
+            sumSquares[idx] += x * x
             if !f[4].isEmpty {
                 guard let s = Double(f[4]), s.isFinite, s > 0 else {
                     throw fail(line, "stddev '\(Excerpt.quote(f[4]))' is not a positive number")
@@ -174,10 +184,25 @@ public enum LabelingTable {
             }
             values[idx] = x
             mask[idx] = true
-            rowOf[idx] = line
+            if rowOf[idx] == 0 { rowOf[idx] = line }
             }
         }
         var notes: [String] = []
+        // Replicates: the mean of each entry; without a stated σ, the standard error of the mean.
+        if replicateColumn != nil {
+            var averaged = 0
+            for idx in 0..<layout.count where mask[idx] {
+                let n = Double(replicates[idx].count)
+                values[idx] = sum[idx] / n
+                guard n > 1 else { continue }
+                averaged += 1
+                if sd[idx].isNaN {
+                    let variance = max(sumSquares[idx] - sum[idx] * sum[idx] / n, 0) / (n - 1)
+                    sd[idx] = max((variance / n).squareRoot(), MeasuredLabeling.minimumStddev)
+                }
+            }
+            if averaged > 0 { notes.append("averaged \(averaged) entries over their replicates (σ without a stddev: standard error of the mean)") }
+        }
         for e in layout.experimentIDs.indices {
             for m in layout.fragmentNames.indices {
                 let start = e * layout.blockSize + layout.offsets[m], n = layout.isotopologues[m]
@@ -187,6 +212,9 @@ public enum LabelingTable {
                 guard given.count == n else {
                     let missing = (0..<n).filter { !mask[start + $0] }.map { "M+\($0)" }.joined(separator: ", ")
                     throw fail(rowOf[given[0]], "MID of \(name) is incomplete: \(missing) missing")
+                }
+                if let other = given.first(where: { Set(replicates[$0]) != Set(replicates[given[0]]) }) {
+                    throw fail(rowOf[other], "MID of \(name): replicates \(replicates[given[0]].joined(separator: ", ")) for M+0 but \(replicates[other].joined(separator: ", ")) for M+\(other - start); every replicate gives the whole MID")
                 }
                 let sum = given.reduce(0) { $0 + values[$1] }
                 if abs(sum - 1) > tolerance || sum <= 0 {

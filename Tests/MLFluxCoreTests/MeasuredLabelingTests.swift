@@ -67,6 +67,23 @@ final class MeasuredLabelingTests: XCTestCase {
         }
     }
 
+    /// Replicates are averaged; without a stated σ an entry's σ is the standard error of its
+    /// mean (by hand: M+0 of 0.2, 0.3, 0.4 → mean 0.3, SD 0.1, SEM 0.1/√3).
+    func testReplicatesAverageWithTheirStandardError() throws {
+        let t = "experiment,metabolite,isotopologue,fraction,replicate\n" + ["r1": 0.2, "r2": 0.3, "r3": 0.4].sorted { $0.key < $1.key }
+            .map { "A_010,molE,0,\($0.value),\($0.key)\nA_010,molE,1,\(1 - $0.value),\($0.key)\n" }.joined()
+        let m = try LabelingTable.parse(t, file: "r.csv", layout: layout)
+        XCTAssertEqual(m.values[10], 0.3, accuracy: 1e-12)
+        XCTAssertEqual(m.values[11], 0.7, accuracy: 1e-12)
+        XCTAssertEqual(m.stddev[10], 0.1 / 3.0.squareRoot(), accuracy: 1e-12)
+        XCTAssertTrue(m.notes.contains { $0.contains("averaged 2 entries") })
+        // The same replicate twice, or replicates without a replicate column: errors.
+        XCTAssertThrowsError(try LabelingTable.parse(t + "A_010,molE,0,0.5,r1\n", file: "r.csv", layout: layout)) {
+            XCTAssertTrue("\($0)".contains("duplicate row"), "\($0)")
+        }
+        XCTAssertTrue(message("A_010,molE,0,0.5,\nA_010,molE,0,0.5,\n").contains("replicates need a 'replicate' column"))
+    }
+
     /// Round-off below zero (a corrected MID's −5.8e-16) reads as 0; a real negative is an error.
     func testRoundOffNegativeIsZero() throws {
         let m = try parse("A_100,molE,0,-5.8e-16,\nA_100,molE,1,1,\n")
