@@ -36,7 +36,7 @@ public enum FluxStateFile {
             }
             if let x = entry.xch, x != 0, !network.isBidirectional[j] {
                 throw FluxFileError(file: path, reaction: reaction,
-                                    reason: "is one-way (uptake or efflux) and has no exchange flux; remove 'xch'")
+                                    reason: "is one-way (uptake, efflux or declared irreversible) and has no exchange flux; remove 'xch'")
             }
             values[reaction] = (entry.net, entry.xch)
         }

@@ -196,7 +196,15 @@ struct Reader {
         let subs = try el.elements("reduct").map(participant)
         let prods = try el.elements("rproduct").map(participant)
         let leak = Set((el.attribute("leak") ?? "").filter { !$0.isWhitespace && $0 != "," })
-        return Reaction(id: id, substrates: subs, products: prods, leakAtoms: leak, line: el.line)
+        var r = Reaction(id: id, substrates: subs, products: prods, leakAtoms: leak, line: el.line)
+        switch el.attribute("bidirectional")?.trimmingCharacters(in: .whitespaces).lowercased() {
+        case nil, "true": break
+        case "false": r.declaredOneWay = true
+        case let other?:
+            throw FluxMLError.invalidAttribute(file: file, line: el.line, element: "reaction", attribute: "bidirectional",
+                                               value: other, reason: "must be true or false")
+        }
+        return r
     }
 
     func textual(_ el: XMLElement, kind: FluxKind) throws -> [FluxConstraint] {

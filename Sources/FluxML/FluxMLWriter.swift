@@ -54,6 +54,7 @@ public enum FluxMLWriter {
         for r in network.reactions {
             var a = "id=\"\(escape(r.id))\""
             if !r.leakAtoms.isEmpty { a += " leak=\"\(escape(String(r.leakAtoms.sorted())))\"" }
+            if r.declaredOneWay { a += " bidirectional=\"false\"" }
             o += "    <reaction \(a)>\n"
             for s in r.substrates {
                 o += "      <reduct cfg=\"\(escape(String(s.atomMap)))\" id=\"\(escape(s.pool))\"/>\n"

@@ -59,9 +59,9 @@ public enum FluxStateError: Error, Equatable, Sendable, CustomStringConvertible 
         case .unknownReaction(let r): return "unknown reaction '\(r)'"
         case .notFinite(let r, let k): return "reaction '\(r)': \(k.rawValue) flux is not a finite number"
         case .negativeExchange(let r, let v): return "reaction '\(r)': exchange flux \(v) is negative"
-        case .exchangeOnOneWay(let r): return "reaction '\(r)' is one-way (uptake or efflux) and has no exchange flux"
+        case .exchangeOnOneWay(let r): return "reaction '\(r)' is one-way (uptake, efflux or declared irreversible) and has no exchange flux"
         case .negativeOneWay(let r, let v):
-            return "reaction '\(r)' is one-way (uptake or efflux) but its net flux \(v) is negative"
+            return "reaction '\(r)' is one-way (uptake, efflux or declared irreversible) but its net flux \(v) is negative"
         }
     }
 }

@@ -222,10 +222,10 @@ public struct FreeFluxBasis: Sendable {
                 }
             } else {
                 if state.net[j] < -tolerance {
-                    out.append("reaction '\(id)' is one-way (uptake or efflux) but its net flux \(state.net[j]) is negative")
+                    out.append("reaction '\(id)' is one-way (uptake, efflux or declared irreversible) but its net flux \(state.net[j]) is negative")
                 }
                 if abs(state.exchange[j]) > tolerance {
-                    out.append("reaction '\(id)' is one-way (uptake or efflux) but has exchange flux \(state.exchange[j])")
+                    out.append("reaction '\(id)' is one-way (uptake, efflux or declared irreversible) but has exchange flux \(state.exchange[j])")
                 }
             }
         }

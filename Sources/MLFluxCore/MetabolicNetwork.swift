@@ -55,7 +55,7 @@ public struct MetabolicNetwork: Sendable {
         self.isInput = isInput
         self.stoichiometry = Self.stoichiometry(pools: pools, reactions: reactions, poolIndex: poolIndex, isInput: isInput)
         self.isBidirectional = reactions.map { r in
-            !r.isEfflux && !r.substrates.allSatisfy { isInput[poolIndex[$0.pool]!] }
+            !r.declaredOneWay && !r.isEfflux && !r.substrates.allSatisfy { isInput[poolIndex[$0.pool]!] }
         }
         self.experiments = []
         for e in experiments { try validate(e) }

@@ -25,7 +25,8 @@ public struct ReactionParticipant: Hashable, Sendable {
 /// Directionality: a reaction with no product is an **efflux**; a reaction whose
 /// substrates are all input pools is an **uptake**. Both are one-way (net flux
 /// only, exchange 0). Every other reaction is bidirectional with a net and an
-/// exchange flux, unless a constraint fixes its exchange to 0.
+/// exchange flux, unless a constraint fixes its exchange to 0 or the network declares it
+/// one-way (`declaredOneWay`, FluxML `bidirectional="false"`: net ≥ 0, no exchange flux).
 public struct Reaction: Hashable, Sendable {
     public var id: String
     public var substrates: [ReactionParticipant]
@@ -33,6 +34,8 @@ public struct Reaction: Hashable, Sendable {
     /// Atom letters (hydrogens) that exchange with unlabeled solvent (FluxML `leak`):
     /// in a product of either direction such an atom is unlabeled.
     public var leakAtoms: Set<Character>
+    /// Declared irreversible (FluxML `bidirectional="false"`): one-way like an efflux.
+    public var declaredOneWay = false
     public var line: Int?
 
     public init(id: String, substrates: [ReactionParticipant], products: [ReactionParticipant],
