@@ -70,6 +70,21 @@ public struct MetabolicNetwork: Sendable {
         return copy
     }
 
+    /// Modelling warnings: an input pool (produced by no reaction, so unlabeled unless a tracer
+    /// feeds it) that is a substrate of a bidirectional reaction — the reverse direction would
+    /// produce it, which the model ignores. Usually a missing production reaction or a pool
+    /// that should have been declared an input.
+    public var warnings: [String] {
+        var out: [String] = []
+        for (p, pool) in pools.enumerated() where isInput[p] {
+            for (r, reaction) in reactions.enumerated() where isBidirectional[r] && reaction.substrates.contains(where: { $0.pool == pool.id }) {
+                let at = reaction.line.map { " (line \($0))" } ?? ""
+                out.append("pool '\(pool.id)' is produced only by the reverse direction of '\(reaction.id)'\(at); it is treated as an input pool (unlabeled unless a tracer feeds it) and that reverse flux leaves its labeling unchanged")
+            }
+        }
+        return out
+    }
+
     /// Input pools (never produced), in pool order.
     public var inputPools: [Pool] { pools.indices.filter { isInput[$0] }.map { pools[$0] } }
     /// Balanced pools (produced by some reaction), in pool order: the rows of `stoichiometry`.

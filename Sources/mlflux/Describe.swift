@@ -21,6 +21,7 @@ struct Describe: ParsableCommand {
     mutating func run() throws {
         let bundle = try BundleRegistry(searchPaths: .standard()).load(model)
         let d = ModelDescription(bundle)
+        for w in bundle.network.warnings { FileHandle.standardError.write(Data("warning: \(bundle.name): \(w)\n".utf8)) }
         switch format {
         case .json:
             print(try JSONOutput.string(d))

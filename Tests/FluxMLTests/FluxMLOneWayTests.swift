@@ -37,6 +37,20 @@ final class FluxMLOneWayTests: XCTestCase {
         XCTAssertTrue(e.hasPrefix("toy.fml:") && e.contains("bidirectional") && e.contains("true or false"), e)
     }
 
+    /// A pool whose only producer is gone (v3 removed: molC is made by nothing) but which a
+    /// bidirectional reaction consumes (v4: molB + molC) becomes an input: a warning says so.
+    func testReverseOnlyPoolIsWarned() throws {
+        var text = try toyText(v2: "")
+        let v3 = try XCTUnwrap(text.range(of: "<reaction id=\"v3\">"))
+        let end = try XCTUnwrap(text.range(of: "</reaction>", range: v3.upperBound..<text.endIndex))
+        text.removeSubrange(v3.lowerBound..<end.upperBound)
+        text = text.replacingOccurrences(of: "v3=0;", with: "")
+        let network = try FluxMLReader.parse(text, fileName: "toy.fml")
+        XCTAssertEqual(network.warnings.count, 1)
+        XCTAssertTrue(network.warnings[0].hasPrefix("pool 'molC' is produced only by the reverse direction of 'v4' (line "), network.warnings[0])
+        XCTAssertTrue(try FluxMLReader.parse(try toyText(v2: ""), fileName: "toy.fml").warnings.isEmpty)
+    }
+
     func parseErrorText(_ text: String) -> String {
         do { _ = try FluxMLReader.parse(text, fileName: "toy.fml"); return "no error" } catch { return "\(error)" }
     }
