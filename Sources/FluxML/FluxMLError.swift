@@ -74,3 +74,21 @@ public enum FluxMLError: Error, Equatable, Sendable, CustomStringConvertible {
         return "\(loc): \(message)"
     }
 }
+
+/// Several defects of one FluxML file, in document order, one per line (at most `limit`;
+/// `truncated` when reading stopped there).
+public struct FluxMLErrors: Error, CustomStringConvertible, Sendable {
+    public static let limit = 20
+    public var file: String
+    public var errors: [any Error]
+    public var truncated: Bool
+    public init(file: String, errors: [any Error], truncated: Bool) {
+        self.file = file
+        self.errors = errors
+        self.truncated = truncated
+    }
+    public var description: String {
+        "\(file): \(errors.count)\(truncated ? " or more" : "") problems:\n" + errors.map { "  \($0)" }.joined(separator: "\n")
+            + (truncated ? "\n  (stopped after \(Self.limit))" : "")
+    }
+}

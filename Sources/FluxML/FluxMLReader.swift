@@ -93,13 +93,22 @@ struct Reader {
             throw FluxMLError.invalidElement(file: file, line: root.line, element: "fluxml",
                                              reason: "no <reactionnetwork> element")
         }
+        // Element-level defects are collected (up to `FluxMLErrors.limit`) so one run names them all.
+        var errors: [any Error] = []
+        func collect<T>(_ body: () throws -> T) throws -> T? {
+            do { return try body() } catch let e as FluxMLError {
+                errors.append(e)
+                if errors.count >= FluxMLErrors.limit { throw FluxMLErrors(file: file, errors: errors, truncated: true) }
+                return nil
+            }
+        }
         var pools: [Pool] = []
         for group in net.elements("metabolitepools") {
-            for p in group.elements("pool") { pools.append(try pool(p)) }
+            for p in group.elements("pool") { if let x = try collect({ try pool(p) }) { pools.append(x) } }
         }
         let poolByID = Dictionary(pools.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         var reactions: [Reaction] = []
-        for rx in net.elements("reaction") { reactions.append(try reaction(rx)) }
+        for rx in net.elements("reaction") { if let x = try collect({ try reaction(rx) }) { reactions.append(x) } }
 
         var constraints: [FluxConstraint] = []
         for cs in root.elements("constraints") {
@@ -108,16 +117,18 @@ struct Reader {
                 // Pool-size constraints (13CFLUX2 `psconstraints`) are not modelled here.
                 if section.name == "psconstraints" { continue }
                 guard let kind = FluxKind(rawValue: section.name) else {
-                    throw FluxMLError.invalidElement(file: file, line: section.line, element: section.name,
-                                                     reason: "unknown constraint section (expected <net> or <xch>)")
+                    _ = try collect { throw FluxMLError.invalidElement(file: file, line: section.line, element: section.name,
+                                                                      reason: "unknown constraint section (expected <net> or <xch>)") }
+                    continue
                 }
                 for child in section.children where child.isFluxML {
                     guard child.name == "textual" else {
-                        throw FluxMLError.invalidElement(
+                        _ = try collect { throw FluxMLError.invalidElement(
                             file: file, line: child.line, element: child.name,
-                            reason: "unsupported constraint form (only <textual> is read)")
+                            reason: "unsupported constraint form (only <textual> is read)") }
+                        continue
                     }
-                    constraints += try textual(child, kind: kind)
+                    constraints += try collect { try textual(child, kind: kind) } ?? []
                 }
             }
         }
@@ -125,24 +136,27 @@ struct Reader {
         var experiments: [TracerExperiment] = []
         var experimentLine: [String: Int] = [:]
         for cfg in root.elements("configuration") {
-            let id = try required(cfg, "name")
+            guard let id = try collect({ try required(cfg, "name") }) else { continue }
             var inputs: [TracerInput] = []
             for input in cfg.elements("input") {
-                let poolID = try required(input, "pool")
+                guard let poolID = try collect({ try required(input, "pool") }) else { continue }
                 if let type = input.attribute("type"), type != "isotopomer" {
-                    throw FluxMLError.invalidAttribute(file: file, line: input.line, element: "input",
-                                                       attribute: "type", value: type,
-                                                       reason: "only type=\"isotopomer\" is supported")
+                    _ = try collect { throw FluxMLError.invalidAttribute(file: file, line: input.line, element: "input",
+                                                                        attribute: "type", value: type,
+                                                                        reason: "only type=\"isotopomer\" is supported") }
+                    continue
                 }
                 var comps: [TracerComponent] = []
                 for label in input.elements("label") {
-                    comps.append(try component(label, pool: poolByID[poolID]))
+                    if let c = try collect({ try component(label, pool: poolByID[poolID]) }) { comps.append(c) }
                 }
                 inputs.append(TracerInput(pool: poolID, components: comps))
             }
             experiments.append(TracerExperiment(id: id, inputs: inputs))
             if experimentLine[id] == nil, let l = cfg.line { experimentLine[id] = l }
         }
+        if errors.count == 1 { throw errors[0] }
+        if !errors.isEmpty { throw FluxMLErrors(file: file, errors: errors, truncated: false) }
 
         do {
             return try MetabolicNetwork(name: name, pools: pools, reactions: reactions,

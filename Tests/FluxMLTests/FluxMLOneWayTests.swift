@@ -55,3 +55,24 @@ final class FluxMLOneWayTests: XCTestCase {
         do { _ = try FluxMLReader.parse(text, fileName: "toy.fml"); return "no error" } catch { return "\(error)" }
     }
 }
+
+/// A file with several defects names every one of them in one run.
+final class FluxMLSeveralErrorsTests: XCTestCase {
+    func testEveryDefectIsNamed() throws {
+        var text = try String(contentsOfFile: networkPath("toy"), encoding: .utf8)
+        text = text.replacingOccurrences(of: "<reaction id=\"v2\">", with: "<reaction id=\"v2\" bidirectional=\"perhaps\">")
+        text = text.replacingOccurrences(of: "<reaction id=\"v5\">", with: "<reaction>")
+        text = text.replacingOccurrences(of: "v1=1;", with: "v1==;")
+        do {
+            _ = try FluxMLReader.parse(text, fileName: "toy.fml")
+            XCTFail("expected errors")
+        } catch let e as FluxMLErrors {
+            let lines = "\(e)".split(separator: "\n")
+            XCTAssertEqual(e.errors.count, 3, "\(e)")
+            XCTAssertTrue(lines[0].hasPrefix("toy.fml: 3 problems"), "\(e)")
+            XCTAssertTrue(lines.contains { $0.contains("bidirectional") } && lines.contains { $0.contains("'id'") }
+                          && lines.contains { $0.contains("v1==") }, "\(e)")
+            XCTAssertTrue(lines.dropFirst().allSatisfy { $0.contains("toy.fml:") }, "\(e)")
+        }
+    }
+}
