@@ -33,7 +33,7 @@ public enum LinePlot {
         var out = """
             <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(width))" height="\(Int(height))" font-family="sans-serif" font-size="11">
             <rect width="100%" height="100%" fill="white"/>
-            <text x="\(f(left + w / 2))" y="20" text-anchor="middle" font-size="13">\(escape(title))</text>
+            <text x="\(f(width / 2))" y="20" text-anchor="middle" font-size="\(f(min(13, (width - 16) / (0.56 * Double(max(title.count, 1))))))">\(escape(title))</text>
             <rect x="\(f(left))" y="\(f(top))" width="\(f(w))" height="\(f(h))" fill="none" stroke="#888"/>
 
             """
