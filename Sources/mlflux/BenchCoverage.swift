@@ -29,13 +29,16 @@ struct BenchCoverage: ParsableCommand {
     @Option(help: "Worker threads (one repeat each).") var threads: Int = ProcessInfo.processInfo.activeProcessorCount
     @Option(help: "Output format: table or json.") var format: OutputFormat = .table
     @Flag(help: "Also sample the Bayesian posterior (mlflux posterior: 4 chains) of every repeat and report the coverage of its 68 % and 95 % credible intervals.") var posterior = false
-    @Option(help: "--posterior: kept draws (and as many burn-in steps) per chain.") var posteriorSamples: Int = 2000
+    @Option(help: "--posterior: kept draws per chain.") var posteriorSamples: Int = 2000
+    @Option(help: "--posterior: adapting burn-in steps per chain (default: as many as --posterior-samples).") var posteriorBurnIn: Int?
 
     func validate() throws {
         try OptionCheck.count(repeats, "--repeats", in: 1...100_000)
         try OptionCheck.count(starts, "--starts", in: 0...1000)
         try OptionCheck.number(sigma, "--sigma", in: 0...1, lowerOpen: true)
         try OptionCheck.threads(threads)
+        try OptionCheck.count(posteriorSamples, "--posterior-samples", in: 10...10_000_000)
+        if let posteriorBurnIn { try OptionCheck.count(posteriorBurnIn, "--posterior-burn-in", in: 0...10_000_000) }
         guard format != .csv else { throw ValidationError("bench coverage supports --format table or json") }
     }
 
@@ -95,7 +98,7 @@ struct BenchCoverage: ParsableCommand {
         let truth = targets.map { $0.kind == .net ? truthState.net[$0.reaction] : truthState.exchange[$0.reaction] }
         let sigma = self.sigma, starts = self.starts, seed = self.seed
         let clock = Date()
-        let withPosterior = posterior, posteriorSamples = self.posteriorSamples
+        let withPosterior = posterior, posteriorSamples = self.posteriorSamples, posteriorBurnIn = self.posteriorBurnIn ?? posteriorSamples
         // Per repeat and target: (inside 68 %, inside 95 %, ESS) of the posterior.
         typealias Credible = [(Bool, Bool, Double)]
         let results = ParallelRows.map(count: repeats, threads: threads) { rep -> (LeastSquaresMFA.ProfileResult, Double, Int, Credible)? in
@@ -118,7 +121,7 @@ struct BenchCoverage: ParsableCommand {
             if withPosterior {
                 var sampler = FluxPosterior(mfa: model)
                 sampler.samples = posteriorSamples
-                sampler.burnIn = posteriorSamples
+                sampler.burnIn = posteriorBurnIn
                 sampler.seed = UInt64(rep) &+ 1
                 if let post = try? sampler.sample(measured) {
                     credible = targets.enumerated().map { j, f in
