@@ -12,7 +12,8 @@ import MLFluxCore
 /// adaptive Metropolis (`AdaptiveMetropolis`) in those parameters, several chains started
 /// from over-dispersed points around the least-squares optimum, the proposal shaped by the
 /// Laplace approximation there (regularised by the prior's widths along directions the data
-/// do not determine); chains run on `threads` threads. Draws outside the polytope have prior
+/// do not determine); each chain a parallel-tempering ladder (`ladder`) with history jumps
+/// (`historyJumps`); chains run on `threads` threads. Draws outside the polytope have prior
 /// 0 and are never accepted.
 public struct FluxPosterior: Sendable {
     public var mfa: LeastSquaresMFA

@@ -29,6 +29,7 @@ struct BenchCoverage: ParsableCommand {
     @Option(help: "Worker threads (one repeat each).") var threads: Int = ProcessInfo.processInfo.activeProcessorCount
     @Option(help: "Output format: table or json.") var format: OutputFormat = .table
     @Flag(help: "Also sample the Bayesian posterior (mlflux posterior: 4 chains) of every repeat and report the coverage of its 68 % and 95 % credible intervals.") var posterior = false
+    @Flag(help: "Skip the profile likelihood (with --posterior, when only the posterior's coverage is wanted).") var noProfile = false
     @Option(help: "--posterior: kept draws per chain.") var posteriorSamples: Int = 2000
     @Option(help: "--posterior: adapting burn-in steps per chain (default: as many as --posterior-samples).") var posteriorBurnIn: Int?
 
@@ -54,6 +55,9 @@ struct BenchCoverage: ParsableCommand {
         var posteriorCoverage68: Double?
         var posteriorCoverage95: Double?
         var medianPosteriorESS: Double?
+        /// Smallest ESS and largest R-hat of the flux over the repeats (free fluxes).
+        var minPosteriorESS: Double?
+        var maxPosteriorRHat: Double?
     }
 
     struct Report: Encodable {
@@ -98,10 +102,10 @@ struct BenchCoverage: ParsableCommand {
         let truth = targets.map { $0.kind == .net ? truthState.net[$0.reaction] : truthState.exchange[$0.reaction] }
         let sigma = self.sigma, starts = self.starts, seed = self.seed
         let clock = Date()
-        let withPosterior = posterior, posteriorSamples = self.posteriorSamples, posteriorBurnIn = self.posteriorBurnIn ?? posteriorSamples
-        // Per repeat and target: (inside 68 %, inside 95 %, ESS) of the posterior.
-        typealias Credible = [(Bool, Bool, Double)]
-        let results = ParallelRows.map(count: repeats, threads: threads) { rep -> (LeastSquaresMFA.ProfileResult, Double, Int, Credible)? in
+        let withProfile = !noProfile, withPosterior = posterior, posteriorSamples = self.posteriorSamples, posteriorBurnIn = self.posteriorBurnIn ?? posteriorSamples
+        // Per repeat and target: (inside 68 %, inside 95 %, ESS, R-hat) of the posterior.
+        typealias Credible = [(Bool, Bool, Double, Double)]
+        let results = ParallelRows.map(count: repeats, threads: threads) { rep -> (LeastSquaresMFA.ProfileResult?, Double, Int, Credible)? in
             var rng = SplitMix64(seed: seed &+ UInt64(rep) &* 0x9E37_79B9_7F4A_7C15)
             var v = clean.map { $0 + sigma * rng.nextGaussian() }
             for e in layout.experimentIDs.indices {
@@ -131,20 +135,21 @@ struct BenchCoverage: ParsableCommand {
                         }.sorted()
                         func q(_ p: Double) -> Double { values[min(Int(p * Double(values.count - 1)), values.count - 1)] }
                         let k = f.kind == .net ? basis.freeNet.firstIndex(of: f.reaction) : basis.freeExchange.firstIndex(of: f.reaction).map { $0 + basis.freeNet.count }
-                        return ((q(0.16)...q(0.84)).contains(truth[j]), (q(0.025)...q(0.975)).contains(truth[j]), k.map { post.ess[$0] } ?? .nan)
+                        return ((q(0.16)...q(0.84)).contains(truth[j]), (q(0.025)...q(0.975)).contains(truth[j]),
+                                k.map { post.ess[$0] } ?? .nan, k.map { post.rHat[$0] } ?? .nan)
                     }
                 }
             }
-            return (model.profile(fit, fluxes: targets, threads: 1), fit.vssr, fit.degreesOfFreedom, credible)
+            return (withProfile ? model.profile(fit, fluxes: targets, threads: 1) : nil, fit.vssr, fit.degreesOfFreedom, credible)
         }
         let seconds = Date().timeIntervalSince(clock)
         let fitted = results.compactMap { (try? $0.get()) ?? nil }
-        let done = fitted.map(\.0)
+        let done = fitted.compactMap(\.0)
         var rows: [Row] = []
         let credible = fitted.map(\.3).filter { !$0.isEmpty }
         for (j, f) in targets.enumerated() {
             let intervals = done.map { $0.fluxes[j] }
-            let n = Double(max(intervals.count, 1))
+            let n = intervals.isEmpty ? .nan : Double(intervals.count)
             let c = credible.map { $0[j] }, nc = Double(max(c.count, 1))
             let ess = c.map(\.2).sorted()
             rows.append(Row(
@@ -157,7 +162,8 @@ struct BenchCoverage: ParsableCommand {
                 meanLinearisedWidth: intervals.reduce(0) { $0 + $1.linearised.upperBound - $1.linearised.lowerBound } / n,
                 posteriorCoverage68: c.isEmpty ? nil : Double(c.filter(\.0).count) / nc,
                 posteriorCoverage95: c.isEmpty ? nil : Double(c.filter(\.1).count) / nc,
-                medianPosteriorESS: ess.isEmpty ? nil : ess[ess.count / 2]))
+                medianPosteriorESS: ess.isEmpty ? nil : ess[ess.count / 2], minPosteriorESS: ess.first,
+                maxPosteriorRHat: c.map(\.3).max()))
         }
         let all = done.flatMap(\.fluxes)
         #if DEBUG
@@ -165,7 +171,7 @@ struct BenchCoverage: ParsableCommand {
         #else
         let build = "release"
         #endif
-        let report = Report(model: bundle.name, build: build, repeats: repeats, failedFits: repeats - done.count, sigma: sigma,
+        let report = Report(model: bundle.name, build: build, repeats: repeats, failedFits: repeats - fitted.count, sigma: sigma,
                             seed: seed, threads: threads, seconds: seconds,
                             secondsPerProfile: all.reduce(0) { $0 + $1.seconds } / Double(max(all.count, 1)),
                             refitsPerProfile: Double(all.reduce(0) { $0 + $1.refits }) / Double(max(all.count, 1)),
@@ -173,7 +179,7 @@ struct BenchCoverage: ParsableCommand {
                             meanVSSR: fitted.reduce(0) { $0 + $1.1 } / Double(max(fitted.count, 1)),
                             degreesOfFreedom: fitted.first?.2 ?? 0, fluxes: rows)
         if format == .json { print(try JSONOutput.string(report)); return }
-        print("model \(report.model): \(done.count) of \(repeats) repeats fitted, σ \(sigma), \(build) build, \(threads) threads, \(String(format: "%.1f", seconds)) s; per profile \(String(format: "%.3f", report.secondsPerProfile)) s, \(String(format: "%.1f", report.refitsPerProfile)) re-fits; \(report.lowerMinimaFound) profiles found a lower minimum; mean minimised VSSR \(String(format: "%.2f", report.meanVSSR)) for \(report.degreesOfFreedom) degrees of freedom")
+        print("model \(report.model): \(fitted.count) of \(repeats) repeats fitted, σ \(sigma), \(build) build, \(threads) threads, \(String(format: "%.1f", seconds)) s; per profile \(String(format: "%.3f", report.secondsPerProfile)) s, \(String(format: "%.1f", report.refitsPerProfile)) re-fits; \(report.lowerMinimaFound) profiles found a lower minimum; mean minimised VSSR \(String(format: "%.2f", report.meanVSSR)) for \(report.degreesOfFreedom) degrees of freedom")
         var table = [["FLUX", "TRUTH", "PROFILE COVER", "LINEARISED COVER", "UNDETERMINED", "AT BOUND", "MEAN WIDTH (PROFILE)", "MEAN WIDTH (LIN)"]]
         for r in rows {
             table.append([r.flux, PredictionOutput.num(r.truth), String(format: "%.1f %%", 100 * r.profileCoverage),
@@ -182,13 +188,15 @@ struct BenchCoverage: ParsableCommand {
         }
         print(TextTable.render(table, rightAligned: Set(1..<8)))
         if posterior {
-            var post = [["FLUX", "POSTERIOR 68 % COVER", "POSTERIOR 95 % COVER", "MEDIAN ESS"]]
+            var post = [["FLUX", "POSTERIOR 68 % COVER", "POSTERIOR 95 % COVER", "MEDIAN ESS", "MIN ESS", "MAX R-HAT"]]
             for r in rows {
                 post.append([r.flux, r.posteriorCoverage68.map { String(format: "%.1f %%", 100 * $0) } ?? "",
                              r.posteriorCoverage95.map { String(format: "%.1f %%", 100 * $0) } ?? "",
-                             r.medianPosteriorESS.map { String(format: "%.0f", $0) } ?? ""])
+                             r.medianPosteriorESS.map { String(format: "%.0f", $0) } ?? "",
+                             r.minPosteriorESS.map { String(format: "%.0f", $0) } ?? "",
+                             r.maxPosteriorRHat.map { String(format: "%.4f", $0) } ?? ""])
             }
-            print(TextTable.render(post, rightAligned: [1, 2, 3]))
+            print(TextTable.render(post, rightAligned: [1, 2, 3, 4, 5]))
         }
     }
 }

@@ -14,7 +14,10 @@ struct Posterior: ParsableCommand {
             Likelihood exp(−VSSR/2) with the data's σ (stddev column, --stddev, default 0.01); \
             prior uniform over the flux polytope, exchange fluxes uniform in log10 (down to 1e-7). \
             Adaptive Metropolis from the least-squares optimum, --chains chains on --threads \
-            threads, --burn-in adapting steps then --samples kept steps per chain. Prints the \
+            threads, --burn-in adapting steps then --samples kept steps per chain; each chain \
+            a parallel-tempering ladder of walkers (--ladder) with jumps along differences of \
+            its past states (--history-jumps). Larger models need longer runs (glycolysis: \
+            --samples 40000 --burn-in 10000). Prints the \
             posterior median and 68 % / 95 % credible intervals of every net and exchange flux \
             and ΔG, and R-hat and effective sample size (ESS) of every free flux; --out writes \
             the draws of the free fluxes as .npy (float64, [draws × free fluxes], chains one \
