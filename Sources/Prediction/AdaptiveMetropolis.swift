@@ -21,7 +21,8 @@ import MLFluxCore
 ///
 /// Parallel tempering (Geyer 1991; Earl & Deem 2005) with `ladder` inverse temperatures
 /// β₀ = 1 > β₁ > …: one walker per β samples π^β (each with its own adaptation), and after
-/// every step two neighbours swap states with probability min(1, π(xⱼ)^βᵢ π(xᵢ)^βⱼ / …).
+/// every step neighbours swap states with probability min(1, π(xⱼ)^βᵢ π(xᵢ)^βⱼ / …) —
+/// the pairs (0,1), (2,3), … after even steps, (1,2), (3,4), … after odd ones.
 /// Hot walkers flatten the target and cross between a narrow peak and a wide plateau (an
 /// exchange flux the data bound from one side only) that a single walker crosses rarely;
 /// only the β = 1 walker's states are kept. The support must be bounded for π^β with β < 1
@@ -77,8 +78,11 @@ public struct AdaptiveMetropolis: Sendable {
                 let moved = walkers[i].step(logDensity, adapting: adapting, step: step, settings: self, using: &rng)
                 if i == 0, moved, !adapting { accepted += 1 }
             }
-            if walkers.count > 1 {
-                let i = Int(rng.next() % UInt64(walkers.count - 1)), j = i + 1
+            // Deterministic even–odd swaps (Syed et al. 2022, non-reversible parallel tempering):
+            // every pair (i, i+1) with i of this step's parity, so a state travels the whole
+            // ladder in ~N steps, not a random walk's ~N².
+            for i in stride(from: step % 2, to: walkers.count - 1, by: 2) {
+                let j = i + 1
                 let ratio = (walkers[i].beta - walkers[j].beta) * (walkers[j].value - walkers[i].value)
                 let swap = ratio >= 0 || log(max(Double(rng.next() >> 11) * 0x1p-53, 1e-300)) < ratio
                 if swap { (walkers[i].x, walkers[j].x) = (walkers[j].x, walkers[i].x); (walkers[i].value, walkers[j].value) = (walkers[j].value, walkers[i].value) }

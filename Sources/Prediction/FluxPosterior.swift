@@ -24,7 +24,10 @@ public struct FluxPosterior: Sendable {
     public var seed: UInt64 = 1
     public var threads = 1
     /// Share of steps that are history jumps (`AdaptiveMetropolis.historyJumps`).
-    public var historyJumps = 0.2
+    /// 0.8: on the glycolysis bundle (4 × 30,000 steps, three seeds) the worst flux's ESS was
+    /// 475–714 with R-hat ≤ 1.010, against 318–744 and R-hat up to 1.019 at 0.2.
+    public static let defaultHistoryJumps = 0.8
+    public var historyJumps = FluxPosterior.defaultHistoryJumps
     /// Inverse temperatures of each chain's parallel-tempering walkers (`AdaptiveMetropolis.ladder`).
     /// Five walkers down to β = 0.25: on the glycolysis bundle an exchange flux's posterior is
     /// a narrow peak beside a plateau several decades wide, which one walker crosses so rarely
@@ -113,6 +116,20 @@ public struct FluxPosterior: Sendable {
         if let s = fit.scale?.value { draws = draws.map { $0.map { $0 * s } } }
         return Result(draws: draws, chains: chains, rHat: rHat, ess: ess, acceptance: runs.map(\.acceptance), swapRate: runs.map(\.swapRate), fit: fit,
                       seconds: Date().timeIntervalSince(clock))
+    }
+
+    /// A draw of the free fluxes θ from the prior the posterior uses — uniform over the polytope
+    /// in the fit's parameters (net free fluxes uniform, exchange free fluxes uniform in log10
+    /// between the floor and their bounds) — by rejection from the parameters' box; nil when
+    /// `tries` box draws all leave the polytope. Truths drawn so make the credible intervals'
+    /// coverage nominal by construction when the sampler is right (simulation-based calibration).
+    public func priorDraw(using rng: inout SplitMix64, tries: Int = 100_000) -> [Double]? {
+        let bounds = mfa.paramBounds
+        for _ in 0..<tries {
+            let p = bounds.map { $0.0 + ($0.1 - $0.0) * Double(rng.next() >> 11) * 0x1p-53 }
+            if mfa.violation(at: p) <= 1e-12 { return mfa.theta(p) }
+        }
+        return nil
     }
 
     /// (JᵀJ + P)⁻¹ at `p`: the Laplace covariance of the data, with P = diag(12/width²) — the

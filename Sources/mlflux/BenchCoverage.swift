@@ -8,6 +8,8 @@ import Prediction
 /// `mlflux bench coverage` (hidden): how often the 95 % intervals cover the truth over
 /// noisy repeats of a model's example flux state (issue 13, item 4).
 struct BenchCoverage: ParsableCommand {
+    enum TruthSource: String, ExpressibleByArgument, CaseIterable { case example, prior }
+
     static let configuration = CommandConfiguration(
         commandName: "coverage",
         abstract: "Coverage of the 95 % linearised and profile-likelihood intervals over noisy repeats.",
@@ -26,6 +28,8 @@ struct BenchCoverage: ParsableCommand {
     @Option(help: "Polytope starts per fit (plus the truth).") var starts: Int = 2
     @Option(help: "Fluxes (REACTION.net / REACTION.xch, comma-separated, or all); default: the free fluxes.") var fluxes: String?
     @Option(help: "Seed of the noise.") var seed: UInt64 = 1
+    @Option(help: "Truth of each repeat: example (the model's example flux state) or prior (a draw from the posterior's prior: uniform over the polytope, exchange fluxes uniform in log10; coverage then nominal by construction for a correct posterior).")
+    var truth: TruthSource = .example
     @Option(help: "Worker threads (one repeat each).") var threads: Int = ProcessInfo.processInfo.activeProcessorCount
     @Option(help: "Output format: table or json.") var format: OutputFormat = .table
     @Flag(help: "Also sample the Bayesian posterior (mlflux posterior: 4 chains) of every repeat and report the coverage of its 68 % and 95 % credible intervals.") var posterior = false
@@ -67,6 +71,8 @@ struct BenchCoverage: ParsableCommand {
         var failedFits: Int
         var sigma: Double
         var seed: UInt64
+        /// Where each repeat's truth came from: "example" or "prior".
+        var truth: String
         var threads: Int
         var seconds: Double
         var secondsPerProfile: Double
@@ -99,14 +105,25 @@ struct BenchCoverage: ParsableCommand {
                 + basis.freeExchange.enumerated().filter { basis.fixed[basis.freeNet.count + $0.offset] == nil }
                     .map { ProfiledFlux(reaction: $0.element, kind: .xch) }
         }
-        let truth = targets.map { $0.kind == .net ? truthState.net[$0.reaction] : truthState.exchange[$0.reaction] }
+        @Sendable func values(_ state: FluxState) -> [Double] {
+            targets.map { $0.kind == .net ? state.net[$0.reaction] : state.exchange[$0.reaction] }
+        }
+        let exampleTruth = values(truthState), fromPrior = truth == .prior
         let sigma = self.sigma, starts = self.starts, seed = self.seed
         let clock = Date()
         let withProfile = !noProfile, withPosterior = posterior, posteriorSamples = self.posteriorSamples, posteriorBurnIn = self.posteriorBurnIn ?? posteriorSamples
         // Per repeat and target: (inside 68 %, inside 95 %, ESS, R-hat) of the posterior.
         typealias Credible = [(Bool, Bool, Double, Double)]
-        let results = ParallelRows.map(count: repeats, threads: threads) { rep -> (LeastSquaresMFA.ProfileResult?, Double, Int, Credible)? in
+        let results = ParallelRows.map(count: repeats, threads: threads) { rep -> (LeastSquaresMFA.ProfileResult?, Double, Int, Credible, [Double])? in
             var rng = SplitMix64(seed: seed &+ UInt64(rep) &* 0x9E37_79B9_7F4A_7C15)
+            var truthFree = truthFree, truth = exampleTruth, clean = clean
+            if fromPrior {
+                guard let t = FluxPosterior(mfa: mfa).priorDraw(using: &rng),
+                      let lab = try? mfa.simulator.simulate(basis.fluxState(free: t)) else { return nil }
+                truthFree = t
+                truth = values(basis.fluxState(free: t))
+                clean = lab.values
+            }
             var v = clean.map { $0 + sigma * rng.nextGaussian() }
             for e in layout.experimentIDs.indices {
                 for (f, n) in layout.isotopologues.enumerated() {
@@ -140,22 +157,23 @@ struct BenchCoverage: ParsableCommand {
                     }
                 }
             }
-            return (withProfile ? model.profile(fit, fluxes: targets, threads: 1) : nil, fit.vssr, fit.degreesOfFreedom, credible)
+            return (withProfile ? model.profile(fit, fluxes: targets, threads: 1) : nil, fit.vssr, fit.degreesOfFreedom, credible, truth)
         }
         let seconds = Date().timeIntervalSince(clock)
         let fitted = results.compactMap { (try? $0.get()) ?? nil }
         let done = fitted.compactMap(\.0)
         var rows: [Row] = []
         let credible = fitted.map(\.3).filter { !$0.isEmpty }
+        let profiled = fitted.compactMap { r in r.0.map { ($0, r.4) } }
         for (j, f) in targets.enumerated() {
-            let intervals = done.map { $0.fluxes[j] }
+            let intervals = profiled.map { $0.0.fluxes[j] }, truths = profiled.map { $0.1[j] }
             let n = intervals.isEmpty ? .nan : Double(intervals.count)
             let c = credible.map { $0[j] }, nc = Double(max(c.count, 1))
             let ess = c.map(\.2).sorted()
             rows.append(Row(
-                flux: f.name(in: network), truth: truth[j],
-                profileCoverage: Double(intervals.filter { $0.profile?.contains(truth[j]) ?? false }.count) / n,
-                linearisedCoverage: Double(intervals.filter { $0.linearised.contains(truth[j]) }.count) / n,
+                flux: f.name(in: network), truth: fromPrior ? .nan : exampleTruth[j],
+                profileCoverage: Double(zip(intervals, truths).filter { $0.profile?.contains($1) ?? false }.count) / n,
+                linearisedCoverage: Double(zip(intervals, truths).filter { $0.linearised.contains($1) }.count) / n,
                 undetermined: intervals.filter(\.undetermined).count,
                 reachesBound: intervals.filter { $0.reachesLower || $0.reachesUpper }.count,
                 meanProfileWidth: intervals.reduce(0) { $0 + ($1.profile.map { $0.upperBound - $0.lowerBound } ?? .nan) } / n,
@@ -172,7 +190,7 @@ struct BenchCoverage: ParsableCommand {
         let build = "release"
         #endif
         let report = Report(model: bundle.name, build: build, repeats: repeats, failedFits: repeats - fitted.count, sigma: sigma,
-                            seed: seed, threads: threads, seconds: seconds,
+                            seed: seed, truth: truth.rawValue, threads: threads, seconds: seconds,
                             secondsPerProfile: all.reduce(0) { $0 + $1.seconds } / Double(max(all.count, 1)),
                             refitsPerProfile: Double(all.reduce(0) { $0 + $1.refits }) / Double(max(all.count, 1)),
                             lowerMinimaFound: all.filter { $0.lowerMinimum != nil }.count,

@@ -32,7 +32,7 @@ struct Posterior: ParsableCommand {
     @Option(help: "Parallel tempering: inverse temperatures of each chain's walkers, comma-separated, descending from 1 (1 = none).")
     var ladder: String = FluxPosterior.defaultLadder.map { "\($0)" }.joined(separator: ",")
     @Option(help: "Share of steps that are jumps along differences of the chain's past states (0–1).")
-    var historyJumps: Double = 0.2
+    var historyJumps: Double = FluxPosterior.defaultHistoryJumps
     @Option(help: "Write the draws of the free fluxes to this .npy file.") var out: String?
     @Option(help: "Output format: table, csv or json.") var format: OutputFormat = .table
     @Flag(help: "Replace an existing --out file.") var force = false

@@ -68,7 +68,7 @@ final class MCMCTests: XCTestCase {
         }
         var sampler = AdaptiveMetropolis()
         sampler.ladder = FluxPosterior.defaultLadder
-        sampler.historyJumps = 0.2
+        sampler.historyJumps = FluxPosterior.defaultHistoryJumps
         let chains = (0..<4).map {
             sampler.run(logDensity: logDensity, start: [Double($0), -1, 1], covariance: [1, 0, 0, 0, 1, 0, 0, 0, 1],
                         burnIn: 1500, samples: 4000, seed: UInt64($0 + 11))
@@ -140,6 +140,28 @@ final class MCMCTests: XCTestCase {
         XCTAssertLessThan(MCMCDiagnostics.splitRHat(chains), 1.01)
         let apart = (0..<4).map { ar1(phi, 2000, offset: Double($0)) }
         XCTAssertGreaterThan(MCMCDiagnostics.splitRHat(apart), 1.5)
+    }
+
+    /// Prior draws on the toy network (bounds v3.net ∈ [0.001, 0.999], v2.xch ∈ [0, 100], no
+    /// other constraint cutting the box): v3.net uniform, mean 0.5 and variance 0.998²/12;
+    /// log10 v2.xch uniform between log10 1e-7 (the exchange floor) and 2, mean −2.5 and
+    /// variance 9²/12 — the prior as documented, computed from the bounds, not from the sampler.
+    func testPriorDrawsAreUniformInTheParameters() throws {
+        let (mfa, basis, _, _) = try toyLeastSquares(startCount: 1)
+        let post = FluxPosterior(mfa: mfa)
+        var rng = SplitMix64(seed: 5)
+        let draws = try (0..<4000).map { _ in try XCTUnwrap(post.priorDraw(using: &rng)) }
+        for t in draws { XCTAssertTrue(basis.violations(of: basis.fluxState(free: t), in: mfa.network, tolerance: 1e-9).isEmpty) }
+        let net = draws.map { $0[1] }, xch = draws.map { log10($0[2]) }
+        func meanVar(_ x: [Double]) -> (Double, Double) {
+            let m = x.reduce(0, +) / Double(x.count)
+            return (m, x.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(x.count - 1))
+        }
+        let (mn, vn) = meanVar(net), (mx, vx) = meanVar(xch)
+        XCTAssertEqual(mn, 0.5, accuracy: 4 * (0.998 * 0.998 / 12 / 4000).squareRoot())
+        XCTAssertEqual(vn, 0.998 * 0.998 / 12, accuracy: 0.08 * 0.998 * 0.998 / 12)
+        XCTAssertEqual(mx, -2.5, accuracy: 4 * (81.0 / 12 / 4000).squareRoot())
+        XCTAssertEqual(vx, 81.0 / 12, accuracy: 0.08 * 81.0 / 12)
     }
 
     /// The flux posterior on the toy network with noisy data: converged chains whose mean is
