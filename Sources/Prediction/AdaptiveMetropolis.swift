@@ -11,10 +11,33 @@ import MLFluxCore
 /// many proposals leave the support. After burn-in both are frozen, so the kept draws are
 /// an ordinary (reversible, valid) Metropolis chain of the target.
 ///
+/// Mixed in with probability `historyJumps`: differential-evolution jumps from the chain's
+/// own past (DE-MC_ZS, ter Braak & Vrugt 2008, with DREAM's random subspaces, Vrugt et al.
+/// 2009): y = x + γ(z₁ − z₂) + ε on a random subset of the coordinates, z₁, z₂ two states
+/// of an archive of every `archiveEvery`-th burn-in state, γ = 2.38/√(2k) for k moved
+/// coordinates and γ = 1 on every fifth jump (from one mode's region to another's), ε a tiny
+/// Gaussian. The differences of past states carry the target's scales wherever it is not
+/// Gaussian. The archive is frozen after burn-in, so the jump is symmetric (z₁, z₂ swap).
+///
+/// Parallel tempering (Geyer 1991; Earl & Deem 2005) with `ladder` inverse temperatures
+/// β₀ = 1 > β₁ > …: one walker per β samples π^β (each with its own adaptation), and after
+/// every step neighbours swap states with probability min(1, π(xⱼ)^βᵢ π(xᵢ)^βⱼ / …) —
+/// the pairs (0,1), (2,3), … after even steps, (1,2), (3,4), … after odd ones.
+/// Hot walkers flatten the target and cross between a narrow peak and a wide plateau (an
+/// exchange flux the data bound from one side only) that a single walker crosses rarely;
+/// only the β = 1 walker's states are kept. The support must be bounded for π^β with β < 1
+/// to be a proper density.
+///
 /// The target is any log density in ℝ^d; `-∞` (e.g. outside a polytope) is never accepted.
 public struct AdaptiveMetropolis: Sendable {
     /// Steps between covariance updates during burn-in.
     public var adaptEvery = 100
+    /// Probability that a step is a history jump (once the archive holds 4·d states); 0 = plain adaptive Metropolis.
+    public var historyJumps = 0.0
+    /// Burn-in steps between states kept in the history archive.
+    public var archiveEvery = 10
+    /// Inverse temperatures of the parallel-tempering walkers, the first 1 (the target), descending; `[1]` = no tempering.
+    public var ladder: [Double] = [1]
     public init() {}
 
     /// One chain's kept draws (row-major `[count × d]`) and its acceptance rate after burn-in.
@@ -23,6 +46,8 @@ public struct AdaptiveMetropolis: Sendable {
         public var count: Int
         public var dimension: Int
         public var acceptance: Double
+        /// Accepted share of the tempering swaps after burn-in (NaN without tempering).
+        public var swapRate: Double = .nan
         /// Draw `i` of coordinate `j`.
         public subscript(i: Int, j: Int) -> Double { draws[i * dimension + j] }
         /// Coordinate `j` of every draw.
@@ -31,66 +56,150 @@ public struct AdaptiveMetropolis: Sendable {
 
     /// Runs `burnIn` adapting steps and then `samples` kept steps from `start` (log density
     /// finite there). `covariance` (d×d column-major) is the initial proposal shape (e.g. a
-    /// Laplace approximation); `progress` gets the number of steps done (every 1 %).
+    /// Laplace approximation; a walker at β starts from covariance/β); `progress` gets the
+    /// number of steps done (every 1 %).
     public func run(logDensity: (_ x: [Double]) -> Double, start: [Double], covariance: [Double],
                     burnIn: Int, samples: Int, seed: UInt64, progress: ((Int) -> Void)? = nil) -> Chain {
         let d = start.count
         var rng = SplitMix64(seed: seed)
-        var x = start, fx = logDensity(start)
-        precondition(fx.isFinite, "the start must have a finite log density")
-        var logScale = log(2.38 * 2.38 / Double(d))
-        var shape = covariance
-        var base = Self.factor(shape, d: d, scale: 1) ?? Self.identity(d, scale: 1e-4)
-        let ridge = (0..<d).map { max(covariance[$0 + d * $0], 1e-300) * 1e-4 }
-        var moves = 0
-        // Running mean and co-moment of the burn-in chain (Welford), for the adaptation.
-        var mean = x, comoment = [Double](repeating: 0, count: d * d), seen = 1
+        let f0 = logDensity(start)
+        precondition(f0.isFinite, "the start must have a finite log density")
+        precondition(ladder.first == 1 && zip(ladder, ladder.dropFirst()).allSatisfy { $0 > $1 && $1 > 0 },
+                     "the ladder descends from 1")
+        var walkers = ladder.map { Walker(start: start, value: f0, covariance: covariance, beta: $0) }
+        for i in walkers.indices { walkers[i].rescale(1 / ladder[i]) }
         var kept: [Double] = []
         kept.reserveCapacity(samples * d)
-        var accepted = 0
+        var accepted = 0, swaps = 0, swapTries = 0
         let total = burnIn + samples, tick = max(total / 100, 1)
         for step in 0..<total {
-            let z = (0..<d).map { _ in rng.nextGaussian() }
+            let adapting = step < burnIn
+            for i in walkers.indices {
+                let moved = walkers[i].step(logDensity, adapting: adapting, step: step, settings: self, using: &rng)
+                if i == 0, moved, !adapting { accepted += 1 }
+            }
+            // Deterministic even–odd swaps (Syed et al. 2022, non-reversible parallel tempering):
+            // every pair (i, i+1) with i of this step's parity, so a state travels the whole
+            // ladder in ~N steps, not a random walk's ~N².
+            for i in stride(from: step % 2, to: walkers.count - 1, by: 2) {
+                let j = i + 1
+                let ratio = (walkers[i].beta - walkers[j].beta) * (walkers[j].value - walkers[i].value)
+                let swap = ratio >= 0 || log(max(Double(rng.next() >> 11) * 0x1p-53, 1e-300)) < ratio
+                if swap { (walkers[i].x, walkers[j].x) = (walkers[j].x, walkers[i].x); (walkers[i].value, walkers[j].value) = (walkers[j].value, walkers[i].value) }
+                if !adapting { swapTries += 1; if swap { swaps += 1 } }
+            }
+            if !adapting { kept += walkers[0].x }
+            if let progress, (step + 1) % tick == 0 { progress(step + 1) }
+        }
+        return Chain(draws: kept, count: samples, dimension: d, acceptance: Double(accepted) / Double(max(samples, 1)),
+                     swapRate: walkers.count > 1 ? Double(swaps) / Double(max(swapTries, 1)) : .nan)
+    }
+
+    /// One walker of π^β: its state and its adaptive proposal.
+    struct Walker {
+        var x: [Double]
+        /// log π(x), untempered.
+        var value: Double
+        let beta: Double
+        var logScale: Double
+        var shape: [Double]
+        var base: [Double]
+        var ridge: [Double]
+        var moves = 0
+        // Running mean and co-moment of the burn-in states (Welford), for the adaptation.
+        var mean: [Double]
+        var comoment: [Double]
+        var seen = 1
+        var archive: [[Double]] = []
+
+        init(start: [Double], value: Double, covariance: [Double], beta: Double) {
+            let d = start.count
+            x = start
+            self.value = value
+            self.beta = beta
+            logScale = log(2.38 * 2.38 / Double(d))
+            shape = covariance
+            base = AdaptiveMetropolis.factor(covariance, d: d, scale: 1) ?? AdaptiveMetropolis.identity(d, scale: 1e-4)
+            ridge = (0..<d).map { max(covariance[$0 + d * $0], 1e-300) * 1e-4 }
+            mean = start
+            comoment = [Double](repeating: 0, count: d * d)
+        }
+
+        /// Widens the initial proposal by `factor` (variance): a hot walker's target is wider.
+        mutating func rescale(_ factor: Double) {
+            guard factor != 1 else { return }
+            let d = x.count
+            shape = shape.map { $0 * factor }
+            ridge = ridge.map { $0 * factor }
+            base = AdaptiveMetropolis.factor(shape, d: d, scale: 1) ?? base
+        }
+
+        /// One Metropolis step on π^β (random walk or history jump), and during burn-in the
+        /// adaptation; `true` when the proposal was accepted.
+        mutating func step(_ logDensity: ([Double]) -> Double, adapting: Bool, step: Int, settings: AdaptiveMetropolis,
+                           using rng: inout SplitMix64) -> Bool {
+            let d = x.count
             var y = x
-            let stepScale = exp(0.5 * logScale)
-            for c in 0..<d where z[c] != 0 { for r in c..<d { y[r] += stepScale * base[r + d * c] * z[c] } }
+            let jump = settings.historyJumps > 0 && archive.count >= 4 * d
+                && Double(rng.next() >> 11) * 0x1p-53 < settings.historyJumps
+            if jump {
+                AdaptiveMetropolis.historyJump(from: x, to: &y, archive: archive, diagonal: shape, using: &rng)
+            } else {
+                let z = (0..<d).map { _ in rng.nextGaussian() }
+                let stepScale = exp(0.5 * logScale)
+                for c in 0..<d where z[c] != 0 { for r in c..<d { y[r] += stepScale * base[r + d * c] * z[c] } }
+            }
             let fy = logDensity(y)
             var accept = false
             if fy.isFinite {
-                let ratio = fy - fx
+                let ratio = beta * (fy - value)
                 accept = ratio >= 0 || log(max(Double(rng.next() >> 11) * 0x1p-53, 1e-300)) < ratio
             }
             if accept {
                 x = y
-                fx = fy
-                if step >= burnIn { accepted += 1 } else { moves += 1 }
+                value = fy
+                if adapting { moves += 1 }
             }
-            if step < burnIn {
-                // Robbins–Monro on the log scale: acceptance towards 0.234.
-                logScale += (accept ? 0.766 : -0.234) / Double(step + 1).squareRoot()
-                seen += 1
-                let n = Double(seen)
-                var delta = x
-                for j in 0..<d { delta[j] -= mean[j]; mean[j] += delta[j] / n }
-                for c in 0..<d { for r in 0..<d { comoment[r + d * c] += delta[r] * (x[c] - mean[c]) } }
-                if moves > 2 * d, (step + 1) % adaptEvery == 0 {
-                    var cov = comoment.map { $0 / (n - 1) }
-                    for j in 0..<d { cov[j + d * j] += ridge[j] }
-                    if let f = Self.factor(cov, d: d, scale: 1) {
-                        // Keep the step length: the new shape replaces the old at equal trace.
-                        let old = (0..<d).reduce(0.0) { $0 + shape[$1 + d * $1] }
-                        let new = (0..<d).reduce(0.0) { $0 + cov[$1 + d * $1] }
-                        if old > 0, new > 0 { logScale += log(old / new) }
-                        shape = cov
-                        base = f
-                    }
+            guard adapting else { return accept }
+            // Robbins–Monro on the log scale (random-walk steps): acceptance towards 0.234.
+            if !jump { logScale += (accept ? 0.766 : -0.234) / Double(step + 1).squareRoot() }
+            if (step + 1) % settings.archiveEvery == 0 { archive.append(x) }
+            seen += 1
+            let n = Double(seen)
+            var delta = x
+            for j in 0..<d { delta[j] -= mean[j]; mean[j] += delta[j] / n }
+            for c in 0..<d { for r in 0..<d { comoment[r + d * c] += delta[r] * (x[c] - mean[c]) } }
+            if moves > 2 * d, (step + 1) % settings.adaptEvery == 0 {
+                var cov = comoment.map { $0 / (n - 1) }
+                for j in 0..<d { cov[j + d * j] += ridge[j] }
+                if let f = AdaptiveMetropolis.factor(cov, d: d, scale: 1) {
+                    // Keep the step length: the new shape replaces the old at equal trace.
+                    let old = (0..<d).reduce(0.0) { $0 + shape[$1 + d * $1] }
+                    let new = (0..<d).reduce(0.0) { $0 + cov[$1 + d * $1] }
+                    if old > 0, new > 0 { logScale += log(old / new) }
+                    shape = cov
+                    base = f
                 }
-            } else {
-                kept += x
             }
-            if let progress, (step + 1) % tick == 0 { progress(step + 1) }
+            return accept
         }
-        return Chain(draws: kept, count: samples, dimension: d, acceptance: Double(accepted) / Double(max(samples, 1)))
+    }
+
+    /// y = x + γ(z₁ − z₂) + ε on a random subspace (each coordinate with probability 1/3, 2/3
+    /// or 1, at least one); ε ~ N(0, (10⁻⁴·σⱼ)²) with σⱼ² the proposal shape's diagonal.
+    static func historyJump(from x: [Double], to y: inout [Double], archive: [[Double]], diagonal shape: [Double],
+                            using rng: inout SplitMix64) {
+        let d = x.count
+        let crossover = Double(1 + Int(rng.next() % 3)) / 3
+        var moved = (0..<d).filter { _ in Double(rng.next() >> 11) * 0x1p-53 < crossover }
+        if moved.isEmpty { moved = [Int(rng.next() % UInt64(d))] }
+        let a = Int(rng.next() % UInt64(archive.count))
+        var b = Int(rng.next() % UInt64(archive.count - 1))
+        if b >= a { b += 1 }
+        let gamma = rng.next() % 5 == 0 ? 1 : 2.38 / (2 * Double(moved.count)).squareRoot()
+        for j in moved {
+            y[j] = x[j] + gamma * (archive[a][j] - archive[b][j]) + 1e-4 * shape[j + d * j].squareRoot() * rng.nextGaussian()
+        }
     }
 
     /// Lower Cholesky factor of `scale`·cov, or nil when cov is not positive definite.

@@ -8,6 +8,8 @@ import Prediction
 /// `mlflux bench coverage` (hidden): how often the 95 % intervals cover the truth over
 /// noisy repeats of a model's example flux state (issue 13, item 4).
 struct BenchCoverage: ParsableCommand {
+    enum TruthSource: String, ExpressibleByArgument, CaseIterable { case example, prior }
+
     static let configuration = CommandConfiguration(
         commandName: "coverage",
         abstract: "Coverage of the 95 % linearised and profile-likelihood intervals over noisy repeats.",
@@ -26,16 +28,22 @@ struct BenchCoverage: ParsableCommand {
     @Option(help: "Polytope starts per fit (plus the truth).") var starts: Int = 2
     @Option(help: "Fluxes (REACTION.net / REACTION.xch, comma-separated, or all); default: the free fluxes.") var fluxes: String?
     @Option(help: "Seed of the noise.") var seed: UInt64 = 1
+    @Option(help: "Truth of each repeat: example (the model's example flux state) or prior (a draw from the posterior's prior: uniform over the polytope, exchange fluxes uniform in log10; coverage then nominal by construction for a correct posterior).")
+    var truth: TruthSource = .example
     @Option(help: "Worker threads (one repeat each).") var threads: Int = ProcessInfo.processInfo.activeProcessorCount
     @Option(help: "Output format: table or json.") var format: OutputFormat = .table
     @Flag(help: "Also sample the Bayesian posterior (mlflux posterior: 4 chains) of every repeat and report the coverage of its 68 % and 95 % credible intervals.") var posterior = false
-    @Option(help: "--posterior: kept draws (and as many burn-in steps) per chain.") var posteriorSamples: Int = 2000
+    @Flag(help: "Skip the profile likelihood (with --posterior, when only the posterior's coverage is wanted).") var noProfile = false
+    @Option(help: "--posterior: kept draws per chain.") var posteriorSamples: Int = 2000
+    @Option(help: "--posterior: adapting burn-in steps per chain (default: as many as --posterior-samples).") var posteriorBurnIn: Int?
 
     func validate() throws {
         try OptionCheck.count(repeats, "--repeats", in: 1...100_000)
         try OptionCheck.count(starts, "--starts", in: 0...1000)
         try OptionCheck.number(sigma, "--sigma", in: 0...1, lowerOpen: true)
         try OptionCheck.threads(threads)
+        try OptionCheck.count(posteriorSamples, "--posterior-samples", in: 10...10_000_000)
+        if let posteriorBurnIn { try OptionCheck.count(posteriorBurnIn, "--posterior-burn-in", in: 0...10_000_000) }
         guard format != .csv else { throw ValidationError("bench coverage supports --format table or json") }
     }
 
@@ -51,6 +59,9 @@ struct BenchCoverage: ParsableCommand {
         var posteriorCoverage68: Double?
         var posteriorCoverage95: Double?
         var medianPosteriorESS: Double?
+        /// Smallest ESS and largest R-hat of the flux over the repeats (free fluxes).
+        var minPosteriorESS: Double?
+        var maxPosteriorRHat: Double?
     }
 
     struct Report: Encodable {
@@ -60,6 +71,8 @@ struct BenchCoverage: ParsableCommand {
         var failedFits: Int
         var sigma: Double
         var seed: UInt64
+        /// Where each repeat's truth came from: "example" or "prior".
+        var truth: String
         var threads: Int
         var seconds: Double
         var secondsPerProfile: Double
@@ -92,14 +105,25 @@ struct BenchCoverage: ParsableCommand {
                 + basis.freeExchange.enumerated().filter { basis.fixed[basis.freeNet.count + $0.offset] == nil }
                     .map { ProfiledFlux(reaction: $0.element, kind: .xch) }
         }
-        let truth = targets.map { $0.kind == .net ? truthState.net[$0.reaction] : truthState.exchange[$0.reaction] }
+        @Sendable func values(_ state: FluxState) -> [Double] {
+            targets.map { $0.kind == .net ? state.net[$0.reaction] : state.exchange[$0.reaction] }
+        }
+        let exampleTruth = values(truthState), fromPrior = truth == .prior
         let sigma = self.sigma, starts = self.starts, seed = self.seed
         let clock = Date()
-        let withPosterior = posterior, posteriorSamples = self.posteriorSamples
-        // Per repeat and target: (inside 68 %, inside 95 %, ESS) of the posterior.
-        typealias Credible = [(Bool, Bool, Double)]
-        let results = ParallelRows.map(count: repeats, threads: threads) { rep -> (LeastSquaresMFA.ProfileResult, Double, Int, Credible)? in
+        let withProfile = !noProfile, withPosterior = posterior, posteriorSamples = self.posteriorSamples, posteriorBurnIn = self.posteriorBurnIn ?? posteriorSamples
+        // Per repeat and target: (inside 68 %, inside 95 %, ESS, R-hat) of the posterior.
+        typealias Credible = [(Bool, Bool, Double, Double)]
+        let results = ParallelRows.map(count: repeats, threads: threads) { rep -> (LeastSquaresMFA.ProfileResult?, Double, Int, Credible, [Double])? in
             var rng = SplitMix64(seed: seed &+ UInt64(rep) &* 0x9E37_79B9_7F4A_7C15)
+            var truthFree = truthFree, truth = exampleTruth, clean = clean
+            if fromPrior {
+                guard let t = FluxPosterior(mfa: mfa).priorDraw(using: &rng),
+                      let lab = try? mfa.simulator.simulate(basis.fluxState(free: t)) else { return nil }
+                truthFree = t
+                truth = values(basis.fluxState(free: t))
+                clean = lab.values
+            }
             var v = clean.map { $0 + sigma * rng.nextGaussian() }
             for e in layout.experimentIDs.indices {
                 for (f, n) in layout.isotopologues.enumerated() {
@@ -118,7 +142,7 @@ struct BenchCoverage: ParsableCommand {
             if withPosterior {
                 var sampler = FluxPosterior(mfa: model)
                 sampler.samples = posteriorSamples
-                sampler.burnIn = posteriorSamples
+                sampler.burnIn = posteriorBurnIn
                 sampler.seed = UInt64(rep) &+ 1
                 if let post = try? sampler.sample(measured) {
                     credible = targets.enumerated().map { j, f in
@@ -128,33 +152,36 @@ struct BenchCoverage: ParsableCommand {
                         }.sorted()
                         func q(_ p: Double) -> Double { values[min(Int(p * Double(values.count - 1)), values.count - 1)] }
                         let k = f.kind == .net ? basis.freeNet.firstIndex(of: f.reaction) : basis.freeExchange.firstIndex(of: f.reaction).map { $0 + basis.freeNet.count }
-                        return ((q(0.16)...q(0.84)).contains(truth[j]), (q(0.025)...q(0.975)).contains(truth[j]), k.map { post.ess[$0] } ?? .nan)
+                        return ((q(0.16)...q(0.84)).contains(truth[j]), (q(0.025)...q(0.975)).contains(truth[j]),
+                                k.map { post.ess[$0] } ?? .nan, k.map { post.rHat[$0] } ?? .nan)
                     }
                 }
             }
-            return (model.profile(fit, fluxes: targets, threads: 1), fit.vssr, fit.degreesOfFreedom, credible)
+            return (withProfile ? model.profile(fit, fluxes: targets, threads: 1) : nil, fit.vssr, fit.degreesOfFreedom, credible, truth)
         }
         let seconds = Date().timeIntervalSince(clock)
         let fitted = results.compactMap { (try? $0.get()) ?? nil }
-        let done = fitted.map(\.0)
+        let done = fitted.compactMap(\.0)
         var rows: [Row] = []
         let credible = fitted.map(\.3).filter { !$0.isEmpty }
+        let profiled = fitted.compactMap { r in r.0.map { ($0, r.4) } }
         for (j, f) in targets.enumerated() {
-            let intervals = done.map { $0.fluxes[j] }
-            let n = Double(max(intervals.count, 1))
+            let intervals = profiled.map { $0.0.fluxes[j] }, truths = profiled.map { $0.1[j] }
+            let n = intervals.isEmpty ? .nan : Double(intervals.count)
             let c = credible.map { $0[j] }, nc = Double(max(c.count, 1))
             let ess = c.map(\.2).sorted()
             rows.append(Row(
-                flux: f.name(in: network), truth: truth[j],
-                profileCoverage: Double(intervals.filter { $0.profile?.contains(truth[j]) ?? false }.count) / n,
-                linearisedCoverage: Double(intervals.filter { $0.linearised.contains(truth[j]) }.count) / n,
+                flux: f.name(in: network), truth: fromPrior ? .nan : exampleTruth[j],
+                profileCoverage: Double(zip(intervals, truths).filter { $0.profile?.contains($1) ?? false }.count) / n,
+                linearisedCoverage: Double(zip(intervals, truths).filter { $0.linearised.contains($1) }.count) / n,
                 undetermined: intervals.filter(\.undetermined).count,
                 reachesBound: intervals.filter { $0.reachesLower || $0.reachesUpper }.count,
                 meanProfileWidth: intervals.reduce(0) { $0 + ($1.profile.map { $0.upperBound - $0.lowerBound } ?? .nan) } / n,
                 meanLinearisedWidth: intervals.reduce(0) { $0 + $1.linearised.upperBound - $1.linearised.lowerBound } / n,
                 posteriorCoverage68: c.isEmpty ? nil : Double(c.filter(\.0).count) / nc,
                 posteriorCoverage95: c.isEmpty ? nil : Double(c.filter(\.1).count) / nc,
-                medianPosteriorESS: ess.isEmpty ? nil : ess[ess.count / 2]))
+                medianPosteriorESS: ess.isEmpty ? nil : ess[ess.count / 2], minPosteriorESS: ess.first,
+                maxPosteriorRHat: c.map(\.3).max()))
         }
         let all = done.flatMap(\.fluxes)
         #if DEBUG
@@ -162,15 +189,15 @@ struct BenchCoverage: ParsableCommand {
         #else
         let build = "release"
         #endif
-        let report = Report(model: bundle.name, build: build, repeats: repeats, failedFits: repeats - done.count, sigma: sigma,
-                            seed: seed, threads: threads, seconds: seconds,
+        let report = Report(model: bundle.name, build: build, repeats: repeats, failedFits: repeats - fitted.count, sigma: sigma,
+                            seed: seed, truth: truth.rawValue, threads: threads, seconds: seconds,
                             secondsPerProfile: all.reduce(0) { $0 + $1.seconds } / Double(max(all.count, 1)),
                             refitsPerProfile: Double(all.reduce(0) { $0 + $1.refits }) / Double(max(all.count, 1)),
                             lowerMinimaFound: all.filter { $0.lowerMinimum != nil }.count,
                             meanVSSR: fitted.reduce(0) { $0 + $1.1 } / Double(max(fitted.count, 1)),
                             degreesOfFreedom: fitted.first?.2 ?? 0, fluxes: rows)
         if format == .json { print(try JSONOutput.string(report)); return }
-        print("model \(report.model): \(done.count) of \(repeats) repeats fitted, σ \(sigma), \(build) build, \(threads) threads, \(String(format: "%.1f", seconds)) s; per profile \(String(format: "%.3f", report.secondsPerProfile)) s, \(String(format: "%.1f", report.refitsPerProfile)) re-fits; \(report.lowerMinimaFound) profiles found a lower minimum; mean minimised VSSR \(String(format: "%.2f", report.meanVSSR)) for \(report.degreesOfFreedom) degrees of freedom")
+        print("model \(report.model): \(fitted.count) of \(repeats) repeats fitted, σ \(sigma), \(build) build, \(threads) threads, \(String(format: "%.1f", seconds)) s; per profile \(String(format: "%.3f", report.secondsPerProfile)) s, \(String(format: "%.1f", report.refitsPerProfile)) re-fits; \(report.lowerMinimaFound) profiles found a lower minimum; mean minimised VSSR \(String(format: "%.2f", report.meanVSSR)) for \(report.degreesOfFreedom) degrees of freedom")
         var table = [["FLUX", "TRUTH", "PROFILE COVER", "LINEARISED COVER", "UNDETERMINED", "AT BOUND", "MEAN WIDTH (PROFILE)", "MEAN WIDTH (LIN)"]]
         for r in rows {
             table.append([r.flux, PredictionOutput.num(r.truth), String(format: "%.1f %%", 100 * r.profileCoverage),
@@ -179,13 +206,15 @@ struct BenchCoverage: ParsableCommand {
         }
         print(TextTable.render(table, rightAligned: Set(1..<8)))
         if posterior {
-            var post = [["FLUX", "POSTERIOR 68 % COVER", "POSTERIOR 95 % COVER", "MEDIAN ESS"]]
+            var post = [["FLUX", "POSTERIOR 68 % COVER", "POSTERIOR 95 % COVER", "MEDIAN ESS", "MIN ESS", "MAX R-HAT"]]
             for r in rows {
                 post.append([r.flux, r.posteriorCoverage68.map { String(format: "%.1f %%", 100 * $0) } ?? "",
                              r.posteriorCoverage95.map { String(format: "%.1f %%", 100 * $0) } ?? "",
-                             r.medianPosteriorESS.map { String(format: "%.0f", $0) } ?? ""])
+                             r.medianPosteriorESS.map { String(format: "%.0f", $0) } ?? "",
+                             r.minPosteriorESS.map { String(format: "%.0f", $0) } ?? "",
+                             r.maxPosteriorRHat.map { String(format: "%.4f", $0) } ?? ""])
             }
-            print(TextTable.render(post, rightAligned: [1, 2, 3]))
+            print(TextTable.render(post, rightAligned: [1, 2, 3, 4, 5]))
         }
     }
 }

@@ -14,7 +14,10 @@ struct Posterior: ParsableCommand {
             Likelihood exp(−VSSR/2) with the data's σ (stddev column, --stddev, default 0.01); \
             prior uniform over the flux polytope, exchange fluxes uniform in log10 (down to 1e-7). \
             Adaptive Metropolis from the least-squares optimum, --chains chains on --threads \
-            threads, --burn-in adapting steps then --samples kept steps per chain. Prints the \
+            threads, --burn-in adapting steps then --samples kept steps per chain; each chain \
+            a parallel-tempering ladder of walkers (--ladder) with jumps along differences of \
+            its past states (--history-jumps). Larger models need longer runs (glycolysis: \
+            --samples 40000 --burn-in 10000). Prints the \
             posterior median and 68 % / 95 % credible intervals of every net and exchange flux \
             and ΔG, and R-hat and effective sample size (ESS) of every free flux; --out writes \
             the draws of the free fluxes as .npy (float64, [draws × free fluxes], chains one \
@@ -26,12 +29,30 @@ struct Posterior: ParsableCommand {
     @Option(help: "Chains (run in parallel).") var chains: Int = 4
     @Option(help: "Kept draws per chain.") var samples: Int = 5000
     @Option(help: "Adapting burn-in steps per chain (discarded).") var burnIn: Int = 5000
+    @Option(help: "Parallel tempering: inverse temperatures of each chain's walkers, comma-separated, descending from 1 (1 = none).")
+    var ladder: String = FluxPosterior.defaultLadder.map { "\($0)" }.joined(separator: ",")
+    @Option(help: "Share of steps that are jumps along differences of the chain's past states (0–1).")
+    var historyJumps: Double = FluxPosterior.defaultHistoryJumps
     @Option(help: "Write the draws of the free fluxes to this .npy file.") var out: String?
     @Option(help: "Output format: table, csv or json.") var format: OutputFormat = .table
     @Flag(help: "Replace an existing --out file.") var force = false
     @OptionGroup var measurement: MeasurementOptions
 
+    /// `--ladder` parsed: 1 first, descending, every β in (0, 1].
+    var betas: [Double] {
+        get throws {
+            let parts = ladder.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+            guard let values = parts as? [Double], values.first == 1,
+                  zip(values, values.dropFirst()).allSatisfy({ $0 > $1 && $1 > 0 }) else {
+                throw ValidationError("--ladder \(ladder): give inverse temperatures descending from 1, e.g. 1,0.5,0.25")
+            }
+            return values
+        }
+    }
+
     func validate() throws {
+        _ = try betas
+        try OptionCheck.number(historyJumps, "--history-jumps", in: 0...1)
         try OptionCheck.count(chains, "--chains", in: 2...64)
         try OptionCheck.count(samples, "--samples", in: 10...10_000_000)
         try OptionCheck.count(burnIn, "--burn-in", in: 0...10_000_000)
@@ -56,6 +77,8 @@ struct Posterior: ParsableCommand {
         sampler.burnIn = burnIn
         sampler.seed = measurement.seed
         sampler.threads = measurement.threads
+        sampler.ladder = try betas
+        sampler.historyJumps = historyJumps
         let line = ProgressLine(label: "MCMC steps")
         let result: FluxPosterior.Result
         do { result = try sampler.sample(measured) { done, total in line.report(done, total) } }
@@ -102,6 +125,8 @@ struct PosteriorSummary: Encodable {
     var chains: Int
     var seconds: Double
     var acceptance: [Double]
+    /// Accepted share of each chain's tempering swaps (absent without tempering).
+    var swapRate: [Double]?
     var leastSquaresVSSR: Double
     var free: [FreeFlux]
     var fluxes: [Interval]
@@ -134,6 +159,7 @@ struct PosteriorSummary: Encodable {
         chains = r.chains
         seconds = r.seconds
         acceptance = r.acceptance
+        swapRate = r.swapRate.allSatisfy(\.isNaN) ? nil : r.swapRate
         leastSquaresVSSR = r.fit.vssr
         free = basis.names.indices.filter { basis.fixed[$0] == nil }.map {
             FreeFlux(name: basis.names[$0], rHat: r.rHat[$0], ess: r.ess[$0])
@@ -153,6 +179,7 @@ struct PosteriorSummary: Encodable {
         out += TextTable.render(d, rightAligned: [1, 2]) + "\n"
         out += String(format: "\n%d draws from %d chains in %.1f s; acceptance %@; least-squares optimum VSSR %.4g\n",
                       draws, chains, seconds, acceptance.map { String(format: "%.2f", $0) }.joined(separator: " "), leastSquaresVSSR)
+        if let swapRate { out += "tempering swaps accepted " + swapRate.map { String(format: "%.2f", $0) }.joined(separator: " ") + "\n" }
         return out
     }
 

@@ -8,7 +8,7 @@ import TestSupport
     @Test func toyPosteriorWithDrawsFile() throws {
         let out = cliScratch("posterior") + "/draws.npy"
         let r = try mlflux(["posterior", "--model", "toy", "Plugins/toy/example_mids.csv", "--stddev", "0.01",
-                            "--samples", "1500", "--burn-in", "1500", "--threads", "2", "--out", out, "--force", "--format", "json"])
+                            "--samples", "600", "--burn-in", "600", "--threads", "2", "--out", out, "--force", "--format", "json"])
         #expect(r.status == 0, "\(r.stderr)")
         let json = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
         let fluxes = try #require(json["fluxes"] as? [[String: Any]])
@@ -24,11 +24,15 @@ import TestSupport
         let bytes = try Data(contentsOf: URL(fileURLWithPath: out))
         #expect(bytes.starts(with: [0x93] + Array("NUMPY".utf8)))
         let header = String(decoding: bytes.prefix(128), as: UTF8.self)
-        #expect(header.contains("'shape': (6000, 3)"), "\(header)")
+        #expect(header.contains("'shape': (2400, 3)"), "\(header)")
     }
 
     @Test func badOptionsAreOneLine() throws {
         let r = try mlflux(["posterior", "--model", "toy", "Plugins/toy/example_mids.csv", "--chains", "1"])
         #expect(r.status != 0 && r.stderr.contains("--chains"), "\(r.stderr)")
+        for ladder in ["0.5,1", "1,0.5,0.5", "1,x", "1,0"] {
+            let l = try mlflux(["posterior", "--model", "toy", "Plugins/toy/example_mids.csv", "--ladder", ladder])
+            #expect(l.status != 0 && l.stderr.contains("--ladder") && l.stderr.split(separator: "\n").count <= 3, "\(l.stderr)")
+        }
     }
 }

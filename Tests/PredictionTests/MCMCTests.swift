@@ -39,6 +39,78 @@ final class MCMCTests: XCTestCase {
         for c in chains { XCTAssertEqual(c.acceptance, 0.234, accuracy: 0.12) }
     }
 
+    /// A linear-Gaussian inverse problem, y = Aθ + e with e ~ N(0, σ²I) and prior θ ~ N(μ₀, τ²I):
+    /// the posterior is N(m, Λ⁻¹) with Λ = AᵀA/σ² + I/τ², m = Λ⁻¹(Aᵀy/σ² + μ₀/τ²) (conjugacy),
+    /// here computed by the adjugate formula. The sampler as `FluxPosterior` runs it —
+    /// tempering ladder and history jumps on — must reproduce that mean and covariance.
+    func testTemperedSamplerReproducesTheLinearGaussianPosterior() throws {
+        let a: [[Double]] = [[1, 1, 0], [1, -1, 0.5], [0, 1, 2], [2, 0, 1]]
+        let y = [1.0, 0.2, -0.7, 2.1], sigma = 0.3, tau = 2.0, mu0 = [0.5, 0.0, -0.5]
+        var lambda = [[Double]](repeating: [0, 0, 0], count: 3), rhs = [0.0, 0, 0]
+        for i in 0..<3 {
+            for j in 0..<3 { lambda[i][j] = (0..<4).reduce(0) { $0 + a[$1][i] * a[$1][j] } / (sigma * sigma) + (i == j ? 1 / (tau * tau) : 0) }
+            rhs[i] = (0..<4).reduce(0) { $0 + a[$1][i] * y[$1] } / (sigma * sigma) + mu0[i] / (tau * tau)
+        }
+        // Λ⁻¹ = adj(Λ)/det(Λ) (Λ symmetric, so the cofactor matrix is its own transpose).
+        func cof(_ i: Int, _ j: Int) -> Double {
+            let r = (0..<3).filter { $0 != i }, c = (0..<3).filter { $0 != j }
+            let minor = lambda[r[0]][c[0]] * lambda[r[1]][c[1]] - lambda[r[0]][c[1]] * lambda[r[1]][c[0]]
+            return (i + j) % 2 == 0 ? minor : -minor
+        }
+        let det = (0..<3).reduce(0) { $0 + lambda[0][$1] * cof(0, $1) }
+        let cov = (0..<3).map { i in (0..<3).map { j in cof(i, j) / det } }
+        let mean = (0..<3).map { i in (0..<3).reduce(0) { $0 + cov[i][$1] * rhs[$1] } }
+        let logDensity: ([Double]) -> Double = { t in
+            var s = 0.0
+            for k in 0..<4 { let r = (0..<3).reduce(-y[k]) { $0 + a[k][$1] * t[$1] }; s += r * r / (sigma * sigma) }
+            for i in 0..<3 { s += (t[i] - mu0[i]) * (t[i] - mu0[i]) / (tau * tau) }
+            return -0.5 * s
+        }
+        var sampler = AdaptiveMetropolis()
+        sampler.ladder = FluxPosterior.defaultLadder
+        sampler.historyJumps = FluxPosterior.defaultHistoryJumps
+        let chains = (0..<4).map {
+            sampler.run(logDensity: logDensity, start: [Double($0), -1, 1], covariance: [1, 0, 0, 0, 1, 0, 0, 0, 1],
+                        burnIn: 1500, samples: 4000, seed: UInt64($0 + 11))
+        }
+        let n = Double(4 * 4000)
+        let m = (0..<3).map { j in chains.reduce(0) { acc, c in acc + c.coordinate(j).reduce(0, +) } / n }
+        for j in 0..<3 {
+            let ess = MCMCDiagnostics.effectiveSampleSize(chains.map { $0.coordinate(j) })
+            XCTAssertGreaterThan(ess, 1000, "\(j)")
+            XCTAssertLessThan(MCMCDiagnostics.splitRHat(chains.map { $0.coordinate(j) }), 1.01, "\(j)")
+            // Within 4 Monte-Carlo standard errors.
+            XCTAssertEqual(m[j], mean[j], accuracy: 4 * (cov[j][j] / ess).squareRoot(), "\(j)")
+            for k in 0...j {
+                let c = chains.reduce(0) { acc, ch in acc + (0..<ch.count).reduce(0) { $0 + (ch[$1, j] - m[j]) * (ch[$1, k] - m[k]) } } / n
+                // Covariances within 10 % of the diagonal scale (a correlation error below 0.1).
+                XCTAssertEqual(c, cov[j][k], accuracy: 0.1 * (cov[j][j] * cov[k][k]).squareRoot(), "\(j),\(k)")
+            }
+        }
+        for c in chains { XCTAssertGreaterThan(c.swapRate, 0.3) }
+    }
+
+    /// Two modes, N(−5, 0.5²) with weight 0.3 and N(5, 0.5²) with weight 0.7, on [−10, 10]:
+    /// a walker at β = 1 alone crosses the barrier (density e⁻⁵⁰ of the peaks between them)
+    /// only by a rare long jump, so its share of draws per mode is the luck of a few crossings
+    /// (one seed: 0.89 above 0, not 0.7); walkers down to β = 1/32
+    /// (barrier e⁻¹·⁶) carry the β = 1 chain across, and the share of draws above 0 is the
+    /// weight 0.7.
+    func testTemperingFindsBothModesWithTheirWeights() {
+        let logDensity: ([Double]) -> Double = { x in
+            guard abs(x[0]) <= 10 else { return -.infinity }
+            return log(0.3 * exp(-2 * (x[0] + 5) * (x[0] + 5)) + 0.7 * exp(-2 * (x[0] - 5) * (x[0] - 5)))
+        }
+        var tempered = AdaptiveMetropolis()
+        tempered.ladder = [1, 0.5, 0.25, 0.125, 0.0625, 0.03125]
+        let chains = (0..<4).map {
+            tempered.run(logDensity: logDensity, start: [-5], covariance: [0.25], burnIn: 2000, samples: 10000, seed: UInt64($0 + 21))
+        }
+        let right = chains.map { c in Double(c.coordinate(0).filter { $0 > 0 }.count) / Double(c.count) }
+        for r in right { XCTAssertEqual(r, 0.7, accuracy: 0.08) }
+        XCTAssertLessThan(MCMCDiagnostics.splitRHat(chains.map { $0.coordinate(0) }), 1.05)
+    }
+
     /// A bounded support (log density −∞ outside): a uniform target on [0, 1] has mean 1/2
     /// and variance 1/12, and no draw leaves it.
     func testSupportIsRespected() {
@@ -70,6 +142,28 @@ final class MCMCTests: XCTestCase {
         XCTAssertGreaterThan(MCMCDiagnostics.splitRHat(apart), 1.5)
     }
 
+    /// Prior draws on the toy network (bounds v3.net ∈ [0.001, 0.999], v2.xch ∈ [0, 100], no
+    /// other constraint cutting the box): v3.net uniform, mean 0.5 and variance 0.998²/12;
+    /// log10 v2.xch uniform between log10 1e-7 (the exchange floor) and 2, mean −2.5 and
+    /// variance 9²/12 — the prior as documented, computed from the bounds, not from the sampler.
+    func testPriorDrawsAreUniformInTheParameters() throws {
+        let (mfa, basis, _, _) = try toyLeastSquares(startCount: 1)
+        let post = FluxPosterior(mfa: mfa)
+        var rng = SplitMix64(seed: 5)
+        let draws = try (0..<4000).map { _ in try XCTUnwrap(post.priorDraw(using: &rng)) }
+        for t in draws { XCTAssertTrue(basis.violations(of: basis.fluxState(free: t), in: mfa.network, tolerance: 1e-9).isEmpty) }
+        let net = draws.map { $0[1] }, xch = draws.map { log10($0[2]) }
+        func meanVar(_ x: [Double]) -> (Double, Double) {
+            let m = x.reduce(0, +) / Double(x.count)
+            return (m, x.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(x.count - 1))
+        }
+        let (mn, vn) = meanVar(net), (mx, vx) = meanVar(xch)
+        XCTAssertEqual(mn, 0.5, accuracy: 4 * (0.998 * 0.998 / 12 / 4000).squareRoot())
+        XCTAssertEqual(vn, 0.998 * 0.998 / 12, accuracy: 0.08 * 0.998 * 0.998 / 12)
+        XCTAssertEqual(mx, -2.5, accuracy: 4 * (81.0 / 12 / 4000).squareRoot())
+        XCTAssertEqual(vx, 81.0 / 12, accuracy: 0.08 * 81.0 / 12)
+    }
+
     /// The flux posterior on the toy network with noisy data: converged chains whose mean is
     /// the least-squares optimum to within the posterior's spread (a near-linear problem).
     func testToyFluxPosteriorAgreesWithTheLinearisedFit() throws {
@@ -81,6 +175,8 @@ final class MCMCTests: XCTestCase {
         var post = FluxPosterior(mfa: mfa)
         post.samples = 3000
         post.burnIn = 2000
+        post.ladder = [1]        // unimodal; the tempered sampler is tested above on an analytic posterior
+        post.threads = 2
         let r = try post.sample(measured)
         XCTAssertEqual(r.draws.count, 12000)
         for k in [1, 2] {
