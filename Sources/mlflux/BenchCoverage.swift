@@ -34,6 +34,7 @@ struct BenchCoverage: ParsableCommand {
     @Option(help: "Output format: table or json.") var format: OutputFormat = .table
     @Flag(help: "Also sample the Bayesian posterior (mlflux posterior: 4 chains) of every repeat and report the coverage of its 68 % and 95 % credible intervals.") var posterior = false
     @Flag(help: "Skip the profile likelihood (with --posterior, when only the posterior's coverage is wanted).") var noProfile = false
+    @Flag(help: "With --posterior: compare the ANN's per-prediction distribution with the posterior of every repeat (issue 14, item 5): centre within 0.5 posterior σ, 68 % width within ±25 % (exchange fluxes in log10).") var ann = false
     @Option(help: "--posterior: kept draws per chain.") var posteriorSamples: Int = 2000
     @Option(help: "--posterior: adapting burn-in steps per chain (default: as many as --posterior-samples).") var posteriorBurnIn: Int?
 
@@ -45,6 +46,7 @@ struct BenchCoverage: ParsableCommand {
         try OptionCheck.count(posteriorSamples, "--posterior-samples", in: 10...10_000_000)
         if let posteriorBurnIn { try OptionCheck.count(posteriorBurnIn, "--posterior-burn-in", in: 0...10_000_000) }
         guard format != .csv else { throw ValidationError("bench coverage supports --format table or json") }
+        if ann && !posterior { throw ValidationError("--ann compares with the posterior: add --posterior") }
     }
 
     struct Row: Encodable {
@@ -62,6 +64,23 @@ struct BenchCoverage: ParsableCommand {
         /// Smallest ESS and largest R-hat of the flux over the repeats (free fluxes).
         var minPosteriorESS: Double?
         var maxPosteriorRHat: Double?
+        /// --ann: shares of repeats whose ANN centre lies within 0.5 posterior σ of the posterior
+        /// median, whose ANN 68 % width is within ±25 % of the posterior's, and both.
+        var annCentreWithinHalfSigma: Double?
+        var annWidthWithin25: Double?
+        var annBoth: Double?
+    }
+
+    /// One repeat's posterior against the truth (and the ANN) for one flux.
+    struct CredibleCheck: Sendable {
+        var in68: Bool
+        var in95: Bool
+        var ess: Double
+        var rHat: Double
+        /// |ANN centre − posterior median| / posterior σ (half the 68 % width).
+        var annCentre: Double?
+        /// ANN 68 % width / posterior 68 % width.
+        var annWidth: Double?
     }
 
     struct Report: Encodable {
@@ -112,8 +131,11 @@ struct BenchCoverage: ParsableCommand {
         let sigma = self.sigma, starts = self.starts, seed = self.seed
         let clock = Date()
         let withProfile = !noProfile, withPosterior = posterior, posteriorSamples = self.posteriorSamples, posteriorBurnIn = self.posteriorBurnIn ?? posteriorSamples
-        // Per repeat and target: (inside 68 %, inside 95 %, ESS, R-hat) of the posterior.
-        typealias Credible = [(Bool, Bool, Double, Double)]
+        var annOptions = StrategyRegistry.Options()
+        annOptions.measurementStddev = sigma
+        let annPredictor = ann ? try StrategyRegistry.predictor("ann", bundle: bundle, options: annOptions) as? ANNPredictor : nil
+        // Per repeat and target: the posterior's intervals against the truth (and the ANN).
+        typealias Credible = [CredibleCheck]
         let results = ParallelRows.map(count: repeats, threads: threads) { rep -> (LeastSquaresMFA.ProfileResult?, Double, Int, Credible, [Double])? in
             var rng = SplitMix64(seed: seed &+ UInt64(rep) &* 0x9E37_79B9_7F4A_7C15)
             var truthFree = truthFree, truth = exampleTruth, clean = clean
@@ -145,6 +167,7 @@ struct BenchCoverage: ParsableCommand {
                 sampler.burnIn = posteriorBurnIn
                 sampler.seed = UInt64(rep) &+ 1
                 if let post = try? sampler.sample(measured) {
+                    let annPrediction = try? annPredictor?.predict(measured: measured)
                     credible = targets.enumerated().map { j, f in
                         let values = post.draws.map { d -> Double in
                             let st = basis.fluxState(free: d)
@@ -152,8 +175,18 @@ struct BenchCoverage: ParsableCommand {
                         }.sorted()
                         func q(_ p: Double) -> Double { values[min(Int(p * Double(values.count - 1)), values.count - 1)] }
                         let k = f.kind == .net ? basis.freeNet.firstIndex(of: f.reaction) : basis.freeExchange.firstIndex(of: f.reaction).map { $0 + basis.freeNet.count }
-                        return ((q(0.16)...q(0.84)).contains(truth[j]), (q(0.025)...q(0.975)).contains(truth[j]),
-                                k.map { post.ess[$0] } ?? .nan, k.map { post.rHat[$0] } ?? .nan)
+                        var check = CredibleCheck(in68: (q(0.16)...q(0.84)).contains(truth[j]), in95: (q(0.025)...q(0.975)).contains(truth[j]),
+                                                  ess: k.map { post.ess[$0] } ?? .nan, rHat: k.map { post.rHat[$0] } ?? .nan)
+                        if let a = annPrediction {
+                            // Net fluxes as they are; exchange fluxes in log10, where both are closest to Gaussian.
+                            let tr: (Double) -> Double = f.kind == .net ? { $0 } : { log10(max($0, 1e-12)) }
+                            let centre = f.kind == .net ? a.net[f.reaction] : a.exchange[f.reaction]
+                            let se = f.kind == .net ? a.netSE[f.reaction] : a.exchangeSE[f.reaction] / (max(centre, 1e-12) * 2.302_585_092_994_046)
+                            let half = (tr(q(0.84)) - tr(q(0.16))) / 2
+                            check.annCentre = abs(tr(centre) - tr(q(0.5))) / half
+                            check.annWidth = se / half
+                        }
+                        return check
                     }
                 }
             }
@@ -169,7 +202,10 @@ struct BenchCoverage: ParsableCommand {
             let intervals = profiled.map { $0.0.fluxes[j] }, truths = profiled.map { $0.1[j] }
             let n = intervals.isEmpty ? .nan : Double(intervals.count)
             let c = credible.map { $0[j] }, nc = Double(max(c.count, 1))
-            let ess = c.map(\.2).sorted()
+            let ess = c.map(\.ess).sorted()
+            let compared = c.filter { $0.annCentre != nil }, na = Double(max(compared.count, 1))
+            func centreOK(_ x: CredibleCheck) -> Bool { x.annCentre! <= 0.5 }
+            func widthOK(_ x: CredibleCheck) -> Bool { abs(x.annWidth! - 1) <= 0.25 }
             rows.append(Row(
                 flux: f.name(in: network), truth: fromPrior ? .nan : exampleTruth[j],
                 profileCoverage: Double(zip(intervals, truths).filter { $0.profile?.contains($1) ?? false }.count) / n,
@@ -178,10 +214,13 @@ struct BenchCoverage: ParsableCommand {
                 reachesBound: intervals.filter { $0.reachesLower || $0.reachesUpper }.count,
                 meanProfileWidth: intervals.reduce(0) { $0 + ($1.profile.map { $0.upperBound - $0.lowerBound } ?? .nan) } / n,
                 meanLinearisedWidth: intervals.reduce(0) { $0 + $1.linearised.upperBound - $1.linearised.lowerBound } / n,
-                posteriorCoverage68: c.isEmpty ? nil : Double(c.filter(\.0).count) / nc,
-                posteriorCoverage95: c.isEmpty ? nil : Double(c.filter(\.1).count) / nc,
+                posteriorCoverage68: c.isEmpty ? nil : Double(c.filter(\.in68).count) / nc,
+                posteriorCoverage95: c.isEmpty ? nil : Double(c.filter(\.in95).count) / nc,
                 medianPosteriorESS: ess.isEmpty ? nil : ess[ess.count / 2], minPosteriorESS: ess.first,
-                maxPosteriorRHat: c.map(\.3).max()))
+                maxPosteriorRHat: c.map(\.rHat).max(),
+                annCentreWithinHalfSigma: compared.isEmpty ? nil : Double(compared.filter(centreOK).count) / na,
+                annWidthWithin25: compared.isEmpty ? nil : Double(compared.filter(widthOK).count) / na,
+                annBoth: compared.isEmpty ? nil : Double(compared.filter { centreOK($0) && widthOK($0) }.count) / na))
         }
         let all = done.flatMap(\.fluxes)
         #if DEBUG
@@ -215,6 +254,12 @@ struct BenchCoverage: ParsableCommand {
                              r.maxPosteriorRHat.map { String(format: "%.4f", $0) } ?? ""])
             }
             print(TextTable.render(post, rightAligned: [1, 2, 3, 4, 5]))
+        }
+        if ann {
+            func pct(_ x: Double?) -> String { x.map { String(format: "%.1f %%", 100 * $0) } ?? "" }
+            var amortized = [["FLUX", "ANN CENTRE ≤ 0.5 POSTERIOR σ", "ANN 68 % WIDTH ±25 %", "BOTH"]]
+            for r in rows { amortized.append([r.flux, pct(r.annCentreWithinHalfSigma), pct(r.annWidthWithin25), pct(r.annBoth)]) }
+            print(TextTable.render(amortized, rightAligned: [1, 2, 3]))
         }
     }
 }
