@@ -151,6 +151,14 @@ public enum ConstraintParser {
                     throw fail("unexpected '\(String(lx.rest))'")
                 }
                 lx.skipSpace()
+                // Division by a number (13CFLUX's `v1/0.5 = v2/0.5`): a factor 1/x.
+                while lx.peek == "/" {
+                    lx.advance(); lx.skipSpace()
+                    guard let n = lx.number(), let v = Double(n) else { throw fail("'/' must be followed by a number") }
+                    guard v != 0, v.isFinite else { throw fail("division by \(n)") }
+                    coefficient /= v
+                    lx.skipSpace()
+                }
                 if lx.peek == "*" { lx.advance() } else { needFactor = false }
             }
             if let r = reaction { lin.terms.append((r, coefficient)) } else { lin.constant += coefficient }

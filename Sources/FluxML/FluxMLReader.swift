@@ -110,8 +110,9 @@ struct Reader {
         var reactions: [Reaction] = []
         for rx in net.elements("reaction") { if let x = try collect({ try reaction(rx) }) { reactions.append(x) } }
 
-        var constraints: [FluxConstraint] = []
-        for cs in root.elements("constraints") {
+        // Constraints of the network and of its configurations (13CFLUX applies both).
+        func constraintsOf(_ cs: XMLElement) throws -> [FluxConstraint] {
+            var found: [FluxConstraint] = []
             // Sections in document order (the writer emits one per run of equal kind).
             for section in cs.children where section.isFluxML {
                 // Pool-size constraints (13CFLUX2 `psconstraints`) are not modelled here.
@@ -128,8 +129,30 @@ struct Reader {
                             reason: "unsupported constraint form (only <textual> is read)") }
                         continue
                     }
-                    constraints += try collect { try textual(child, kind: kind) } ?? []
+                    found += try collect { try textual(child, kind: kind) } ?? []
                 }
+            }
+            return found
+        }
+        var constraints: [FluxConstraint] = []
+        for cs in root.elements("constraints") { constraints += try constraintsOf(cs) }
+        // Configuration constraints join the network's: one flux space serves every tracer
+        // experiment, so configurations must agree on them.
+        var configurationConstraints: (name: String, line: Int?, set: [String])?
+        for cfg in root.elements("configuration") {
+            var own: [FluxConstraint] = []
+            for cs in cfg.elements("constraints") { own += try constraintsOf(cs) }
+            let set = own.map(\.description).sorted()
+            let name = cfg.attribute("name") ?? "?"
+            if let first = configurationConstraints {
+                if first.set != set {
+                    _ = try collect { throw FluxMLError.invalidElement(
+                        file: file, line: cfg.line, element: "configuration",
+                        reason: "configuration '\(name)' has other flux constraints than '\(first.name)'; one flux space serves every tracer experiment, so configurations must agree (move shared constraints to the network's <constraints>)") }
+                }
+            } else {
+                configurationConstraints = (name, cfg.line, set)
+                constraints += own
             }
         }
 
@@ -178,7 +201,9 @@ struct Reader {
             carbons = n
             hydrogens = 0
         } else {
-            throw FluxMLError.missingAttribute(file: file, line: el.line, element: "pool", attribute: "atoms")
+            // No traced atoms (a cofactor, biomass): the pool takes part in the mass balances only.
+            carbons = 0
+            hydrogens = 0
         }
         let limit = FluxMLReader.Limits.atomsPerPool
         guard carbons <= limit, hydrogens <= limit, carbons + hydrogens <= limit else {
@@ -207,8 +232,11 @@ struct Reader {
             let cfg = (p.attribute("cfg") ?? "").filter { !$0.isWhitespace }
             return ReactionParticipant(pool: pool, atomMap: Array(cfg), line: p.line)
         }
-        let subs = try el.elements("reduct").map(participant)
-        let prods = try el.elements("rproduct").map(participant)
+        var subs = try el.elements("reduct").map(participant)
+        var prods = try el.elements("rproduct").map(participant)
+        if (subs + prods).contains(where: { $0.atomMap.contains("#") }) {
+            (subs, prods) = try FluxML3AtomMaps.letters(substrates: subs, products: prods, reaction: id, file: file, line: el.line)
+        }
         let leak = Set((el.attribute("leak") ?? "").filter { !$0.isWhitespace && $0 != "," })
         var r = Reaction(id: id, substrates: subs, products: prods, leakAtoms: leak, line: el.line)
         switch el.attribute("bidirectional")?.trimmingCharacters(in: .whitespaces).lowercased() {
