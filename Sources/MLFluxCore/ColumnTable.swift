@@ -82,9 +82,36 @@ public struct ColumnTable: Sendable {
     /// Tab when the header has one, else comma.
     public static func separator(of header: String) -> Character { header.contains("\t") ? "\t" : "," }
 
-    /// The fields of one line, trimmed and unquoted.
+    /// The fields of one line, trimmed and unquoted: a field in double quotes may hold the
+    /// separator and doubled quotes (a quoted `a, ""b""` reads `a, "b"`), as spreadsheets write them.
     public static func fields(_ line: String, separator: Character) -> [String] {
-        line.split(separator: separator, omittingEmptySubsequences: false).map(unquoted)
+        guard line.contains("\"") else { return line.split(separator: separator, omittingEmptySubsequences: false).map(unquoted) }
+        var out: [String] = [], field = "", inQuotes = false, wasQuoted = false
+        let chars = Array(line)
+        var i = 0
+        while i < chars.count {
+            let c = chars[i]
+            if inQuotes {
+                if c == "\"" {
+                    if i + 1 < chars.count && chars[i + 1] == "\"" { field.append("\""); i += 1 } else { inQuotes = false }
+                } else {
+                    field.append(c)
+                }
+            } else if c == "\"" && field.trimmingSpaces.isEmpty && !wasQuoted {
+                inQuotes = true
+                wasQuoted = true
+                field = ""
+            } else if c == separator {
+                out.append(wasQuoted ? field : field.trimmingSpaces)
+                field = ""
+                wasQuoted = false
+            } else if !(wasQuoted && (c == " " || c == "\t")) {
+                field.append(c)
+            }
+            i += 1
+        }
+        out.append(wasQuoted ? field : field.trimmingSpaces)
+        return out
     }
 
     private static func unquoted(_ s: Substring) -> String {

@@ -46,7 +46,7 @@ public struct LabelingTableError: Error, Sendable, Equatable, CustomStringConver
 /// Columns are found by name in any order (extra columns ignored; aliases `tracer`,
 /// `fragment`, `isotopomer`/`mass`, `isotopologue_fraction`/`abundance`, `sd`/`sigma`),
 /// comma- or tab-separated (a tab in the header), fields optionally in double quotes; a
-/// `sample` column may name one sample only. Wide tables — `experiment,metabolite,M+0,M+1,…`
+/// `sample` column may name one sample only (`readSamples` splits a table of several). Wide tables — `experiment,metabolite,M+0,M+1,…`
 /// (or `M0`, `m+0`), one row per MID, cells beyond a MID's length empty — read the same.
 /// With a `replicate` column, rows of the same entry in different replicates are averaged;
 /// without a stated stddev an entry's σ is the standard error of its mean.
@@ -72,6 +72,44 @@ public enum LabelingTable {
                             tolerance: Double = 0.01, normalize: Bool = false) throws -> MeasuredLabeling {
         let reader = try LineReader(path: path, what: "MID table")
         return try parse(lines: reader.next, file: path, layout: layout, tolerance: tolerance, normalize: normalize)
+    }
+
+    /// The table at `path` split by its `sample` column: one measurement per sample, in order of
+    /// first appearance (errors still name the file's own line numbers); a table without a
+    /// `sample` column is one measurement named "".
+    public static func readSamples(contentsOf path: String, layout: LabelingLayout,
+                                   tolerance: Double = 0.01, normalize: Bool = false) throws -> [(sample: String, labeling: MeasuredLabeling)] {
+        let reader = try LineReader(path: path, what: "MID table")
+        var lines: [String] = []
+        while let l = try reader.next() { lines.append(l) }
+        guard let h = lines.firstIndex(where: { !$0.trimmingSpaces.isEmpty }) else {
+            return [("", try parse(lines: { nil }, file: path, layout: layout, tolerance: tolerance, normalize: normalize))]
+        }
+        let separator = ColumnTable.separator(of: lines[h])
+        let names = ColumnTable.fields(lines[h], separator: separator).map { $0.lowercased() }
+        func whole() throws -> MeasuredLabeling {
+            var it = lines.makeIterator()
+            return try parse(lines: { it.next() }, file: path, layout: layout, tolerance: tolerance, normalize: normalize)
+        }
+        guard let c = names.firstIndex(of: "sample") else { return [("", try whole())] }
+        var order: [String] = [], seen = Set<String>()
+        let sampleOf: [String?] = lines.indices.map { i in
+            guard i > h, !lines[i].trimmingSpaces.isEmpty else { return nil }
+            let f = ColumnTable.fields(lines[i], separator: separator)
+            return c < f.count ? f[c] : nil
+        }
+        for case let s? in sampleOf where !seen.contains(s) { seen.insert(s); order.append(s) }
+        guard order.count > 1 else { return [(order.first ?? "", try whole())] }
+        return try order.map { sample in
+            // The other samples' lines become blank: skipped, but counted for line numbers.
+            var i = 0
+            let labeling = try parse(lines: {
+                defer { i += 1 }
+                guard i < lines.count else { return nil }
+                return i <= h || sampleOf[i] == sample || sampleOf[i] == nil ? lines[i] : ""
+            }, file: path, layout: layout, tolerance: tolerance, normalize: normalize)
+            return (sample, labeling)
+        }
     }
 
     /// The parser over a source of lines (`nil` at the end).

@@ -63,6 +63,17 @@ struct MeasurementOptions: ParsableArguments {
     func readTable(_ input: String, bundle: ModelBundle) throws -> MeasuredLabeling {
         let measured = try LabelingTable.read(contentsOf: input, layout: bundle.layout,
                                               tolerance: tolerance, normalize: normalize)
+        return try checked(measured, input: input, bundle: bundle)
+    }
+
+    /// The MID table at `input` split by its `sample` column (one measurement when it has none).
+    func readSamples(_ input: String, bundle: ModelBundle) throws -> [(sample: String, labeling: MeasuredLabeling)] {
+        try LabelingTable.readSamples(contentsOf: input, layout: bundle.layout, tolerance: tolerance, normalize: normalize)
+            .map { ($0.sample, try checked($0.labeling, input: $0.sample.isEmpty ? input : "\(input) (sample \($0.sample))", bundle: bundle)) }
+    }
+
+    /// Notes on stderr; a measurement with nothing measured is an error naming the file.
+    private func checked(_ measured: MeasuredLabeling, input: String, bundle: ModelBundle) throws -> MeasuredLabeling {
         for note in measured.notes { FileHandle.standardError.write(Data("note: \(note)\n".utf8)) }
         guard measured.mask.contains(true) else {
             throw CLIError("\(input): no MID was measured (the table has no row with a fraction); fill in the fraction column of `mlflux template \(bundle.name)`")

@@ -36,13 +36,56 @@ struct Predict: ParsableCommand {
         let bundle = try BundleRegistry(searchPaths: .standard()).load(model)
         let inputs = [input] + (measurement.measuredFluxes.map { [$0] } ?? [])
         if let out { try OutputFile.check(out, force: force, inputs: inputs) }
-        let table = try measurement.readTable(input, bundle: bundle)
+        let samples = try measurement.readSamples(input, bundle: bundle)
         var options = try measurement.registryOptions(for: bundle)
         options.imputer = imputer
         if profile != nil && options.fluxScale && !options.fluxRows.isEmpty {
             throw ValidationError("--profile with --measured-fluxes on a relative network is not supported yet (the fitted scale is not profiled); the linearised errors are reported")
         }
         let p = try StrategyRegistry.predictor(predictor, bundle: bundle, options: options)
+        // One prediction per sample (a table with a `sample` column naming several).
+        var texts: [String] = []
+        for (sample, table) in samples {
+            let input = sample.isEmpty ? input : "\(input) (sample \(sample))"
+            texts.append(try predictText(table, input: input, predictor: p, bundle: bundle, options: options))
+        }
+        let text2 = samples.count == 1 ? texts[0] : Self.combine(texts, samples: samples.map(\.sample), format: format)
+        if let out {
+            try OutputFile.check(out, force: force, inputs: inputs)
+            try OutputFile.write(text2, to: out)
+        } else {
+            print(text2, terminator: text2.hasSuffix("\n") ? "" : "\n")
+        }
+    }
+
+    /// Several samples' outputs as one: tables under a heading each, CSV with a leading
+    /// `sample` column, JSON as `{"samples": [{"sample": …, "prediction": …}, …]}`.
+    static func combine(_ texts: [String], samples: [String], format: OutputFormat) -> String {
+        switch format {
+        case .table:
+            return zip(samples, texts).map { "sample \($0)\n\($1)" }.joined(separator: "\n")
+        case .csv:
+            var out = ""
+            for (i, (sample, text)) in zip(samples, texts).enumerated() {
+                let lines = text.split(separator: "\n", omittingEmptySubsequences: true)
+                guard let header = lines.first else { continue }
+                if i == 0 { out += "sample,\(header)\n" }
+                let quoted = sample.contains(",") || sample.contains("\"") ? "\"" + sample.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : sample
+                for l in lines.dropFirst() { out += "\(quoted),\(l)\n" }
+            }
+            return out
+        case .json:
+            let items = zip(samples, texts).map { sample, text -> String in
+                let name = (try? JSONOutput.string(sample)) ?? "\"\""
+                return "{\"sample\": \(name), \"prediction\": \(text.trimmingCharacters(in: .whitespacesAndNewlines))}"
+            }
+            return "{\"samples\": [\n" + items.joined(separator: ",\n") + "\n]}\n"
+        }
+    }
+
+    /// The prediction of one measurement, formatted; notes and warnings on stderr name `input`.
+    func predictText(_ table: MeasuredLabeling, input: String, predictor p: any FluxPredictor, bundle: ModelBundle,
+                     options: StrategyRegistry.Options) throws -> String {
         let route: ImputationRoute
         do { route = try ImputationRoute(measured: table, predictor: p, imputer: imputer, bundle: bundle, options: options) }
         catch let e as IncompleteLabelingError { throw CLIError("\(input): \(e)") }
@@ -101,12 +144,7 @@ struct Predict: ParsableCommand {
                                                                        bundleSHA256: try bundle.fingerprint()),
                                                      intervals: intervals.map { ProfileOption.json($0, network: bundle.network) })
         }
-        if let out {
-            try OutputFile.check(out, force: force, inputs: inputs)
-            try OutputFile.write(text2, to: out)
-        } else {
-            print(text2, terminator: text2.hasSuffix("\n") ? "" : "\n")
-        }
+        return text2
     }
 }
 

@@ -75,4 +75,28 @@ struct PredictCLITests {
         let template = try mlflux(["template", "toy"])
         #expect(template.stdout.split(separator: "\n").count == 103)
     }
+
+    /// A table with a `sample` column naming two samples: one prediction each, in JSON, CSV
+    /// (leading sample column) and table form; both recover the example state's v3.
+    @Test func severalSamplesOnePredictionEach() throws {
+        let csv = FileManager.default.temporaryDirectory.appendingPathComponent("samples-\(UUID().uuidString).csv")
+        defer { try? FileManager.default.removeItem(at: csv) }
+        let rows = try String(contentsOfFile: "Plugins/toy/example_mids.csv", encoding: .utf8).split(separator: "\n").dropFirst()
+        let text = "sample,experiment,metabolite,isotopologue,fraction\n"
+            + ["\"ctrl, day 1\"", "treated"].flatMap { s in rows.map { "\(s),\($0)" } }.joined(separator: "\n") + "\n"
+        try text.write(to: csv, atomically: true, encoding: .utf8)
+        let json = try mlflux(["predict", "--model", "toy", "--format", "json", csv.path])
+        #expect(json.status == 0, "\(json.stderr)")
+        let doc = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        let samples = try #require(doc["samples"] as? [[String: Any]])
+        #expect(samples.map { $0["sample"] as? String } == ["ctrl, day 1", "treated"])
+        for s in samples {
+            let v3 = ((s["prediction"] as? [String: Any])?["fluxes"] as? [String: [String: Any]])?["v3"]?["net"] as? Double
+            #expect(v3.map { abs($0 - 0.2) < 0.01 } == true, "\(String(describing: v3))")
+        }
+        let table = try mlflux(["predict", "--model", "toy", "--format", "csv", csv.path])
+        let lines = table.stdout.split(separator: "\n")
+        #expect(lines.first?.hasPrefix("sample,") == true && lines.contains { $0.hasPrefix("\"ctrl, day 1\",net,v3,") }
+                && lines.contains { $0.hasPrefix("treated,net,v3,") }, "\(table.stdout)")
+    }
 }

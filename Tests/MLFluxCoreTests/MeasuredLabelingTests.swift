@@ -113,3 +113,29 @@ final class MeasuredLabelingTests: XCTestCase {
         XCTAssertFalse(m.mask.contains(true))
     }
 }
+
+/// Quoted fields as spreadsheets write them, and tables of several samples.
+final class SampleTableTests: XCTestCase {
+    let layout = LabelingLayout(experimentIDs: ["A_100", "A_010"], fragments: [("molB", 4), ("molE", 2)])
+
+    func testQuotedFieldsKeepSeparatorsAndQuotes() {
+        XCTAssertEqual(ColumnTable.fields("\"a, b\",c,\"say \"\"hi\"\"\", d ", separator: ","), ["a, b", "c", "say \"hi\"", "d"])
+        XCTAssertEqual(ColumnTable.fields("x\t\"y\tz\"", separator: "\t"), ["x", "y\tz"])
+    }
+
+    func testSamplesSplitWithTheirOwnLineNumbers() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("samples-\(UUID().uuidString).csv").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let text = "sample,experiment,metabolite,isotopologue,fraction\n\"s, 1\",A_010,molE,0,0.25\n\"s, 1\",A_010,molE,1,0.75\ns2,A_010,molE,0,0.4\ns2,A_010,molE,1,0.6\n"
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        let samples = try LabelingTable.readSamples(contentsOf: path, layout: layout)
+        XCTAssertEqual(samples.map(\.sample), ["s, 1", "s2"])
+        XCTAssertEqual(samples[0].labeling.values[10], 0.25)
+        XCTAssertEqual(samples[1].labeling.values[10], 0.4)
+        // A defect in the second sample names its line in the file (5), not in the sample.
+        try text.replacingOccurrences(of: "s2,A_010,molE,1,0.6", with: "s2,A_010,molE,1,0.7").write(toFile: path, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try LabelingTable.readSamples(contentsOf: path, layout: layout)) {
+            XCTAssertTrue("\($0)".hasPrefix("\(path):4: MID of A_010 molE sums to"), "\($0)")
+        }
+    }
+}
