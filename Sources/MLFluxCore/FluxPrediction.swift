@@ -45,64 +45,44 @@ public struct FluxPrediction: Sendable, Equatable {
     private init(free: [Double], freeSE: [Double], covariance: [Double]?, basis: FreeFluxBasis, network: MetabolicNetwork,
                  temperature: Double) {
         var state = basis.fluxState(free: free)
-        if let covariance {
-            let n = basis.count, nNet = basis.freeNet.count, nX = basis.freeExchange.count, R = basis.reactionCount
-            // Row r of the full kernels over θ: net uses θ[0..<nNet], exchange θ[nNet...].
-            func quad(_ g: [Double]) -> Double {
-                var v = 0.0
-                for i in 0..<n where g[i] != 0 { for j in 0..<n where g[j] != 0 { v += g[i] * covariance[i * n + j] * g[j] } }
-                return max(v, 0)
+        let n = basis.count, nNet = basis.freeNet.count, nX = basis.freeExchange.count, R = basis.reactionCount
+        var netSE = [Double](repeating: 0, count: R), xchSE = netSE
+        var dG = [Double](repeating: .nan, count: R), dGSE = dG
+        for r in 0..<R {
+            state.exchange[r] = max(state.exchange[r], 0)
+            let g = network.isBidirectional[r]
+                ? Thermodynamics.deltaGGradient(net: state.net[r], xch: state.exchange[r], temperature: temperature) : nil
+            if network.isBidirectional[r] {
+                dG[r] = Thermodynamics.deltaG(net: state.net[r], xch: state.exchange[r], temperature: temperature)
             }
-            var netSE = [Double](repeating: 0, count: R), xchSE = netSE
-            var dG = [Double](repeating: .nan, count: R), dGSE = dG
-            for r in 0..<R {
+            if let covariance {
+                // Row r of the full kernels over θ: net uses θ[0..<nNet], exchange θ[nNet...].
+                func quad(_ v: [Double]) -> Double {
+                    var q = 0.0
+                    for i in 0..<n where v[i] != 0 { for j in 0..<n where v[j] != 0 { q += v[i] * covariance[i * n + j] * v[j] } }
+                    return max(q, 0)
+                }
                 var kNet = [Double](repeating: 0, count: n), kX = kNet
                 for k in 0..<nNet { kNet[k] = basis.netKernel[r * nNet + k] }
                 for k in 0..<nX { kX[nNet + k] = basis.exchangeKernel[r * nX + k] }
                 netSE[r] = quad(kNet).squareRoot()
                 xchSE[r] = quad(kX).squareRoot()
-                state.exchange[r] = max(state.exchange[r], 0)
-                if network.isBidirectional[r] {
-                    dG[r] = Thermodynamics.deltaG(net: state.net[r], xch: state.exchange[r], temperature: temperature)
-                    let g = Thermodynamics.deltaGGradient(net: state.net[r], xch: state.exchange[r], temperature: temperature)
-                    dGSE[r] = quad((0..<n).map { g.dNet * kNet[$0] + g.dXch * kX[$0] }).squareRoot()
-                }
+                if let g { dGSE[r] = quad((0..<n).map { g.dNet * kNet[$0] + g.dXch * kX[$0] }).squareRoot() }
+            } else {
+                // Independent free fluxes. Terms with a zero kernel entry are skipped: 0 · ∞ (an
+                // undetermined free flux the reaction does not depend on) must not make its error NaN.
+                var v = 0.0
+                for k in 0..<nNet { let c = basis.netKernel[r * nNet + k]; if c != 0 { v += c * c * freeSE[k] * freeSE[k] } }
+                netSE[r] = v.squareRoot()
+                v = 0
+                for k in 0..<nX { let c = basis.exchangeKernel[r * nX + k]; if c != 0 { v += c * c * freeSE[nNet + k] * freeSE[nNet + k] } }
+                xchSE[r] = v.squareRoot()
+                if let g { dGSE[r] = ((g.dNet * netSE[r]) * (g.dNet * netSE[r]) + (g.dXch * xchSE[r]) * (g.dXch * xchSE[r])).squareRoot() }
             }
-            self.free = free
-            self.freeSE = freeSE
-            self.freeCovariance = covariance
-            self.net = state.net
-            self.netSE = netSE
-            self.exchange = state.exchange
-            self.exchangeSE = xchSE
-            self.deltaG = dG
-            self.deltaGSE = dGSE
-            self.temperature = temperature
-            return
-        }
-        let nNet = basis.freeNet.count, nX = basis.freeExchange.count
-        let R = basis.reactionCount
-        var netSE = [Double](repeating: 0, count: R), xchSE = netSE
-        for r in 0..<R {
-            var v = 0.0
-            // Terms with a zero kernel entry are skipped: 0 · ∞ (an undetermined free flux the
-            // reaction does not depend on) must not make its error NaN.
-            for k in 0..<nNet { let c = basis.netKernel[r * nNet + k]; if c != 0 { v += c * c * freeSE[k] * freeSE[k] } }
-            netSE[r] = v.squareRoot()
-            v = 0
-            for k in 0..<nX { let c = basis.exchangeKernel[r * nX + k]; if c != 0 { v += c * c * freeSE[nNet + k] * freeSE[nNet + k] } }
-            xchSE[r] = v.squareRoot()
-            state.exchange[r] = max(state.exchange[r], 0)
-        }
-        var dG = [Double](repeating: .nan, count: R), dGSE = dG
-        for r in 0..<R where network.isBidirectional[r] {
-            dG[r] = Thermodynamics.deltaG(net: state.net[r], xch: state.exchange[r], temperature: temperature)
-            let g = Thermodynamics.deltaGGradient(net: state.net[r], xch: state.exchange[r], temperature: temperature)
-            dGSE[r] = ((g.dNet * netSE[r]) * (g.dNet * netSE[r]) + (g.dXch * xchSE[r]) * (g.dXch * xchSE[r])).squareRoot()
         }
         self.free = free
         self.freeSE = freeSE
-        self.freeCovariance = nil
+        self.freeCovariance = covariance
         self.net = state.net
         self.netSE = netSE
         self.exchange = state.exchange
