@@ -88,22 +88,9 @@ struct TrainANN: ParsableCommand {
         let weights = "ann.safetensors", reportFile = "reports/ann_training.json"
         if destination.inPlace { for o in [weights, reportFile] { _ = try bundle.outputPath(o, create: false) } }
         try destination.checkFree()
-        let fm = FileManager.default
-        var trainParts: [LoadedDataset] = [], validationParts: [LoadedDataset] = []
-        for dir in data {
-            let trainDir = (dir as NSString).appendingPathComponent("train")
-            if fm.fileExists(atPath: trainDir) {
-                trainParts.append(try LoadedDataset.reading(trainDir, for: bundle))
-                validationParts.append(try LoadedDataset.reading((dir as NSString).appendingPathComponent("validation"), for: bundle))
-            } else {
-                let all = try LoadedDataset.reading(dir, for: bundle)
-                let cut = all.count - max(1, all.count / 10)
-                trainParts.append(all.slice(0..<cut))
-                validationParts.append(all.slice(cut..<all.count))
-            }
-        }
-        var train = LoadedDataset.concatenate(trainParts)
-        let validation = LoadedDataset.concatenate(validationParts)
+        let parts = try LoadedDataset.trainingParts(data, for: bundle)
+        var train = parts.train
+        let validation = parts.validation
         if let maxSamples, maxSamples < train.count { train = train.slice(0..<maxSamples) }
         guard train.count >= 1, validation.count >= 1 else {
             throw TrainingDataError(data: data, training: train.count, validation: validation.count,

@@ -163,20 +163,7 @@ struct TrainImputer: ParsableCommand {
     /// Training and validation patterns: each --data folder's train/ and validation/ parts, or
     /// its rows with the last 10 % validating.
     func loadParts(_ bundle: ModelBundle) throws -> (Matrix, Matrix) {
-        var train: [LoadedDataset] = [], validation: [LoadedDataset] = []
-        for dir in data {
-            let trainDir = (dir as NSString).appendingPathComponent("train")
-            if FileManager.default.fileExists(atPath: trainDir) {
-                train.append(try LoadedDataset.reading(trainDir, for: bundle))
-                validation.append(try LoadedDataset.reading((dir as NSString).appendingPathComponent("validation"), for: bundle))
-            } else {
-                let all = try LoadedDataset.reading(dir, for: bundle)
-                let cut = all.count - max(1, all.count / 10)
-                train.append(all.slice(0..<cut))
-                validation.append(all.slice(cut..<all.count))
-            }
-        }
-        let t = LoadedDataset.concatenate(train), v = LoadedDataset.concatenate(validation)
+        let (t, v) = try LoadedDataset.trainingParts(data, for: bundle)
         guard t.count >= 1, v.count >= 1 else {
             throw TrainingDataError(data: data, training: t.count, validation: v.count, maxSamples: maxSamples, bundle: bundle.directory)
         }
