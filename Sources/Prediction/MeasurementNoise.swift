@@ -88,6 +88,12 @@ public struct MeasurementNoise: Codable, Sendable, Equatable {
     /// 5 % in 88–100 % of states per masked-share band against 78–100 % for the exact one.
     public static let imputedInputFloor = 1e-3
 
+    /// The σ a completed (partly imputed) labeling is told: `sampleSigma`, at least
+    /// `imputedInputFloor`.
+    public static func completedSigma(_ stddev: [Double], fallback: Double) -> Double {
+        max(sampleSigma(stddev, fallback: fallback), imputedInputFloor)
+    }
+
     /// The absolute σ of a measurement for the network's σ input: the median of the given
     /// finite per-entry σ, or `fallback` when none is given.
     public static func sampleSigma(_ stddev: [Double], fallback: Double) -> Double {

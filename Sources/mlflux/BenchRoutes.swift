@@ -98,7 +98,7 @@ struct BenchRoutes: ParsableCommand {
                 let m = Matrix(rows: masked.rows.count, columns: bundle.layout.count,
                                storage: masked.rows.flatMap { $0.values.map(Float.init) })
                 // Told the median σ of the measured entries, at least `imputedInputFloor` (imputed input is not exact).
-                let sigma = masked.rows.map { max(MeasurementNoise.sampleSigma($0.stddev, fallback: noise), MeasurementNoise.imputedInputFloor) }
+                let sigma = masked.rows.map { MeasurementNoise.completedSigma($0.stddev, fallback: noise) }
                 results[route] = ann.predict(matrix: m, sigma: sigma).map { $0 }
             } else {
                 let rows = masked.measured

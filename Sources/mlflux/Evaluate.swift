@@ -93,7 +93,7 @@ struct Evaluate: ParsableCommand {
             // A noise-aware network is told the σ of its input (0: exact, clamped to its floor); a
             // completed pattern the median σ of its measured entries, at least `imputedInputFloor`
             // (imputed input is not exact).
-            let sigma = masked.map { $0.rows.map { max(MeasurementNoise.sampleSigma($0.stddev, fallback: noise), MeasurementNoise.imputedInputFloor) } }
+            let sigma = masked.map { $0.rows.map { MeasurementNoise.completedSigma($0.stddev, fallback: noise) } }
                 ?? [Double](repeating: noise, count: mids.rows)
             predictions = ann.predict(matrix: mids, sigma: sigma)
         } else {
