@@ -66,10 +66,18 @@ public struct ColumnTable: Sendable {
     /// Index of the column named by one of `aliases` (the first alias names it in messages).
     /// - Throws: when it is given twice, or is absent and `required`.
     public func column(_ aliases: [String], required: Bool = true) throws -> Int? {
+        try Self.column(aliases, in: names, required: required, expected: expected) { error(headerLine, $0) }
+    }
+
+    /// Index in the header `names` of the column named by one of `aliases` (the first alias
+    /// names it in messages); `fail` makes the error of a column given twice, or absent and
+    /// `required` (the message lists `expected`).
+    public static func column(_ aliases: [String], in names: [String], required: Bool, expected: String,
+                              fail: (String) -> any Error) throws -> Int? {
         let found = names.indices.filter { aliases.contains(names[$0]) }
-        if found.count > 1 { throw error(headerLine, "column '\(aliases[0])' is given \(found.count) times") }
+        if found.count > 1 { throw fail("column '\(aliases[0])' is given \(found.count) times") }
         if found.isEmpty && required {
-            throw error(headerLine, "no '\(aliases[0])' column (columns: \(expected); found '\(Excerpt.quote(names.joined(separator: ",")))')")
+            throw fail("no '\(aliases[0])' column (columns: \(expected); found '\(Excerpt.quote(names.joined(separator: ",")))')")
         }
         return found.first
     }

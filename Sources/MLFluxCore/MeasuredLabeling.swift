@@ -127,12 +127,8 @@ public enum LabelingTable {
         let separator = ColumnTable.separator(of: header)
         let names = ColumnTable.fields(header, separator: separator).map { $0.lowercased() }
         func column(_ aliases: [String], required: Bool = true) throws -> Int? {
-            let found = names.indices.filter { aliases.contains(names[$0]) }
-            if found.count > 1 { throw fail(lineNumber, "column '\(aliases[0])' is given \(found.count) times") }
-            if found.isEmpty && required {
-                throw fail(lineNumber, "no '\(aliases[0])' column: need experiment, metabolite, isotopologue, fraction [, stddev] (any order; found '\(Excerpt.quote(header))')")
-            }
-            return found.first
+            try ColumnTable.column(aliases, in: names, required: required,
+                                   expected: "experiment, metabolite, isotopologue, fraction [, stddev] in any order") { fail(lineNumber, $0) }
         }
         let experimentColumn = try column(["experiment", "tracer"])!, metaboliteColumn = try column(["metabolite", "fragment"])!
         // Wide tables: one column per isotopologue (`M+0`, `M0` or `m+0` …), no isotopologue/fraction columns.
