@@ -53,6 +53,8 @@ def predictor_list(predictor: Union[str, Sequence[str]]) -> Tuple[List[str], boo
 def sample_names(mids: pd.DataFrame) -> Optional[List[str]]:
     """The samples of a MID table with a ``sample`` column, as text in order of appearance
     (what ``mlflux predict`` calls them); ``None`` without one."""
+    if not isinstance(mids, pd.DataFrame):
+        raise TypeError(f"mids must be a pandas DataFrame, not {type(mids).__name__} (read a file with pandas.read_csv)")
     if "sample" not in mids.columns:
         return None
     return [str(s) for s in pd.unique(mids["sample"].dropna())]
@@ -60,8 +62,6 @@ def sample_names(mids: pd.DataFrame) -> Optional[List[str]]:
 
 def mids_csv(mids: pd.DataFrame) -> str:
     """A MID table as the long-form CSV ``mlflux predict`` reads (missing fractions empty)."""
-    if not isinstance(mids, pd.DataFrame):
-        raise TypeError(f"mids must be a pandas DataFrame, not {type(mids).__name__}")
     return mids.to_csv(index=False)
 
 
