@@ -192,3 +192,11 @@ def test_development_build_found_from_inside_a_checkout(monkeypatch, tmp_path):
     found = mf.find_binary()
     # The checkout the package sits in comes first when it is one (an editable install).
     assert found == str(exe) or Path(found).parent.parent.parent == REPO
+
+
+def test_option_error_is_its_first_line(binary, toy_mids):
+    # ArgumentParser follows the error line with usage lines; the message is the error alone.
+    with pytest.raises(MLFluxError) as e:
+        mf.predict(toy_mids, model="toy", stddev=-1, binary=binary)
+    assert e.value.message.startswith("--stddev must be a finite number at least 1e-12") and "\n" not in e.value.message
+    assert not e.value.message.startswith("Error") and "Usage" in e.value.stderr

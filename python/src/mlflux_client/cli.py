@@ -154,7 +154,7 @@ def predict_args(model: str, predictor: str, imputer: Optional[str], stddev: Opt
     if imputer is not None:
         args += ["--imputer", imputer]
     if stddev is not None:
-        args += ["--stddev", repr(float(stddev))]
+        args.append(f"--stddev={float(stddev)!r}")  # "=" so a negative value reaches the range check
     return args
 
 
