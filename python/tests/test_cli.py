@@ -143,6 +143,9 @@ def test_unknown_model_is_the_cli_message(binary, toy_mids):
     assert "toy" in e.value.message and e.value.returncode != 0
     with pytest.raises(MLFluxError, match=r"^unknown model 'no-such-model'"):
         mf.predict(toy_mids, model="no-such-model", binary=binary)
+    # A name that looks like an option stays a model name.
+    with pytest.raises(MLFluxError, match=r"^unknown model '--version'"):
+        mf.template("--version", binary=binary)
 
 
 def test_bad_mids_name_the_metabolite(binary, toy_mids):

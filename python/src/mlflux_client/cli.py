@@ -84,7 +84,7 @@ def models(*, binary: Optional[PathLike] = None) -> pd.DataFrame:
 def template(model: str, *, binary: Optional[PathLike] = None) -> pd.DataFrame:
     """The empty MID table of ``model`` (``mlflux template MODEL``): columns ``experiment,
     metabolite, isotopologue, fraction, stddev``, fractions NaN to be filled in."""
-    out, _ = run(["template", model], binary=binary)
+    out, _ = run(["template", "--", model], binary=binary)
     return read_mid_csv(out)
 
 
@@ -140,9 +140,8 @@ def simulate(model: str, fluxes: Optional[Union[FluxState, PathLike]] = None,
             rename[path] = _FLUXES_NAME
         else:
             path = os.fspath(fluxes)
-        args = ["simulate", "--model", model, "--fluxes", path, "--format", "csv"]
-        for spec in specs:
-            args += ["--input", spec]
+        args = ["simulate", f"--model={model}", f"--fluxes={path}", "--format", "csv"]
+        args += [f"--input={spec}" for spec in specs]
         out, err = run(args, binary=binary, rename=rename)
     frame = read_mid_csv(out)
     frame.attrs["warnings"] = _messages(err, "warning:")
@@ -150,9 +149,10 @@ def simulate(model: str, fluxes: Optional[Union[FluxState, PathLike]] = None,
 
 
 def predict_args(model: str, predictor: str, imputer: Optional[str], stddev: Optional[float]) -> List[str]:
-    args = ["predict", "--model", model, "--predictor", predictor, "--format", "json"]
+    # NAME=VALUE forms and "--" before paths: a value starting with "-" stays a value.
+    args = ["predict", f"--model={model}", f"--predictor={predictor}", "--format", "json"]
     if imputer is not None:
-        args += ["--imputer", imputer]
+        args.append(f"--imputer={imputer}")
     if stddev is not None:
         args.append(f"--stddev={float(stddev)!r}")  # "=" so a negative value reaches the range check
     return args
@@ -183,7 +183,7 @@ def predict(mids: pd.DataFrame, model: str, predictor: Union[str, Sequence[str]]
         with open(path, "w", encoding="utf-8") as f:
             f.write(text)
         for p in predictors:
-            out, err = run(predict_args(model, p, imputer, stddev) + [path], binary=binary, rename={path: _MIDS_NAME})
+            out, err = run(predict_args(model, p, imputer, stddev) + ["--", path], binary=binary, rename={path: _MIDS_NAME})
             notes += _messages(err, "note:")
             warnings += _messages(err, "warning:")
             doc = _json(out, "predict")
