@@ -65,7 +65,5 @@ public enum LinePlot {
         let r = (x * 1000).rounded() / 1000
         return r == r.rounded() ? String(Int(r)) : String(r)
     }
-    private static func escape(_ s: String) -> String {
-        s.replacingAll("&", "&amp;").replacingAll("<", "&lt;").replacingAll(">", "&gt;")
-    }
+    private static func escape(_ s: String) -> String { SVGText.escape(s) }
 }
