@@ -399,7 +399,7 @@ public struct FluxMapLayout: Sendable {
 
     /// `true` when the boxes of `a` and `b`, each grown by `margin` (and by its label room with
     /// `labels`), intersect.
-    static func overlap(_ a: Node, _ b: Node, margin: Double = 0, labels: Bool = false) -> Bool {
+    public static func overlap(_ a: Node, _ b: Node, margin: Double = 0, labels: Bool = false) -> Bool {
         let ar = a.maxX + (labels ? a.labelRoom : 0), br = b.maxX + (labels ? b.labelRoom : 0)
         return a.minX - margin < br && b.minX - margin < ar && a.minY - margin < b.maxY && b.minY - margin < a.maxY
     }

@@ -32,7 +32,7 @@ struct FluxMapOptions: ParsableArguments {
             for (path, option) in [(m, "--map"), (e, "--escher")] {
                 guard let path else { continue }
                 guard seen.insert((path as NSString).standardizingPath).inserted else {
-                    throw ValidationError("\(option) \(path) is written twice (another output, or two sample names alike after replacing characters other than letters, digits, '-', '_' and '.'); choose another file name")
+                    throw CLIError("\(option) \(path) is written twice (another output, or two sample names alike after replacing characters other than letters, digits, '-', '_' and '.'); choose another file name")
                 }
                 try OutputFile.check(path, force: force, inputs: inputs)
             }
