@@ -34,7 +34,7 @@ public enum ParityPlot {
         let head = (title == nil ? 0 : 28.0) + (subtitle == nil ? 0 : 18.0)
         let cols = max(1, min(columns, panels.count)), rows = (panels.count + cols - 1) / cols
         let f = SVGText.coordinate, esc = SVGText.escape
-        let width = max(Double(cols) * size, 480), height = Double(rows) * size + head
+        let width = max(Double(cols) * size, 480, 6.2 * Double(subtitle?.count ?? 0) + 24, 8.6 * Double(title?.count ?? 0) + 24), height = Double(rows) * size + head
         var out = """
             <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(width))" height="\(Int(height))" font-family="sans-serif" font-size="10">
             <rect width="100%" height="100%" fill="white"/>
@@ -57,10 +57,10 @@ public enum ParityPlot {
             func Y(_ v: Double) -> Double { y0 + h - (v - lo) / span * h }
             out += "<g class=\"panel\"><rect x=\"\(f(x0))\" y=\"\(f(y0))\" width=\"\(f(w))\" height=\"\(f(h))\" fill=\"none\" stroke=\"#888\"/>\n"
             // Ticks at round values (decades and their fractions on a log scale).
-            let ticks = SVGText.niceTicks(lo, hi, count: 4)
+            let ticks = SVGText.niceTicks(lo, hi, count: 5)
             let step = ticks.count > 1 ? ticks[1] - ticks[0] : max(abs(lo), 1)
             for t in ticks {
-                let label = logScale ? SVGText.value(pow(10, t), digits: 2) : SVGText.tick(t, step: step)
+                let label = logScale ? String(format: t == t.rounded() ? "%g" : "%.2g", pow(10, t)) : SVGText.tick(t, step: step)
                 out += "<line x1=\"\(f(X(t)))\" y1=\"\(f(y0))\" x2=\"\(f(X(t)))\" y2=\"\(f(y0 + h + 4))\" stroke=\"#e4e4e4\"/>"
                 out += "<text x=\"\(f(X(t)))\" y=\"\(f(y0 + h + 14))\" text-anchor=\"middle\">\(label)</text>\n"
                 out += "<line x1=\"\(f(x0 - 4))\" y1=\"\(f(Y(t)))\" x2=\"\(f(x0 + w))\" y2=\"\(f(Y(t)))\" stroke=\"#e4e4e4\"/>"
