@@ -6,10 +6,10 @@ import MLFluxCore
 /// Encoding:
 /// - **Width** of a reaction's arrow: `max(minimumWidth, maximumWidth · |net| / reference)` px,
 ///   linear in |net flux| and none thinner than `minimumWidth`. `reference` is the largest |net|
-///   of the reactions that move a main pool (not only side compounds, `FluxMapLayout.sideCompounds`),
-///   drawn `maximumWidth` wide; a reaction between side compounds only that carries more (e.g. a
-///   proton exchange `H_IN → H` of 1000 against a glucose uptake of 1) is drawn `maximumWidth`
-///   wide and says "width capped" in its tooltip. A reaction with several substrates or products
+///   of the reactions that move a pool of two or more atoms (the carbon backbone), drawn
+///   `maximumWidth` wide; a reaction of single-atom pools only that carries more (a proton supply
+///   `H_IN → H` of 1000, a CO₂ exchange of 490, against a glucose uptake of 1) is drawn
+///   `maximumWidth` wide and says "width capped" in its tooltip. A reaction with several substrates or products
 ///   is drawn through a small junction; an efflux ends in a sink dot; side compounds are small grey
 ///   copies beside each of their reactions.
 /// - **Direction**: arrowheads at the product side when net ≥ 0, at the substrate side when net < 0.
@@ -38,7 +38,7 @@ public enum FluxMap {
                            title: String? = nil) -> String {
         precondition(prediction.net.count == network.reactions.count, "prediction and network differ")
         let layout = layout ?? FluxMapLayout(network: network)
-        let largest = max(widthReference(network: network, net: prediction.net, layout: layout), 1e-300)
+        let largest = max(widthReference(network: network, net: prediction.net), 1e-300)
         let limit = deltaGLimit(prediction.deltaG)
         let left = 24.0, top = 64.0, legendHeight = 104.0
         let width = max(layout.width + left + 96, 780), mapLeft = left + max(0, (width - left - 96 - layout.width) / 2)
@@ -54,10 +54,14 @@ public enum FluxMap {
             """
         var byReaction = [[Int]](repeating: [], count: network.reactions.count)
         for (k, e) in layout.edges.enumerated() { byReaction[e.reaction].append(k) }
+        var labels = "<g class=\"reaction-labels\" font-size=\"10\" fill=\"#222\" stroke=\"white\" stroke-width=\"3\" paint-order=\"stroke\">\n"
         for (j, reaction) in network.reactions.enumerated() {
-            out += reactionGroup(j, reaction: reaction, edges: byReaction[j], network: network, prediction: prediction,
-                                 layout: layout, largest: largest, limit: limit)
+            let (group, label) = reactionGroup(j, reaction: reaction, edges: byReaction[j], network: network, prediction: prediction,
+                                               layout: layout, largest: largest, limit: limit)
+            out += group
+            labels += label
         }
+        out += labels + "</g>\n"
         for n in layout.nodes {
             switch n.kind {
             case .pool(let p):
@@ -86,12 +90,12 @@ public enum FluxMap {
         return min(maximumWidth, max(minimumWidth, maximumWidth * abs(net) / largest))
     }
 
-    /// The |net| drawn `maximumWidth` wide: the largest of the reactions that move a main pool
-    /// (all reactions when none does).
-    public static func widthReference(network: MetabolicNetwork, net: [Double], layout: FluxMapLayout) -> Double {
+    /// The |net| drawn `maximumWidth` wide: the largest of the reactions that move a pool of two
+    /// or more atoms (all reactions when none does).
+    public static func widthReference(network: MetabolicNetwork, net: [Double]) -> Double {
         let main = network.reactions.indices.filter { j in
             let r = network.reactions[j]
-            return (r.substrates + r.products).contains { layout.poolNode[network.poolIndex[$0.pool]!] != nil }
+            return (r.substrates + r.products).contains { network.pool($0.pool)!.atomCount >= 2 }
         }
         let values = (main.isEmpty ? Array(network.reactions.indices) : main).map { abs(net[$0]) }.filter(\.isFinite)
         return values.max() ?? 0
@@ -124,7 +128,7 @@ public enum FluxMap {
     // MARK: - Drawing
 
     private static func reactionGroup(_ j: Int, reaction: Reaction, edges: [Int], network: MetabolicNetwork,
-                                      prediction: FluxPrediction, layout: FluxMapLayout, largest: Double, limit: Double) -> String {
+                                      prediction: FluxPrediction, layout: FluxMapLayout, largest: Double, limit: Double) -> (group: String, label: String) {
         let c = SVGText.coordinate, v = { SVGText.value($0) }
         let net = prediction.net[j], w = strokeWidth(net: net, largest: largest)
         let bidirectional = network.isBidirectional[j]
@@ -171,11 +175,12 @@ public enum FluxMap {
             }
             labelAt = n.center
         }
+        var label = ""
         if let p = labelAt {
             let dx = max(6, w / 2 + 4)
-            out += "<text class=\"reaction-label\" x=\"\(c(p.x + dx))\" y=\"\(c(p.y + 4))\" font-size=\"10\" fill=\"#222\" stroke=\"white\" stroke-width=\"3\" paint-order=\"stroke\">\(SVGText.escape(reaction.id))</text>\n"
+            label = "<text data-reaction=\"\(SVGText.escape(reaction.id))\" x=\"\(c(p.x + dx))\" y=\"\(c(p.y + 4))\">\(SVGText.escape(reaction.id))</text>\n"
         }
-        return out + "</g>\n"
+        return (out + "</g>\n", label)
     }
 
     private static func isJunction(_ n: FluxMapLayout.Node) -> Bool {

@@ -223,7 +223,7 @@ public struct FluxMapLayout: Sendable {
         }
         // Bend points for edges spanning several layers.
         var chains: [[Int]] = []
-        for (u, v) in dag {
+        for (k, (u, v)) in dag.enumerated() {
             var chain = [u]
             var l = layer[u] + 1
             while l < layer[v] {
@@ -233,6 +233,11 @@ public struct FluxMapLayout: Sendable {
                 l += 1
             }
             chain.append(v)
+            // A direct edge's label sits at the middle of its drawn route: keep room for it there.
+            if chain.count > 2 && reactionNode[edges[k].reaction] == nil {
+                let middle = reversed[k] ? chain.count - 1 - chain.count / 2 : chain.count / 2
+                nodes[chain[middle]].labelRoom = 8 + 6 * Double(network.reactions[edges[k].reaction].id.count)
+            }
             chains.append(chain)
         }
         let total = nodes.count, layerCount = (layer.max() ?? 0) + 1
@@ -306,26 +311,48 @@ public struct FluxMapLayout: Sendable {
                 layers[li] = keyed.sorted { ($0.0, $0.1) < ($1.0, $1.1) }.map(\.2)
                 for (i, v) in layers[li].enumerated() { position[v] = i }
             }
+            transpose(&layers, down: down)
             let c = crossings(layers, down: down)
             if c < bestCrossings { bestCrossings = c; best = layers }
         }
         return best
     }
 
+    /// Swaps neighbours within a layer while that lowers the crossings with the layers above and below.
+    static func transpose(_ layers: inout [[Int]], down: [[Int]]) {
+        func local(_ li: Int) -> Int {
+            (li > 0 ? crossingsBetween(layers[li - 1], layers[li], down: down) : 0)
+                + (li + 1 < layers.count ? crossingsBetween(layers[li], layers[li + 1], down: down) : 0)
+        }
+        var improved = true, rounds = 0
+        while improved && rounds < 8 {
+            improved = false
+            rounds += 1
+            for li in layers.indices where layers[li].count > 1 {
+                var current = local(li)
+                for i in 0..<(layers[li].count - 1) {
+                    layers[li].swapAt(i, i + 1)
+                    let trial = local(li)
+                    if trial < current { current = trial; improved = true } else { layers[li].swapAt(i, i + 1) }
+                }
+            }
+        }
+    }
+
+    /// Crossings of the edges from `upper` to `lower` (consecutive layers).
+    static func crossingsBetween(_ upper: [Int], _ lower: [Int], down: [[Int]]) -> Int {
+        var position = [Int: Int](minimumCapacity: lower.count)
+        for (i, v) in lower.enumerated() { position[v] = i }
+        var pairs: [(Int, Int)] = []
+        for (i, v) in upper.enumerated() { for w in down[v] { if let q = position[w] { pairs.append((i, q)) } } }
+        var count = 0
+        for a in pairs.indices { for b in (a + 1)..<max(a + 1, pairs.count) where (pairs[a].0 - pairs[b].0) * (pairs[a].1 - pairs[b].1) < 0 { count += 1 } }
+        return count
+    }
+
     /// Edge crossings between consecutive layers.
     static func crossings(_ layers: [[Int]], down: [[Int]]) -> Int {
-        var position = [Int: Int]()
-        for l in layers { for (i, v) in l.enumerated() { position[v] = i } }
-        var count = 0
-        for l in layers {
-            var pairs: [(Int, Int)] = []
-            for (i, v) in l.enumerated() { for w in down[v] { pairs.append((i, position[w]!)) } }
-            for a in pairs.indices { for b in (a + 1)..<max(a + 1, pairs.count) {
-                let (p, q) = (pairs[a], pairs[b])
-                if (p.0 - q.0) * (p.1 - q.1) < 0 { count += 1 }
-            } }
-        }
-        return count
+        layers.indices.dropLast().reduce(0) { $0 + crossingsBetween(layers[$1], layers[$1 + 1], down: down) }
     }
 
     /// Weighted isotonic (non-decreasing) regression by pooling adjacent violators.
