@@ -143,7 +143,7 @@ public enum FluxMap {
         }
         if abs(net) > largest * (1 + 1e-9) { tip += " (width capped)" }
         var out = "<g class=\"reaction\" data-reaction=\"\(SVGText.escape(reaction.id))\"><title>\(SVGText.escape(tip))</title>\n"
-        var labelAt: MapPoint?
+        var labelAt: MapPoint?, labelNormal = MapPoint(x: 1, y: 0)
         for k in edges {
             let e = layout.edges[k]
             var route = clipped(e.points, from: layout.nodes[e.from], to: layout.nodes[e.to])
@@ -163,7 +163,15 @@ public enum FluxMap {
             }
             if labelAt == nil && layout.reactionNode[j] == nil {
                 // On the drawn curve: the middle bend point of a long edge, else the segment's middle.
-                labelAt = route.count > 2 ? route[route.count / 2] : midpoint(route)
+                let m = route.count > 2 ? route.count / 2 : 1
+                labelAt = route.count > 2 ? route[m] : midpoint(route)
+                // Beside the edge: on its normal, the one pointing right (or up for a horizontal edge).
+                let dx = route[m].x - route[m - 1].x, dy = route[m].y - route[m - 1].y, len = (dx * dx + dy * dy).squareRoot()
+                if len > 0 {
+                    var n = MapPoint(x: -dy / len, y: dx / len)
+                    if n.x < -1e-9 || (abs(n.x) <= 1e-9 && n.y > 0) { n = MapPoint(x: -n.x, y: -n.y) }
+                    labelNormal = n
+                }
             }
         }
         if let r = layout.reactionNode[j] {
@@ -177,8 +185,10 @@ public enum FluxMap {
         }
         var label = ""
         if let p = labelAt {
-            let dx = max(6, w / 2 + 4)
-            label = "<text data-reaction=\"\(SVGText.escape(reaction.id))\" x=\"\(c(p.x + dx))\" y=\"\(c(p.y + 4))\">\(SVGText.escape(reaction.id))</text>\n"
+            // Junction labels to the right; edge labels along the normal, centred when it points up.
+            let gap = max(6, w / 2 + 4), up = labelNormal.x < 0.5
+            let x = p.x + labelNormal.x * gap, y = p.y + labelNormal.y * gap + (up ? -1 : 4)
+            label = "<text data-reaction=\"\(SVGText.escape(reaction.id))\" x=\"\(c(x))\" y=\"\(c(y))\"\(up ? " text-anchor=\"middle\"" : "")>\(SVGText.escape(reaction.id))</text>\n"
         }
         return (out + "</g>\n", label)
     }

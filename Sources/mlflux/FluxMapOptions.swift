@@ -24,8 +24,9 @@ struct FluxMapOptions: ParsableArguments {
     }
 
     /// Refuses, before any work, outputs that exist (without `force`), are an input, repeat
-    /// another output, or collide after sanitising sample names.
-    func check(samples: [String], force: Bool, inputs: [String], otherOutputs: [String]) throws {
+    /// another output, or collide after sanitising sample names; checks the bundle's map file.
+    func check(samples: [String], force: Bool, inputs: [String], otherOutputs: [String], bundle: ModelBundle) throws {
+        if map != nil { _ = try bundle.mapCoordinates() }
         var seen = Set(otherOutputs.map { ($0 as NSString).standardizingPath })
         for s in samples {
             let (m, e) = paths(sample: s, samples: samples)

@@ -38,7 +38,7 @@ struct Predict: ParsableCommand {
         let inputs = [input] + (measurement.measuredFluxes.map { [$0] } ?? [])
         if let out { try OutputFile.check(out, force: force, inputs: inputs) }
         let samples = try measurement.readSamples(input, bundle: bundle)
-        try maps.check(samples: samples.map(\.sample), force: force, inputs: inputs, otherOutputs: out.map { [$0] } ?? [])
+        try maps.check(samples: samples.map(\.sample), force: force, inputs: inputs, otherOutputs: out.map { [$0] } ?? [], bundle: bundle)
         var options = try measurement.registryOptions(for: bundle)
         options.imputer = imputer
         if profile != nil && options.fluxScale && !options.fluxRows.isEmpty {
