@@ -59,13 +59,10 @@ public enum ParityPlot {
             // Ticks at round values (decades and their fractions on a log scale).
             let ticks = SVGText.niceTicks(lo, hi, count: 5)
             let step = ticks.count > 1 ? ticks[1] - ticks[0] : max(abs(lo), 1)
-            for t in ticks {
-                let label = logScale ? String(format: t == t.rounded() ? "%g" : "%.2g", pow(10, t)) : SVGText.tick(t, step: step)
-                out += "<line x1=\"\(f(X(t)))\" y1=\"\(f(y0))\" x2=\"\(f(X(t)))\" y2=\"\(f(y0 + h + 4))\" stroke=\"#e4e4e4\"/>"
-                out += "<text x=\"\(f(X(t)))\" y=\"\(f(y0 + h + 14))\" text-anchor=\"middle\">\(label)</text>\n"
-                out += "<line x1=\"\(f(x0 - 4))\" y1=\"\(f(Y(t)))\" x2=\"\(f(x0 + w))\" y2=\"\(f(Y(t)))\" stroke=\"#e4e4e4\"/>"
-                out += "<text x=\"\(f(x0 - 6))\" y=\"\(f(Y(t) + 3))\" text-anchor=\"end\">\(label)</text>\n"
+            let labelled = ticks.map { t in
+                (t, logScale ? String(format: t == t.rounded() ? "%g" : "%.2g", pow(10, t)) : SVGText.tick(t, step: step))
             }
+            out += SVGText.axisTicks(x: labelled, y: labelled, X: X, Y: Y, left: x0, top: y0, width: w, height: h)
             out += "<line x1=\"\(f(X(lo)))\" y1=\"\(f(Y(lo)))\" x2=\"\(f(X(hi)))\" y2=\"\(f(Y(hi)))\" stroke=\"#c33\" stroke-width=\"1\"/>\n"
             out += "<text x=\"\(f(x0 + w / 2))\" y=\"\(f(oy + padTop - 8))\" text-anchor=\"middle\" font-size=\"11\">\(esc(p.title))</text>\n"
             let unit = p.unit.isEmpty ? "" : " (\(p.unit))"

@@ -1,21 +1,10 @@
 import Foundation
+import SafeIO
 
 /// Text helpers shared by the SVG plots and maps: escaping, coordinates, tick values.
 enum SVGText {
     /// `s` safe inside SVG text and attribute values.
-    static func escape(_ s: String) -> String {
-        var out = ""
-        for c in s {
-            switch c {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            default: out.append(c)
-            }
-        }
-        return out
-    }
+    static func escape(_ s: String) -> String { XMLEscape.text(s) }
 
     /// A coordinate with one decimal (`12.5`, `3`).
     static func coordinate(_ x: Double) -> String {
@@ -52,5 +41,23 @@ enum SVGText {
         let decimals = max(0, Int((-log10(step)).rounded(.up)) + (step / pow(10, (log10(step)).rounded(.down)) == 2.5 ? 1 : 0))
         if abs(v) >= 1e5 || (abs(v) < 1e-4 && v != 0) { return String(format: "%.2g", v) }
         return String(format: "%.\(min(decimals, 6))f", v)
+    }
+
+    /// Light grid lines across the plot area (`left`, `top`, `width`, `height`) at the ticks of
+    /// both axes, with their labels below and left of it; `X`/`Y` map values to px.
+    static func axisTicks(x: [(value: Double, label: String)], y: [(value: Double, label: String)],
+                          X: (Double) -> Double, Y: (Double) -> Double,
+                          left: Double, top: Double, width: Double, height: Double) -> String {
+        let f = coordinate
+        var out = ""
+        for t in x {
+            out += "<line x1=\"\(f(X(t.value)))\" y1=\"\(f(top))\" x2=\"\(f(X(t.value)))\" y2=\"\(f(top + height + 4))\" stroke=\"#e4e4e4\"/>"
+            out += "<text x=\"\(f(X(t.value)))\" y=\"\(f(top + height + 15))\" text-anchor=\"middle\">\(escape(t.label))</text>\n"
+        }
+        for t in y {
+            out += "<line x1=\"\(f(left - 4))\" y1=\"\(f(Y(t.value)))\" x2=\"\(f(left + width))\" y2=\"\(f(Y(t.value)))\" stroke=\"#e4e4e4\"/>"
+            out += "<text x=\"\(f(left - 6))\" y=\"\(f(Y(t.value) + 3.5))\" text-anchor=\"end\">\(escape(t.label))</text>\n"
+        }
+        return out
     }
 }
