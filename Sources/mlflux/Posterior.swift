@@ -33,6 +33,10 @@ struct Posterior: ParsableCommand {
     var ladder: String = FluxPosterior.defaultLadder.map { "\($0)" }.joined(separator: ",")
     @Option(help: "Share of steps that are jumps along differences of the chain's past states (0–1).")
     var historyJumps: Double = FluxPosterior.defaultHistoryJumps
+    @Flag(help: "Rerun with doubled --samples and --burn-in until every free flux has R-hat ≤ 1.01 and ESS ≥ --min-ess, up to --max-samples kept draws per chain.")
+    var untilConverged = false
+    @Option(help: "With --until-converged: the smallest effective sample size accepted.") var minEss: Double = 400
+    @Option(help: "With --until-converged: the most kept draws per chain.") var maxSamples: Int = 160_000
     @Option(help: "Write the draws of the free fluxes to this .npy file.") var out: String?
     @Option(help: "Output format: table, csv or json.") var format: OutputFormat = .table
     @Flag(help: "Replace an existing --out file.") var force = false
@@ -59,6 +63,18 @@ struct Posterior: ParsableCommand {
         guard chains.multipliedReportingOverflow(by: samples).overflow == false, chains * samples <= 50_000_000 else {
             throw ValidationError("--chains × --samples must be at most 50,000,000 draws")
         }
+        if untilConverged {
+            try OptionCheck.count(maxSamples, "--max-samples", in: samples...10_000_000)
+            try OptionCheck.number(minEss, "--min-ess", in: 10...1e7)
+            guard chains * maxSamples <= 50_000_000 else {
+                throw ValidationError("--chains × --max-samples must be at most 50,000,000 draws")
+            }
+        }
+    }
+
+    /// Largest split R-hat and smallest ESS over the free fluxes (NaN entries, fixed fluxes, skipped).
+    static func convergence(_ r: FluxPosterior.Result) -> (rHat: Double, ess: Double) {
+        (r.rHat.filter { !$0.isNaN }.max() ?? .nan, r.ess.filter { !$0.isNaN }.min() ?? .nan)
     }
 
     func run() throws {
@@ -79,10 +95,19 @@ struct Posterior: ParsableCommand {
         sampler.threads = measurement.threads
         sampler.ladder = try betas
         sampler.historyJumps = historyJumps
-        let line = ProgressLine(label: "MCMC steps")
-        let result: FluxPosterior.Result
-        do { result = try sampler.sample(measured) { done, total in line.report(done, total) } }
-        catch let e as FitError { throw CLIError("\(input): \(e)") }
+        var result: FluxPosterior.Result
+        var round = 1
+        while true {
+            let line = ProgressLine(label: untilConverged ? "MCMC steps (round \(round), \(sampler.samples) draws per chain)" : "MCMC steps")
+            do { result = try sampler.sample(measured) { done, total in line.report(done, total) } }
+            catch let e as FitError { throw CLIError("\(input): \(e)") }
+            let (rHat, ess) = Self.convergence(result)
+            guard untilConverged, !(rHat <= 1.01 && ess >= minEss), sampler.samples < maxSamples else { break }
+            FileHandle.standardError.write(Data("note: round \(round): largest R-hat \(String(format: "%.3f", rHat)), smallest ESS \(String(format: "%.0f", ess)); doubling --samples and --burn-in\n".utf8))
+            sampler.samples = min(2 * sampler.samples, maxSamples)
+            sampler.burnIn *= 2
+            round += 1
+        }
         let summary = PosteriorSummary(result, bundle: bundle, temperature: measurement.temperature)
         if let out {
             let d = bundle.basis.count
@@ -91,7 +116,7 @@ struct Posterior: ParsableCommand {
         }
         let minESS = summary.free.compactMap { $0.ess.isNaN ? nil : $0.ess }.min() ?? .nan
         let maxRHat = summary.free.compactMap { $0.rHat.isNaN ? nil : $0.rHat }.max() ?? .nan
-        if maxRHat > 1.01 || minESS < 400 {
+        if maxRHat > 1.01 || minESS < (untilConverged ? minEss : 400) {
             FileHandle.standardError.write(Data("warning: \(input): the chains have not converged well (largest R-hat \(String(format: "%.3f", maxRHat)), smallest ESS \(String(format: "%.0f", minESS))); run longer (--samples, --burn-in)\n".utf8))
         }
         let text: String

@@ -27,6 +27,24 @@ import TestSupport
         #expect(header.contains("'shape': (2400, 3)"), "\(header)")
     }
 
+    /// --until-converged doubles the run from a too-short start until R-hat ≤ 1.01 and
+    /// ESS ≥ --min-ess hold for every free flux (or --max-samples is reached), saying so.
+    @Test func untilConvergedDoublesUntilTheDiagnosticsPass() throws {
+        let r = try mlflux(["posterior", "--model", "toy", "Plugins/toy/example_mids.csv", "--stddev", "0.01", "--chains", "2",
+                            "--samples", "25", "--burn-in", "25", "--until-converged", "--min-ess", "100", "--max-samples", "800",
+                            "--threads", "2", "--format", "json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.contains("round 1: largest R-hat"), "\(r.stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        let draws = try #require(json["draws"] as? Int)
+        let perChain = draws / 2
+        // 25 · 2^k draws per chain, capped at 800.
+        #expect([50, 100, 200, 400, 800].contains(perChain), "\(perChain)")
+        let free = try #require(json["free"] as? [[String: Any]])
+        let converged = free.allSatisfy { ($0["rHat"] as? Double ?? 9) <= 1.01 && ($0["ess"] as? Double ?? 0) >= 100 }
+        #expect(converged || perChain == 800, "\(free)")
+    }
+
     @Test func badOptionsAreOneLine() throws {
         let r = try mlflux(["posterior", "--model", "toy", "Plugins/toy/example_mids.csv", "--chains", "1"])
         #expect(r.status != 0 && r.stderr.contains("--chains"), "\(r.stderr)")
