@@ -60,7 +60,7 @@ let package = Package(
             path: "Fuzz/Sources"),
         .target(name: "TestSupport", dependencies: ["MLFluxCore", "FluxML"], path: "Sources/TestSupport"),
         .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra", "CLAPACK", "LAPACKDiagnostics"]),
-        .testTarget(name: "MLFluxCoreTests", dependencies: ["MLFluxCore", "TestSupport"]),
+        .testTarget(name: "MLFluxCoreTests", dependencies: ["MLFluxCore", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "FluxMLTests", dependencies: ["FluxML", "MLFluxCore", "TestSupport", "IsotopeCorrection"]),
         .testTarget(name: "EMUTests", dependencies: ["EMU", "FluxML", "MLFluxCore", "TestSupport"]),
         .testTarget(name: "FluxSamplingTests", dependencies: ["FluxSampling", "EMU", "FluxML", "MLFluxCore", "TestSupport"]),
