@@ -91,7 +91,7 @@ enum ReplicateOutput {
             out += "fits: " + s.fits.map { f in
                 let name = f.replicate.isEmpty ? "" : "\(f.replicate) "
                 guard let c = f.chiSquared else { return name + "not simulated (\(f.failure ?? "?"))" }
-                return name + String(format: "VSSR %.4g, %d dof, χ² %@", c.vssr, c.degreesOfFreedom, c.passes ? "pass" : "FAIL")
+                return name + String(format: "VSSR %.4g, %d dof, χ² ", c.vssr, c.degreesOfFreedom) + ComparisonOutput.verdict(c)
             }.joined(separator: "; ") + "\n"
             return out
         }.joined(separator: "\n")
