@@ -62,7 +62,7 @@ let package = Package(
         .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra", "CLAPACK", "LAPACKDiagnostics"]),
         .testTarget(name: "MLFluxCoreTests", dependencies: ["MLFluxCore", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "FluxMLTests", dependencies: ["FluxML", "MLFluxCore", "TestSupport", "IsotopeCorrection"]),
-        .testTarget(name: "EMUTests", dependencies: ["EMU", "FluxML", "MLFluxCore", "TestSupport"]),
+        .testTarget(name: "EMUTests", dependencies: ["EMU", "FluxML", "MLFluxCore", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "FluxSamplingTests", dependencies: ["FluxSampling", "EMU", "FluxML", "MLFluxCore", "TestSupport"]),
         .testTarget(name: "NeuralNetworksTests", dependencies: ["NeuralNetworks", "TestSupport"]),
         .testTarget(name: "PredictionTests", dependencies: ["Prediction", "EMU", "FluxML", "MLFluxCore", "TestSupport"]),

@@ -62,7 +62,7 @@ public final class EMUSimulator: Sendable {
                 experiments: [TracerExperiment], measurementMaps: [String: MeasurementMap] = [:]) throws {
         guard !experiments.isEmpty else { throw EMUError.noExperiments }
         for e in experiments { try network.validate(e) }
-        let fragments = measured ?? network.balancedPools.map(MeasuredFragment.whole)
+        let fragments = measured ?? network.balancedPools.filter { $0.atomCount > 0 }.map(MeasuredFragment.whole)
         var keys: [EMUKey] = []
         for f in fragments {
             guard let p = network.poolIndex[f.pool] else { throw EMUError.unknownPool(f.pool) }
