@@ -1,5 +1,28 @@
 import SafeIO
 
+/// A small table read through `ColumnTable` (columns by name, CSV or TSV): `read` and
+/// `parse` for every such file type.
+public protocol ColumnTableFile {
+    /// The columns, as shown when one is missing.
+    static var expected: String { get }
+    /// What the file is, for messages about the file itself.
+    static var what: String { get }
+    init(_ table: ColumnTable) throws
+}
+
+extension ColumnTableFile {
+    /// Reads the table at `path`.
+    /// - Throws: `LabelingTableError` naming the file, line and column.
+    public static func read(contentsOf path: String) throws -> Self {
+        try Self(ColumnTable.read(contentsOf: path, expected: expected, what: what))
+    }
+
+    /// Parses `text` as the table of `file`.
+    public static func parse(_ text: String, file: String) throws -> Self {
+        try Self(ColumnTable.parse(text, file: file, expected: expected))
+    }
+}
+
 /// Which experiment (and replicate, and condition) each sample of an IsoCor result table is:
 /// a CSV or TSV with columns `sample,experiment[,replicate][,condition]`, e.g.
 ///
@@ -11,7 +34,7 @@ import SafeIO
 /// Samples of one condition (the `condition` column; one condition when it is absent) make up
 /// one measurement — one prediction; within it a sample is one experiment's MIDs of one
 /// replicate, so two samples of the same condition, experiment and replicate are an error.
-public struct SampleMap: Sendable, Equatable {
+public struct SampleMap: ColumnTableFile, Sendable, Equatable {
     /// Where one IsoCor sample goes.
     public struct Entry: Sendable, Equatable {
         public var sample: String
@@ -29,20 +52,10 @@ public struct SampleMap: Sendable, Equatable {
     /// `true` when the map has a `replicate` column.
     public let hasReplicates: Bool
 
-    /// Reads the map at `path`.
-    /// - Throws: `LabelingTableError` naming the file, line and column.
-    public static func read(contentsOf path: String) throws -> SampleMap {
-        try SampleMap(ColumnTable.read(contentsOf: path, expected: expected, what: "sample map"))
-    }
+    public static let expected = "sample, experiment [, replicate] [, condition]"
+    public static let what = "sample map"
 
-    /// Parses `text` as the map of `file`.
-    public static func parse(_ text: String, file: String) throws -> SampleMap {
-        try SampleMap(ColumnTable.parse(text, file: file, expected: expected))
-    }
-
-    static let expected = "sample, experiment [, replicate] [, condition]"
-
-    init(_ t: ColumnTable) throws {
+    public init(_ t: ColumnTable) throws {
         let s = try t.column(["sample"])!, e = try t.column(["experiment", "tracer"])!
         let r = try t.column(["replicate", "rep"], required: false), c = try t.column(["condition", "group"], required: false)
         var entries: [Entry] = [], lineOf: [String: Int] = [:], slot: [[String]: (sample: String, line: Int)] = [:]
@@ -77,7 +90,7 @@ public struct SampleMap: Sendable, Equatable {
 /// the names differ beyond letter case: a CSV or TSV with columns `name,metabolite[,derivative]`,
 /// e.g. `Ala,Ala232,TBDMS`. A row with a derivative applies to that derivative only and
 /// comes before a row without one.
-public struct MetaboliteMap: Sendable, Equatable {
+public struct MetaboliteMap: ColumnTableFile, Sendable, Equatable {
     public struct Entry: Sendable, Equatable {
         /// The IsoCor metabolite name.
         public var name: String
@@ -91,17 +104,10 @@ public struct MetaboliteMap: Sendable, Equatable {
     public let file: String
     public let entries: [Entry]
 
-    public static func read(contentsOf path: String) throws -> MetaboliteMap {
-        try MetaboliteMap(ColumnTable.read(contentsOf: path, expected: expected, what: "metabolite map"))
-    }
+    public static let expected = "name, metabolite [, derivative]"
+    public static let what = "metabolite map"
 
-    public static func parse(_ text: String, file: String) throws -> MetaboliteMap {
-        try MetaboliteMap(ColumnTable.parse(text, file: file, expected: expected))
-    }
-
-    static let expected = "name, metabolite [, derivative]"
-
-    init(_ t: ColumnTable) throws {
+    public init(_ t: ColumnTable) throws {
         let n = try t.column(["name"])!, m = try t.column(["metabolite", "fragment"])!
         let d = try t.column(["derivative"], required: false)
         var entries: [Entry] = []

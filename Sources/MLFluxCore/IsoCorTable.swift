@@ -74,9 +74,7 @@ public enum IsoCorTable {
                 areaSum[group(f), default: 0] += a
             }
         }
-        func quoted(_ s: String) -> String {
-            s.contains(",") || s.contains("\"") ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
-        }
+        let quoted = ColumnTable.quoted
         var out = lines, notes: [String] = []
         out[h] = header(replicates: maps.samples?.hasReplicates ?? false)
         var skippedSamples: [String: Int] = [:], skippedMetabolites: [String: Int] = [:]

@@ -60,12 +60,7 @@ struct Compare: ParsableCommand {
                             options: options, truth: trueState)
         }
         let text = samples.count == 1 ? texts[0] : Predict.combine(texts, samples: samples.map(\.sample), format: format)
-        if let out {
-            try OutputFile.check(out, force: force, inputs: inputs)
-            try OutputFile.write(text, to: out)
-        } else {
-            print(text, terminator: text.hasSuffix("\n") ? "" : "\n")
-        }
+        try CommandOutput.emit(text, out: out, force: force, inputs: inputs)
     }
 }
 

@@ -46,12 +46,7 @@ struct Impute: ParsableCommand {
             return try Self.render(done, format: format, model: bundle.name, imputer: name)
         }
         let text = samples.count == 1 ? texts[0] : Predict.combine(texts, samples: samples.map(\.sample), format: format)
-        if let out {
-            try OutputFile.check(out, force: force, inputs: inputs)
-            try OutputFile.write(text, to: out)
-        } else {
-            print(text, terminator: text.hasSuffix("\n") ? "" : "\n")
-        }
+        try CommandOutput.emit(text, out: out, force: force, inputs: inputs)
     }
 
     struct Entry: Encodable {

@@ -42,12 +42,7 @@ extension Predict {
         case .csv: text = ReplicateOutput.csv(results, network: bundle.network)
         case .json: text = try ReplicateOutput.json(results, network: bundle.network, model: bundle.name, predictor: predictor)
         }
-        if let out {
-            try OutputFile.check(out, force: force, inputs: inputs)
-            try OutputFile.write(text, to: out)
-        } else {
-            print(text, terminator: text.hasSuffix("\n") ? "" : "\n")
-        }
+        try CommandOutput.emit(text, out: out, force: force, inputs: inputs)
     }
 }
 
@@ -100,7 +95,7 @@ enum ReplicateOutput {
     static func csv(_ samples: [Sample], network: MetabolicNetwork) -> String {
         var out = "sample,quantity,reaction,mean,sd,stderr,n\n"
         for s in samples {
-            let sample = s.sample.contains(",") || s.sample.contains("\"") ? "\"" + s.sample.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s.sample
+            let sample = ColumnTable.quoted(s.sample)
             for (q, r, x) in quantities(s.fluxes, network: network) {
                 out += "\(sample),\(q),\(network.reactions[r].id),\(num(x.mean[r])),\(num(x.sd[r])),\(num(x.se[r])),\(s.fluxes.count)\n"
             }
