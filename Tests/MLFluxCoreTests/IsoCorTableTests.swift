@@ -69,6 +69,16 @@ final class IsoCorTableTests: XCTestCase {
         XCTAssertTrue(unmapped.notes.contains { $0.contains("'Mol E (TBDMS)' (line 2)") }, "\(unmapped.notes)")
     }
 
+    /// A `condition` column groups samples into measurements: X is a1 (A_100) with b1 (A_010).
+    func testConditionsAreSeparateMeasurements() throws {
+        let map = try SampleMap.parse("sample,experiment,condition\na1,A_100,X\na2,A_100,Y\nb1,A_010,X\nb2,A_010,Y\n", file: "c.csv")
+        let maps = IsoCorMaps(samples: map, metabolites: try MetaboliteMap.read(contentsOf: fixture("metabolite_map.csv")))
+        let samples = try LabelingTable.readSamples(contentsOf: fixture("isocor_replicates.tsv"), layout: two, maps: maps)
+        XCTAssertEqual(samples.map(\.sample), ["X", "Y"])
+        XCTAssertEqual([samples[0].labeling.values[4], samples[0].labeling.values[10]], [0.2, 0.5])
+        XCTAssertEqual([samples[1].labeling.values[4], samples[1].labeling.values[10]], [0.4, 0.7])
+    }
+
     /// Every error names its file, line and column.
     func testErrorsNameFileLineAndColumn() throws {
         let file = fixture("isocor_replicates.tsv")
