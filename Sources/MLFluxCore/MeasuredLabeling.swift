@@ -55,6 +55,10 @@ public struct LabelingTableError: Error, Sendable, Equatable, CustomStringConver
 /// given completely or not at all; fractions must be finite, non-negative and sum to 1
 /// within `tolerance` (or, with `normalize`, are rescaled to sum to 1 and noted). Rows
 /// with an empty fraction (a blank template row) count as not measured.
+///
+/// IsoCor's result table (`IsoCorTable`) is recognised by its header and read line for line
+/// as this long form, its samples placed by an optional `SampleMap`, its metabolites by name
+/// or an optional `MetaboliteMap` (`IsoCorMaps`).
 public enum LabelingTable {
     public static func parse(_ text: String, file: String, layout: LabelingLayout,
                              tolerance: Double = 0.01, normalize: Bool = false) throws -> MeasuredLabeling {
