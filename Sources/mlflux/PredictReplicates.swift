@@ -73,8 +73,9 @@ enum ReplicateOutput {
     static func table(_ samples: [Sample], network: MetabolicNetwork, predictor: String) -> String {
         samples.map { s in
             let names = s.fits.map { $0.replicate.isEmpty ? "–" : $0.replicate }
+            let listed = names.count <= 10 ? names.joined(separator: ", ") : names.prefix(8).joined(separator: ", ") + ", …, " + names.last!
             var out = (s.sample.isEmpty ? "" : "sample \(s.sample): ")
-                + "\(s.fluxes.count) replicate(s) (\(names.joined(separator: ", "))) each predicted by \(predictor); mean, SD over the replicates, SE of the mean = √((SD² + mean SE²)/n)\n"
+                + "\(s.fluxes.count) replicate(s) (\(listed)) each predicted by \(predictor); mean, SD over the replicates, SE of the mean = √((SD² + mean SE²)/n)\n"
             var rows = [["REACTION", "NET", "SD", "SE", "XCH", "SD", "SE", "ΔG kJ/mol", "SD", "SE"]]
             for (r, reaction) in network.reactions.enumerated() {
                 let bi = network.isBidirectional[r]
@@ -83,13 +84,27 @@ enum ReplicateOutput {
                             + cells(s.fluxes.exchange) + cells(s.fluxes.deltaG))
             }
             out += TextTable.render(rows, rightAligned: Set(1..<10)) + "\n"
-            out += "fits: " + s.fits.map { f in
+            out += "fits: " + fitSummary(s.fits) + "\n"
+            return out
+        }.joined(separator: "\n")
+    }
+
+    /// Each replicate's χ² verdict (up to 6 replicates), else how many pass and the VSSR range.
+    static func fitSummary(_ fits: [Fit]) -> String {
+        if fits.count <= 6 {
+            return fits.map { f in
                 let name = f.replicate.isEmpty ? "" : "\(f.replicate) "
                 guard let c = f.chiSquared else { return name + "not simulated (\(f.failure ?? "?"))" }
                 return name + String(format: "VSSR %.4g, %d dof, χ² ", c.vssr, c.degreesOfFreedom) + ComparisonOutput.verdict(c)
-            }.joined(separator: "; ") + "\n"
-            return out
-        }.joined(separator: "\n")
+            }.joined(separator: "; ")
+        }
+        let tests = fits.compactMap(\.chiSquared), vssr = tests.map(\.vssr).sorted()
+        var text = "\(fits.count) replicates, χ² pass in \(tests.filter(\.passes).count)"
+        if let low = vssr.first, let high = vssr.last, let dof = tests.first?.degreesOfFreedom {
+            text += String(format: "; VSSR %.4g … %.4g (median %.4g), %d dof", low, high, vssr[vssr.count / 2], dof)
+        }
+        if tests.count < fits.count { text += "; \(fits.count - tests.count) not simulated" }
+        return text + " (--format json: each replicate's test)"
     }
 
     static func csv(_ samples: [Sample], network: MetabolicNetwork) -> String {
