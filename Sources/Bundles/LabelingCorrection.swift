@@ -3,7 +3,7 @@ import MLFluxCore
 
 /// Natural-abundance correction of a table of measured MIDs (`mlflux correct`): every MID
 /// measured in `measured` is corrected with its fragment's `CorrectionMatrix` (IsoCor's
-/// non-negative least squares, renormalised).
+/// non-negative least squares, renormalised), its σ (the table's stddev) propagated.
 public enum LabelingCorrection {
     /// One corrected MID.
     public struct Row: Sendable {
@@ -42,8 +42,11 @@ public enum LabelingCorrection {
                     throw Error(description: "\(fragment): the formula's matrix covers \(matrix.tracedAtoms + 1) isotopologues, the MID has \(n)")
                 }
                 let mid = indices.map { measured.values[$0] }
+                let sigma = indices.map { measured.stddev[$0] }
                 do {
-                    rows.append(Row(experiment: experiment, fragment: fragment, measured: mid, corrected: try matrix.correct(mid)))
+                    // σ propagated when the table gives one for every isotopologue of the MID.
+                    let corrected = sigma.allSatisfy(\.isFinite) ? try matrix.correct(mid, stddev: sigma) : try matrix.correct(mid)
+                    rows.append(Row(experiment: experiment, fragment: fragment, measured: mid, corrected: corrected))
                 } catch {
                     throw Error(description: "\(experiment) \(fragment): \(error)")
                 }

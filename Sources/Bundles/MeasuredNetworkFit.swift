@@ -20,9 +20,11 @@ public struct MeasuredNetworkFit: Sendable {
     public let sampler: FluxSpaceSampler
     public let simulator: EMUSimulator
 
+    /// - Parameter bounds: flux bounds (a `FluxBoundsTable`) in place of the file's bounds on
+    ///   those fluxes — for files that leave exchange fluxes unbounded, as 13CFLUX allows.
     /// - Throws: `FluxMLError` naming the file and line, or a `MeasurementSetError` wrapped
     ///   with the file; `NetworkFitError` when the file has no labeling data.
-    public init(path: String) throws {
+    public init(path: String, bounds: [FluxConstraint] = []) throws {
         let document = try FluxMLReader.readDocument(contentsOf: path)
         let set = document.measurements
         guard !set.labeling.isEmpty else { throw NetworkFitError(file: path, reason: "the FluxML file has no labeling measurement to fit (a configuration's <measurement> section)") }
@@ -31,7 +33,7 @@ public struct MeasuredNetworkFit: Sendable {
         guard experiments.count == ids.count else {
             throw NetworkFitError(file: path, reason: "labeling data of configuration(s) \(ids.filter { id in !experiments.contains { $0.id == id } }.joined(separator: ", ")) without tracer inputs")
         }
-        network = try document.network.with(experiments: experiments)
+        network = try document.network.with(experiments: experiments).applyingBounds(bounds)
         basis = try FreeFluxBasis(network: network)
         layout = set.layout(experimentIDs: ids)
         do {

@@ -53,7 +53,7 @@ public final class EMUSimulator: Sendable {
     public var emuCount: Int { levels.reduce(0) { $0 + $1.count } + inputSize.count }
 
     /// - Parameters:
-    ///   - measured: fragments to simulate; `nil` = every non-input pool, whole molecule.
+    ///   - measured: fragments to simulate; `nil` = every non-input pool with traced atoms, whole molecule.
     ///   - experiments: tracer experiments (validated against the network).
     ///   - measurementMaps: by fragment name, the map from simulated to measured MID (natural
     ///     abundance of a derivatised fragment); fragments not named are compared as simulated.
@@ -62,7 +62,9 @@ public final class EMUSimulator: Sendable {
                 experiments: [TracerExperiment], measurementMaps: [String: MeasurementMap] = [:]) throws {
         guard !experiments.isEmpty else { throw EMUError.noExperiments }
         for e in experiments { try network.validate(e) }
-        let fragments = measured ?? network.balancedPools.filter { $0.atomCount > 0 }.map(MeasuredFragment.whole)
+        let fragments = measured ?? network.balancedPools
+            .filter { $0.atomCount > 0 }
+            .map(MeasuredFragment.whole)
         var keys: [EMUKey] = []
         for f in fragments {
             guard let p = network.poolIndex[f.pool] else { throw EMUError.unknownPool(f.pool) }

@@ -1,5 +1,6 @@
 import IsotopeCorrection
 import MLFluxCore
+import SafeIO
 
 /// Writes a `MetabolicNetwork` as FluxML that `FluxMLReader` reads back to an equal
 /// network (pools, reactions with atom maps and leaks, constraints, configurations;
@@ -162,17 +163,5 @@ public enum FluxMLWriter {
         return "\(x)"
     }
 
-    static func escape(_ s: String) -> String {
-        var out = ""
-        for ch in s {
-            switch ch {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            default: out.append(ch)
-            }
-        }
-        return out
-    }
+    static func escape(_ s: String) -> String { XMLEscape.text(s) }
 }

@@ -120,6 +120,19 @@ public enum LinearAlgebra {
         return info == 0 ? s : nil
     }
 
+    /// Eigenvalues (ascending) and orthonormal eigenvectors (column-major `n×n`, column `k`
+    /// for eigenvalue `k`) of the symmetric `n×n` matrix `a` (column-major; its lower triangle
+    /// is read), by LAPACK's divide and conquer (`dsyevd`); `nil` for a NaN or infinity, an
+    /// invalid size, or no convergence.
+    public static func symmetricEigen(n: Int, a: [Double]) -> (values: [Double], vectors: [Double])? {
+        guard let n32 = lapackSize(n), a.count >= n * n, a.allSatisfy(\.isFinite) else { return nil }
+        if n == 0 { return ([], []) }
+        var v = Array(a[0..<(n * n)])
+        var w = [Double](repeating: 0, count: n)
+        let info = LAPACKE_dsyevd(LAPACK_COL_MAJOR, Int8(UInt8(ascii: "V")), Int8(UInt8(ascii: "L")), n32, &v, n32, &w)
+        return info == 0 ? (w, v) : nil
+    }
+
     /// `n` as a LAPACK integer (32-bit), or `nil` when negative or too large.
     @inlinable @usableFromInline
     static func lapackSize(_ n: Int) -> Int32? {

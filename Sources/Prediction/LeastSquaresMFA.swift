@@ -22,8 +22,9 @@ import NeuralNetworks
 /// an ANN prediction — the hybrid strategy) or `startCount` points from `startSampler` (the
 /// flux-space sampler: feasible by construction) or, without one, the centre of the bounds
 /// and uniform draws from the box; starts run on `threads` threads and the best fit wins.
-/// Standard errors come from the linearised covariance (JᵀJ)⁻¹; a flux whose 1σ spans more
-/// than its bounds is reported as undetermined (infinite error).
+/// Standard errors come from the linearised covariance (JᵀJ)⁺ over the directions the data
+/// determine; a free flux the data leave undetermined, or whose 1σ spans more than its bounds,
+/// gets the SD of a uniform distribution over its bounds (infinite when a bound is open).
 public struct LeastSquaresMFA: Sendable {
     public let simulator: EMUSimulator
     public let basis: FreeFluxBasis
@@ -388,9 +389,10 @@ public struct LeastSquaresMFA: Sendable {
         return result
     }
 
-    /// Standard errors of θ from the linearised covariance of the parameters, (JᵀJ)⁻¹, and
-    /// the rank of the data part of J. A flux whose standard error exceeds its bound range
-    /// is undetermined: infinity.
+    /// Standard errors of θ from the linearised covariance of the parameters, (JᵀJ)⁺ over the
+    /// directions the data determine (`pseudoInverse`), and the rank of the data part of J. A
+    /// free flux the data leave undetermined, or whose standard error exceeds its bound range,
+    /// gets the SD of a uniform distribution over its bounds (∞ if one is open).
     ///
     /// With a `scaleColumn` (∂r/∂s of a scaled fit), the covariance is that of (parameters, s)
     /// and the errors are those of s·θ: var = s²·var θ + θ²·var s + 2sθ·cov(θ, s); the third
@@ -418,27 +420,34 @@ public struct LeastSquaresMFA: Sendable {
         for c in 0..<P { for i in 0..<d { dataJ[i + d * c] = J[i + m * c] } }
         let sv = LinearAlgebra.singularValues(m: d, n: P, a: &dataJ) ?? []
         let rank = sv.filter { $0 > 1e-8 * (sv.first ?? 0) }.count
-        var inverse = [Double](repeating: 0, count: P * P)
-        for i in 0..<P { inverse[i + P * i] = 1; jtj[i + P * i] += 1e-12 * max(jtj[i + P * i], 1) }
-        var piv = [Int32](repeating: 0, count: P)
-        let info = LinearAlgebra.luFactor(n: P, a: &jtj, lda: P, pivots: &piv)
-        let solved = info == 0 && LinearAlgebra.luSolve(n: P, nrhs: P, lu: jtj, lda: P, pivots: piv, b: &inverse, ldb: P)
+        let (inverse, determined) = Self.pseudoInverse(jtj, size: P)
+        let solved = determined.contains(true) || P == 0
         let pb = paramBounds
         var se = [Double](repeating: 0, count: basis.count)
+        // A parameter the data leave undetermined, or with 1σ wider than its bounds, is known
+        // only from its bounds: the SD of a uniform distribution over them (range/√12), with
+        // no correlations; ∞ when a bound is open.
+        var byBounds = [Bool](repeating: false, count: P)
         for (i, k) in parameters.enumerated() {
-            var sp = solved ? max(inverse[i + P * i], 0).squareRoot() : .infinity
-            if !(sp <= pb[i].1 - pb[i].0) { sp = .infinity }
+            let range = pb[i].1 - pb[i].0
+            var sp = determined[i] ? max(inverse[i + P * i], 0).squareRoot() : .infinity
+            if !(sp <= range) {
+                sp = range.isFinite ? range / 12.0.squareRoot() : .infinity
+                byBounds[i] = true
+            }
             se[k] = sp.isFinite ? chain(k, t) * sp : .infinity
         }
         guard scaleColumn != nil else {
-            // Covariance of θ (row-major): chain-rule scaled parameter covariance; an
-            // undetermined free flux keeps variance ∞ and no correlations; fixed ones 0.
+            // Covariance of θ (row-major): chain-rule scaled parameter covariance; a free flux
+            // known from its bounds only has its variance and no correlations (∞ when
+            // unbounded); fixed ones 0.
             guard solved else { return (se, rank, nil, nil) }
             let n = basis.count
             var cov = [Double](repeating: 0, count: n * n)
             for (i, k) in parameters.enumerated() {
                 guard se[k].isFinite else { cov[k * n + k] = .infinity; continue }
-                for (j, l) in parameters.enumerated() where se[l].isFinite {
+                if byBounds[i] { cov[k * n + k] = se[k] * se[k]; continue }
+                for (j, l) in parameters.enumerated() where se[l].isFinite && !byBounds[j] {
                     cov[k * n + l] = chain(k, t) * chain(l, t) * inverse[i + P * j]
                 }
             }
@@ -447,7 +456,7 @@ public struct LeastSquaresMFA: Sendable {
         // The scale is the last parameter: errors of s·θ.
         let state = simulable(basis.fluxState(free: t))
         let s = Self.scale(problem.fluxes, state), S = P - 1
-        let varS = solved ? max(inverse[S + P * S], 0) : .infinity
+        let varS = determined[S] ? max(inverse[S + P * S], 0) : .infinity
         for k in 0..<basis.count {
             guard let i = parameters.firstIndex(of: k) else {
                 se[k] = abs(t[k]) * varS.squareRoot()      // a fixed free flux (the reference): θ·σ_s
@@ -460,6 +469,42 @@ public struct LeastSquaresMFA: Sendable {
         }
         // The scale is a parameter the data determine (one measured flux suffices).
         return (se, rank, varS.squareRoot(), nil)
+    }
+
+    /// The covariance of the parameters, `(JᵀJ)⁺` over the directions the data determine, and
+    /// which parameters are determined. `JᵀJ` is first scaled to unit diagonal (parameters of
+    /// 10⁻¹ and 10⁴ alike), then split by its eigenvalues: directions below 10⁻¹⁰ of the largest
+    /// are the null space; a parameter with more than 10⁻⁶ of its (scaled) unit vector in it —
+    /// or no sensitivity at all — is undetermined. Full-rank problems get `(JᵀJ)⁻¹`; in
+    /// rank-deficient ones (a 107-reaction network with 11 of 34 free fluxes unidentifiable)
+    /// the determined parameters keep finite errors instead of sharing the null space's.
+    static func pseudoInverse(_ jtj: [Double], size P: Int) -> (inverse: [Double], determined: [Bool]) {
+        var inverse = [Double](repeating: 0, count: P * P)
+        let d = (0..<P).map { jtj[$0 + P * $0] }
+        let live = d.map { $0 > 0 && $0.isFinite }
+        var scaled = [Double](repeating: 0, count: P * P)
+        for j in 0..<P where live[j] {
+            for i in 0..<P where live[i] { scaled[i + P * j] = jtj[i + P * j] / (d[i] * d[j]).squareRoot() }
+        }
+        guard P > 0, let eig = LinearAlgebra.symmetricEigen(n: P, a: scaled) else {
+            return (inverse, [Bool](repeating: false, count: P))
+        }
+        let top = eig.values.last ?? 0
+        var nullWeight = [Double](repeating: 0, count: P)
+        for k in 0..<P {
+            let lambda = eig.values[k]
+            let v = eig.vectors[(k * P)..<((k + 1) * P)]
+            if top > 0 && lambda > 1e-10 * top {
+                for j in 0..<P where live[j] {
+                    let vj = v[k * P + j] / (lambda * d[j].squareRoot())
+                    if vj == 0 { continue }
+                    for i in 0..<P where live[i] { inverse[i + P * j] += v[k * P + i] / d[i].squareRoot() * vj }
+                }
+            } else {
+                for i in 0..<P { nullWeight[i] += v[k * P + i] * v[k * P + i] }
+            }
+        }
+        return (inverse, (0..<P).map { live[$0] && nullWeight[$0] <= 1e-6 })
     }
 
     /// A free flux `value` moved by a standard normal draw times `sd` (exchange fluxes in

@@ -37,13 +37,8 @@ public enum LinePlot {
             <rect x="\(f(left))" y="\(f(top))" width="\(f(w))" height="\(f(h))" fill="none" stroke="#888"/>
 
             """
-        for i in 0...ticks {
-            let xv = x0 + (x1 - x0) * Double(i) / Double(ticks), yv = y0 + (y1 - y0) * Double(i) / Double(ticks)
-            out += "<line x1=\"\(f(X(xv)))\" y1=\"\(f(top + h))\" x2=\"\(f(X(xv)))\" y2=\"\(f(top + h + 5))\" stroke=\"#888\"/>"
-            out += "<text x=\"\(f(X(xv)))\" y=\"\(f(top + h + 17))\" text-anchor=\"middle\">\(label(xv))</text>\n"
-            out += "<line x1=\"\(f(left - 5))\" y1=\"\(f(Y(yv)))\" x2=\"\(f(left + w))\" y2=\"\(f(Y(yv)))\" stroke=\"#ddd\"/>"
-            out += "<text x=\"\(f(left - 8))\" y=\"\(f(Y(yv) + 4))\" text-anchor=\"end\">\(label(yv))</text>\n"
-        }
+        let xt = (0...ticks).map { x0 + (x1 - x0) * Double($0) / Double(ticks) }, yt = (0...ticks).map { y0 + (y1 - y0) * Double($0) / Double(ticks) }
+        out += SVGText.axisTicks(x: xt.map { ($0, label($0)) }, y: yt.map { ($0, label($0)) }, X: X, Y: Y, left: left, top: top, width: w, height: h)
         out += "<text x=\"\(f(left + w / 2))\" y=\"\(f(height - 12))\" text-anchor=\"middle\">\(escape(xLabel))</text>\n"
         out += "<text x=\"16\" y=\"\(f(top + h / 2))\" text-anchor=\"middle\" transform=\"rotate(-90 16 \(f(top + h / 2)))\">\(escape(yLabel))</text>\n"
         for (k, s) in series.enumerated() {
@@ -65,7 +60,5 @@ public enum LinePlot {
         let r = (x * 1000).rounded() / 1000
         return r == r.rounded() ? String(Int(r)) : String(r)
     }
-    private static func escape(_ s: String) -> String {
-        s.replacingAll("&", "&amp;").replacingAll("<", "&lt;").replacingAll(">", "&gt;")
-    }
+    private static func escape(_ s: String) -> String { SVGText.escape(s) }
 }

@@ -15,8 +15,8 @@ struct Correct: ParsableCommand {
             default: every carbon of FORMULA). The corrected MID x ≥ 0 minimises ‖C·x − measured‖² for the \
             fragment's correction matrix C (IsoCor's low-resolution convention), then sums to 1; the \
             residuum (measured − C·x, over Σ measured) and the mean enrichment come with it. \
-            --format csv writes a table `predict` reads (without σ: the stddev column is not \
-            propagated through the correction; give --stddev to predict).
+            --format csv writes a table `predict` reads, with the input's stddev propagated through \
+            the correction (linearised) when the input has one.
             """)
 
     @Argument(help: "Measured MIDs (long-form CSV).") var input: String
@@ -144,22 +144,28 @@ struct Correct: ParsableCommand {
     static func number(_ x: Double) -> String { String(format: "%.6f", x) }
 
     static func table(_ rows: [LabelingCorrection.Row]) -> String {
-        var out = [["experiment", "metabolite", "isotopologue", "measured", "corrected", "residuum"]]
+        let sigma = rows.contains { $0.corrected.stddev != nil }
+        var out = [["experiment", "metabolite", "isotopologue", "measured", "corrected"] + (sigma ? ["±σ"] : []) + ["residuum"]]
         for r in rows {
             for k in r.measured.indices {
                 out.append([k == 0 ? r.experiment : "", k == 0 ? r.fragment : "", "M+\(k)", number(r.measured[k]),
-                            number(r.corrected.fractions[k]), String(format: "%.2e", r.corrected.residuum[k])])
+                            number(r.corrected.fractions[k])] + (sigma ? [r.corrected.stddev.map { number($0[k]) } ?? ""] : [])
+                           + [String(format: "%.2e", r.corrected.residuum[k])])
             }
-            out.append(["", "", "enrichment", "", number(r.corrected.meanEnrichment), ""])
+            out.append(["", "", "enrichment", "", number(r.corrected.meanEnrichment)] + (sigma ? [""] : []) + [""])
         }
-        return TextTable.render(out, rightAligned: [3, 4, 5]) + "\n"
+        return TextTable.render(out, rightAligned: Set(3..<out[0].count)) + "\n"
     }
 
-    /// Long form with the corrected fractions: the table `predict` reads.
+    /// Long form with the corrected fractions (and their propagated σ when the input had a
+    /// stddev column): the table `predict` reads.
     static func csv(_ rows: [LabelingCorrection.Row]) -> String {
-        var out = "experiment,metabolite,isotopologue,fraction\n"
+        let sigma = rows.allSatisfy { $0.corrected.stddev != nil }
+        var out = "experiment,metabolite,isotopologue,fraction" + (sigma ? ",stddev\n" : "\n")
         for r in rows {
-            for (k, x) in r.corrected.fractions.enumerated() { out += "\(r.experiment),\(r.fragment),M+\(k),\(x)\n" }
+            for (k, x) in r.corrected.fractions.enumerated() {
+                out += "\(r.experiment),\(r.fragment),\(k),\(x)" + (sigma ? ",\(r.corrected.stddev![k])\n" : "\n")
+            }
         }
         return out
     }
@@ -176,9 +182,11 @@ struct Correct: ParsableCommand {
             var corrected: [Double]
             var residuum: [Double]
             var meanEnrichment: Double
+            var stddev: [Double]?
             init(_ r: LabelingCorrection.Row) {
                 experiment = r.experiment; metabolite = r.fragment; measured = r.measured
                 corrected = r.corrected.fractions; residuum = r.corrected.residuum; meanEnrichment = r.corrected.meanEnrichment
+                stddev = r.corrected.stddev
             }
         }
     }

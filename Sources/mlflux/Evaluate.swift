@@ -14,7 +14,7 @@ struct Evaluate: ParsableCommand {
             Prints per-flux error quantiles, R², slope, the share within 5 % (or 0.005 absolute), \
             the coverage of the stated 1σ uncertainties, exchange fluxes and ΔG by decade, and the \
             share of predictions passing the reduced χ² test (α = 0.05). With --out DIR writes \
-            evaluation-<label>.json and parity-<label>-{net,xch}.svg (with masking also \
+            evaluation-<label>.json and parity-<label>-{net,xch,dg}.svg (with masking also \
             masked-share-<label>.svg: accuracy by hidden share) into the folder DIR; with \
             --in-place into the bundle's reports/; otherwise only prints. --noise σ adds Gaussian \
             noise of absolute σ to every MID entry (clipped at 0, each MID renormalised; --mask-seed) \
@@ -51,6 +51,9 @@ struct Evaluate: ParsableCommand {
         }
     }
 
+    /// Unit of the flux axes of the parity plots.
+    static let fluxUnit = "rel. to reference flux"
+
     func run() throws {
         let bundle = try BundleRegistry(searchPaths: .standard()).load(model)
         var options = StrategyRegistry.Options()
@@ -61,7 +64,7 @@ struct Evaluate: ParsableCommand {
             throw ValidationError("--keep-experiments/--keep-metabolites hide MIDs; the '\(predictor)' predictor needs complete labeling: add --imputer \(StrategyRegistry.known(.imputer).joined(separator: "|")) or use --predictor mfa")
         }
         // The reports stay inside the bundle (no symlink out of it) or go to --out, checked before the work.
-        let names = ["evaluation-\(label).json", "parity-\(label)-net.svg", "parity-\(label)-xch.svg"]
+        let names = ["evaluation-\(label).json", "parity-\(label)-net.svg", "parity-\(label)-xch.svg", "parity-\(label)-dg.svg"]
             + (masking.isActive ? ["masked-share-\(label).svg"] : [])
         var outputs: [String] = []
         if inPlace {
@@ -131,19 +134,32 @@ struct Evaluate: ParsableCommand {
             let id = bundle.network.reactions[r].id
             let truth = data.states.map { $0.net[r] }
             if Set(truth).count > 1 {
-                panels.append(.init(title: "\(id) net", truth: truth, predicted: predictions.map { $0.net[r] }))
+                panels.append(.init(title: "\(id) net", truth: truth, predicted: predictions.map { $0.net[r] }, unit: Self.fluxUnit))
             }
         }
         for r in bundle.network.reactions.indices where bundle.network.isBidirectional[r] {
             let truth = data.states.map { $0.exchange[r] }
             if Set(truth).count > 1 {
                 panels.append(.init(title: "\(bundle.network.reactions[r].id) xch (log10)", truth: truth,
-                                    predicted: predictions.map { $0.exchange[r] }))
+                                    predicted: predictions.map { $0.exchange[r] }, unit: Self.fluxUnit))
             }
         }
-        if written.count >= 3 {
-            try OutputFile.write(ParityPlot.svg(panels.filter { !$0.title.hasSuffix("(log10)") }), to: written[1])
-            try OutputFile.write(ParityPlot.svg(panels.filter { $0.title.hasSuffix("(log10)") }, logScale: true), to: written[2])
+        var dgPanels: [ParityPlot.Panel] = []
+        for r in bundle.network.reactions.indices where bundle.network.isBidirectional[r] {
+            let truth = data.states.map { Thermodynamics.deltaG(net: $0.net[r], xch: $0.exchange[r]) }
+            if Set(truth.filter(\.isFinite)).count > 1 {
+                dgPanels.append(.init(title: "\(bundle.network.reactions[r].id) ΔG", truth: truth,
+                                      predicted: predictions.map { $0.deltaG[r] }, unit: "kJ/mol"))
+            }
+        }
+        let dataset = ((self.data as NSString).standardizingPath as NSString).lastPathComponent
+        let heading = "\(bundle.name), \(predictor)\(masking.imputer.map { " after \($0)" } ?? "") on dataset \(dataset)"
+        let units = "fluxes relative to the network's reference flux; R² = 1 − SS_res/SS_tot of the plotted values"
+        if written.count >= 4 {
+            try OutputFile.write(ParityPlot.svg(panels.filter { !$0.title.hasSuffix("(log10)") }, title: "\(heading): net fluxes", subtitle: units), to: written[1])
+            try OutputFile.write(ParityPlot.svg(panels.filter { $0.title.hasSuffix("(log10)") }, logScale: true,
+                                                title: "\(heading): exchange fluxes", subtitle: units), to: written[2])
+            try OutputFile.write(ParityPlot.svg(dgPanels, title: "\(heading): ΔG", subtitle: "ΔG = RT·ln(reverse/forward) in kJ/mol (finite values only); R² of the plotted values"), to: written[3])
         }
         // Partial measurements: accuracy by the hidden share of MID entries.
         let excluded = Set(exclude.split(separator: ",").map(String.init))
@@ -152,11 +168,11 @@ struct Evaluate: ParsableCommand {
                                       hidden: m.measured.map { Double($0.mask.filter { !$0 }.count) / Double($0.mask.count) },
                                       network: bundle.network, excluded: excluded)
         } ?? []
-        if written.count == 4 {
+        if written.count == 5 {
             let title = "\(bundle.name), \(predictor)\(masking.imputer.map { " after \($0)" } ?? ""): all net fluxes within 5 % by masked share"
             try OutputFile.write(LinePlot.svg(title: title, xLabel: "MID entries hidden (%)", yLabel: "states with all net fluxes within 5 % (%)",
                                               series: [.init(name: predictor, points: bands.map { (50 * ($0.hiddenLow + $0.hiddenHigh), 100 * $0.allNetWithin5) })],
-                                              yRange: 0...100), to: written[3])
+                                              yRange: 0...100), to: written[4])
         }
         if format == .json {
             print(try JSONOutput.string(report))

@@ -25,6 +25,7 @@ struct Fit: ParsableCommand {
     @Option(help: "Worker threads for the starts (default: all cores).") var threads: Int = ProcessInfo.processInfo.activeProcessorCount
     @Option(help: "Temperature for ΔG, in K.") var temperature: Double = Thermodynamics.bodyTemperature
     @Option(help: ProfileOption.help) var profile: String?
+    @Option(help: "Flux bounds table (CSV: reaction,kind,lower,upper; kind net or xch), in place of the file's bounds on those fluxes (random starts need every free flux bounded).") var constraints: String?
     @Option(help: "Output format: table or json.") var format: OutputFormat = .table
 
     func validate() throws {
@@ -36,7 +37,7 @@ struct Fit: ParsableCommand {
     }
 
     func run() throws {
-        let problem = try MeasuredNetworkFit(path: file)
+        let problem = try MeasuredNetworkFit(path: file, bounds: try constraints.map(FluxBoundsTable.read) ?? [])
         var mfa = problem.leastSquares(starts: starts, maxIterations: maxIterations, seed: seed, threads: threads)
         mfa.temperature = temperature
         let given = try startsFrom.map { try problem.startVectors(from: $0) } ?? []

@@ -24,6 +24,7 @@ struct Predict: ParsableCommand {
     @Flag(help: "Replace an existing --out file.") var force = false
     @Option(help: ProfileOption.help) var profile: String?
     @OptionGroup var measurement: MeasurementOptions
+    @OptionGroup var maps: FluxMapOptions
 
     func validate() throws {
         if profile != nil && format == .csv { throw ValidationError("--profile needs --format table or json") }
@@ -38,6 +39,7 @@ struct Predict: ParsableCommand {
         let inputs = [input] + (measurement.measuredFluxes.map { [$0] } ?? []) + measurement.table.files
         if let out { try OutputFile.check(out, force: force, inputs: inputs) }
         let samples = try measurement.readSamples(input, bundle: bundle)
+        try maps.check(samples: samples.map(\.sample), force: force, inputs: inputs, otherOutputs: out.map { [$0] } ?? [], bundle: bundle)
         var options = try measurement.registryOptions(for: bundle)
         options.imputer = imputer
         if profile != nil && options.fluxScale && !options.fluxRows.isEmpty {
@@ -48,7 +50,10 @@ struct Predict: ParsableCommand {
         var texts: [String] = []
         for (sample, table) in samples {
             let input = sample.isEmpty ? input : "\(input) (sample \(sample))"
-            texts.append(try predictText(table, input: input, predictor: p, bundle: bundle, options: options))
+            texts.append(try predictText(table, input: input, predictor: p, bundle: bundle, options: options) {
+                try maps.write($0, sample: sample, samples: samples.map(\.sample), network: bundle.network,
+                               layout: try bundle.fluxMapLayout(), title: "\(bundle.name): \(predictor) fluxes of \(input)")
+            })
         }
         let text2 = samples.count == 1 ? texts[0] : Self.combine(texts, samples: samples.map(\.sample), format: format)
         if let out {
@@ -86,7 +91,7 @@ struct Predict: ParsableCommand {
 
     /// The prediction of one measurement, formatted; notes and warnings on stderr name `input`.
     func predictText(_ table: MeasuredLabeling, input: String, predictor p: any FluxPredictor, bundle: ModelBundle,
-                     options: StrategyRegistry.Options) throws -> String {
+                     options: StrategyRegistry.Options, then: (FluxPrediction) throws -> Void = { _ in }) throws -> String {
         let route: ImputationRoute
         do { route = try ImputationRoute(measured: table, predictor: p, imputer: imputer, bundle: bundle, options: options) }
         catch let e as IncompleteLabelingError { throw CLIError("\(input): \(e)") }
@@ -124,6 +129,7 @@ struct Predict: ParsableCommand {
             }
             (prediction, scale) = measurement.withMeasuredFluxes(try p.predict(measured: measured), options: options, bundle: bundle)
         }
+        try then(prediction)
         // The fit is judged on what was measured, never on imputed entries.
         var fit = try FitReport(prediction: prediction, measured: table, simulator: bundle.simulator(),
                                 basis: bundle.basis, defaultStddev: measurement.stddev ?? 0.01,

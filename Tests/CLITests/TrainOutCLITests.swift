@@ -54,7 +54,7 @@ import TestSupport
         let reports = b.root + "/reports-out"
         let e = try b.run(["evaluate", "--model", b.name, "--data", data, "--label", "n01", "--out", reports, "--noise", "0.01"])
         #expect(e.status == 0, "\(e.stderr)")
-        #expect(listing(reports) == ["evaluation-n01.json", "parity-n01-net.svg", "parity-n01-xch.svg"])
+        #expect(listing(reports) == ["evaluation-n01.json", "parity-n01-dg.svg", "parity-n01-net.svg", "parity-n01-xch.svg"])
         #expect(listing(b.folder) == before)
         let twice = try b.run(["evaluate", "--model", b.name, "--data", data, "--label", "n01", "--out", reports])
         #expect(twice.status != 0 && twice.stderr.contains("--force"), "\(twice.stderr)")

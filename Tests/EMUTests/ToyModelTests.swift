@@ -107,3 +107,30 @@ final class ToyModelTests: XCTestCase {
         XCTAssertThrowsError(try sim.simulate(bad)) { XCTAssertTrue("\($0)".contains("v2")) }
     }
 }
+
+/// A fit at 10⁴ flux units leaves fluxes at −10⁻¹⁰ where the bound is 0: round-off, simulated
+/// as 0; a real negative exchange or one-way flux is still refused.
+final class OneWayRoundOffTests: XCTestCase {
+    func testRoundOffNegativeExchangeIsZeroAndRealNegativesAreErrors() throws {
+        let net = try toyNetwork()
+        let sim = try EMUSimulator(network: net, experiments: [tracer("A_100", "molA", [("100", 1)])])
+        let drain = net.reactionIndex["EX_molE"]!, v2 = net.reactionIndex["v2"]!
+        let zero = toyState(net, a: 0.2, x: 0)
+        var roundOff = zero
+        roundOff.exchange[v2] = -1e-12  // within 10⁻⁹ of the largest flux (1)
+        let exact = try sim.simulate(zero), clamped = try sim.simulate(roundOff)
+        for name in ["molB", "molD", "molF"] {
+            XCTAssertEqual(exact.mid(experiment: 0, named: name)!, clamped.mid(experiment: 0, named: name)!, name)
+        }
+        var negativeExchange = zero
+        negativeExchange.exchange[v2] = -1e-6
+        XCTAssertThrowsError(try sim.simulate(negativeExchange)) { e in
+            XCTAssertTrue("\(e)".contains("v2") && "\(e)".contains("negative"), "\(e)")
+        }
+        var negative = zero
+        negative.net[drain] = -1e-6  // an efflux: one-way
+        XCTAssertThrowsError(try sim.simulate(negative)) { e in
+            XCTAssertTrue("\(e)".contains("EX_molE") && "\(e)".contains("negative"), "\(e)")
+        }
+    }
+}

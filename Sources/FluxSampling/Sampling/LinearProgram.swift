@@ -68,17 +68,18 @@ private struct Tableau {
         t = [Double](repeating: 0, count: m * (n + 1))
         reduced = [Double](repeating: 0, count: n + 1)
         basis = [Int](repeating: 0, count: m)
-        scale = max(1, lp.b.reduce(0) { max($0, abs($1)) })
+        let rowScale = (0..<lp.rows).map { i in Self.rowScale(lp.a[(i * lp.columns)..<((i + 1) * lp.columns)]) }
+        scale = max(1, (0..<lp.rows).reduce(0.0) { max($0, abs(lp.b[$1]) * rowScale[$1]) })
         var art = firstArtificial
         let w = n + 1
         for i in 0..<m {
-            let sign: Double = lp.b[i] < 0 ? -1 : 1
+            let sign: Double = (lp.b[i] < 0 ? -1 : 1) * rowScale[i]
             for j in 0..<d {
                 let v = sign * lp.a[i * d + j]
                 t[i * w + j] = v
                 t[i * w + d + j] = -v
             }
-            t[i * w + 2 * d + i] = sign
+            t[i * w + 2 * d + i] = sign < 0 ? -1 : 1
             t[i * w + n] = sign * lp.b[i]
             if sign < 0 {
                 t[i * w + art] = 1
@@ -90,6 +91,15 @@ private struct Tableau {
         }
     }
 
+    /// Row equilibration: a power of two near 1 / (largest |coefficient|), exact to apply, so
+    /// that the pivot tolerances mean the same on a row of flux bounds (coefficients 1) and one
+    /// of biomass coefficients (10⁴–10⁵); the feasible set and the optimum are unchanged.
+    static func rowScale(_ row: ArraySlice<Double>) -> Double {
+        let top = row.reduce(0.0) { max($0, abs($1)) }
+        guard top > 0, top.isFinite else { return 1 }
+        return Double(sign: .plus, exponent: -Int(top.exponent), significand: 1)
+    }
+
     mutating func solve(objective c: [Double]) -> LinearProgram.Outcome {
         // Phase 1: maximise −Σ artificials.
         if firstArtificial < n {
@@ -97,7 +107,7 @@ private struct Tableau {
             for j in firstArtificial..<n { cost[j] = -1 }
             setObjective(cost)
             switch iterate(allowArtificial: true) {
-            case .unbounded: return .infeasible  // cannot happen: the phase-1 objective is bounded
+            case .unbounded: return .stalled  // the phase-1 objective is bounded: only round-off gets here
             case .stalled: return .stalled
             case .optimal: break
             }

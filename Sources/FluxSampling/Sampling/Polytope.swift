@@ -33,7 +33,8 @@ struct ReducedPolytope: Sendable {
     let a: [Double]
     let b: [Double]
     var rows: Int { b.count }
-    /// Center and radius of the largest ball inside `{A z ≤ b}` (radius ∞ when `d == 0`).
+    /// Center of the largest ball inside `{A z ≤ b}` in the scaled coordinates (see `init`),
+    /// mapped to `z`; its radius in the scaled coordinates (∞ when `d == 0`).
     let chebyshevCenter: [Double]
     let chebyshevRadius: Double
     /// Bounds of every variable over the polytope, with the LP optima (z) that attain them.
@@ -73,8 +74,15 @@ struct ReducedPolytope: Sendable {
     /// Reduces `rows` over variables `names`.
     /// - Throws: `FluxSamplingError.infeasible` naming an irreducible infeasible subset of the
     ///   rows, `.unbounded` naming a variable without a lower or upper bound.
-    init(names: [String], rows: [LinearRow]) throws {
+    ///
+    /// The variables are scaled first (`x = s ⊙ x'`, `s` from `variableScales`), so that the LPs
+    /// and the interior test see coefficients of one magnitude: a growth rate of 0.7 h⁻¹ tied to
+    /// drains of 10⁴ µmol/g/h by biomass coefficients would otherwise make the simplex's
+    /// tolerances meaningless. Everything stored is mapped back to unscaled `x` and `z`.
+    init(names: [String], rows unscaled: [LinearRow]) throws {
         let n = names.count
+        let s = Self.variableScales(unscaled, variableCount: n)
+        let rows = unscaled.map { r in LinearRow(g: zip(r.g, s).map { $0 * $1 }, relation: r.relation, h: r.h, origin: r.origin) }
         let equalities = rows.filter { $0.relation == .equal }
         let inequalities = rows.filter { $0.relation != .equal }
         func infeasible() -> FluxSamplingError {
@@ -143,17 +151,33 @@ struct ReducedPolytope: Sendable {
             bounds.append((min(range.lower, range.upper), max(range.lower, range.upper)))
         }
 
+        // Back to unscaled variables: x_i = s_i x'_i and z_k = s_{c_k} z'_k.
+        let zs = frame.coordinates.map { s[$0] }
         self.names = names
         dimension = d
-        origin = frame.origin
-        directions = frame.directions
+        origin = zip(frame.origin, s).map { $0 * $1 }
+        directions = (0..<(n * d)).map { frame.directions[$0] * s[$0 / d] / zs[$0 % d] }
         coordinates = frame.coordinates
-        a = ineq.a
+        a = (0..<ineq.a.count).map { ineq.a[$0] / zs[$0 % d] }
         b = ineq.b
-        chebyshevCenter = center
+        chebyshevCenter = zip(center, zs).map { $0 * $1 }
         chebyshevRadius = d == 0 ? .infinity : radius
-        self.bounds = bounds
-        extremePoints = extremes
+        self.bounds = zip(bounds, s).map { ($0.lower * $1, $0.upper * $1) }
+        extremePoints = extremes.map { zip($0, zs).map { $0 * $1 } }
+    }
+
+    /// Per-variable scale `s_j`: a power of two near `1 / √(max·min)` of the nonzero |coefficients|
+    /// of column `j` (geometric scaling; powers of two scale without round-off), 1 for a column
+    /// without coefficients.
+    static func variableScales(_ rows: [LinearRow], variableCount n: Int) -> [Double] {
+        (0..<n).map { j in
+            var lo = Double.infinity, hi = 0.0
+            for r in rows where r.g[j] != 0 && r.g[j].isFinite {
+                lo = min(lo, abs(r.g[j])); hi = max(hi, abs(r.g[j]))
+            }
+            guard hi > 0 else { return 1 }
+            return Double(sign: .plus, exponent: -Int((lo.exponent + hi.exponent) / 2), significand: 1)
+        }
     }
 
     /// Inequalities `A z ≤ b` in the coordinates of a frame.
