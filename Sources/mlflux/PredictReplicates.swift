@@ -13,6 +13,9 @@ extension Predict {
         guard profile == nil else {
             throw ValidationError("--profile needs --replicates average (profiles are of one fit, not of a mean over replicates)")
         }
+        guard maps.map == nil && maps.escher == nil else {
+            throw ValidationError("--map and --escher need --replicates average (they draw one prediction, not a mean over replicates)")
+        }
         let inputs = [input] + (measurement.measuredFluxes.map { [$0] } ?? []) + measurement.table.files
         if let out { try OutputFile.check(out, force: force, inputs: inputs) }
         let samples = try measurement.table.readReplicates(input, layout: bundle.layout, model: bundle.name)
