@@ -69,8 +69,11 @@ public struct ModelDescription: Codable, Sendable {
                      role: network.isInput[i] ? "input" : "balanced", symmetric: p.isSymmetric)
         }
         reactions = network.reactions.enumerated().map { j, r in
-            ReactionInfo(id: r.id, equation: Self.equation(r),
-                         direction: network.isBidirectional[j] ? "bidirectional" : (r.isEfflux ? "efflux" : "uptake"))
+            let direction = network.isBidirectional[j] ? "bidirectional"
+                : r.isEfflux ? "efflux"
+                : r.isDrain(atomCount: { network.pool($0)?.atomCount ?? 0 }) ? "drain"
+                : r.substrates.allSatisfy({ network.poolIndex[$0.pool].map { network.isInput[$0] } ?? false }) ? "uptake" : "one-way"
+            return ReactionInfo(id: r.id, equation: Self.equation(r), direction: direction)
         }
         constraints = network.constraints.map(\.description)
         let basis = bundle.basis
@@ -88,11 +91,12 @@ public struct ModelDescription: Codable, Sendable {
         }
     }
 
-    /// `"A (abc) + B (de) -> C (abcde)"`; an efflux reads `"E (a) ->"`. Leak atoms are
-    /// listed after the equation as `[leak: x]`.
+    /// `"A (abc) + B (de) -> C (abcde)"`; an efflux reads `"E (a) ->"`; a coefficient other
+    /// than 1 precedes its pool (`"0.488 Ala (abc) -> BM ()"`). Leak atoms are listed after the
+    /// equation as `[leak: x]`.
     public static func equation(_ r: Reaction) -> String {
         func side(_ ps: [ReactionParticipant]) -> String {
-            ps.map { "\($0.pool) (\(String($0.atomMap)))" }.joined(separator: " + ")
+            ps.map { ($0.coefficient == 1 ? "" : "\($0.coefficient) ") + "\($0.pool) (\(String($0.atomMap)))" }.joined(separator: " + ")
         }
         var s = side(r.substrates) + " ->" + (r.products.isEmpty ? "" : " " + side(r.products))
         if !r.leakAtoms.isEmpty { s += " [leak: \(String(r.leakAtoms.sorted()))]" }

@@ -44,7 +44,7 @@ enum FluxML3AtomMaps {
                 }
                 map.append(letter[t]!)
             }
-            newSubstrates[i] = ReactionParticipant(pool: s.pool, atomMap: map, line: s.line)
+            newSubstrates[i] = ReactionParticipant(pool: s.pool, atomMap: map, coefficient: s.coefficient, line: s.line)
         }
         var newProducts = products
         for (i, p) in products.enumerated() {
@@ -52,7 +52,7 @@ enum FluxML3AtomMaps {
                 guard let l = letter[t] else { throw fail("product '\(p.pool)' names atom '\(t)', which no reactant declares") }
                 return l
             }
-            newProducts[i] = ReactionParticipant(pool: p.pool, atomMap: map, line: p.line)
+            newProducts[i] = ReactionParticipant(pool: p.pool, atomMap: map, coefficient: p.coefficient, line: p.line)
         }
         return (newSubstrates, newProducts)
     }

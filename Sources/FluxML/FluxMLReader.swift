@@ -16,6 +16,11 @@ import SafeIO
 /// `reduct`/`rproduct` and `leak`), `constraints/net|xch/textual`, and each
 /// `configuration`'s `input`/`label` elements. `measurement` and `simulation` are ignored
 /// here; `readDocument(contentsOf:)` / `parseDocument(_:fileName:)` also read `measurement`.
+///
+/// Beyond FluxML's schema, a `reduct` or `rproduct` may state a stoichiometric coefficient
+/// (`<reduct id="Ala" cfg="abc" stoichiometry="0.488"/>`, SBML's attribute name): for a
+/// biomass drain, whose products carry no traced atoms. 13CFLUX writes the same as one drain
+/// per precursor tied by constraints (`0=488*mu-Ala_bm`), which reads as it is.
 public enum FluxMLReader {
     /// Reads the file at `path`. Errors name the file as given in `path`.
     public static func read(contentsOf path: String) throws -> MetabolicNetwork {
@@ -230,7 +235,16 @@ struct Reader {
         func participant(_ p: XMLElement) throws -> ReactionParticipant {
             let pool = try required(p, "id")
             let cfg = (p.attribute("cfg") ?? "").filter { !$0.isWhitespace }
-            return ReactionParticipant(pool: pool, atomMap: Array(cfg), line: p.line)
+            // MLFlux's extension (SBML's attribute name): a stoichiometric coefficient, e.g. of a biomass drain.
+            var coefficient = 1.0
+            if let raw = p.attribute("stoichiometry") {
+                guard let c = Double(raw.trimmed()), c.isFinite, c > 0 else {
+                    throw FluxMLError.invalidAttribute(file: file, line: p.line, element: p.name, attribute: "stoichiometry",
+                                                       value: raw, reason: "not a positive number")
+                }
+                coefficient = c
+            }
+            return ReactionParticipant(pool: pool, atomMap: Array(cfg), coefficient: coefficient, line: p.line)
         }
         var subs = try el.elements("reduct").map(participant)
         var prods = try el.elements("rproduct").map(participant)

@@ -57,11 +57,13 @@ public enum FluxMLWriter {
             if !r.leakAtoms.isEmpty { a += " leak=\"\(escape(String(r.leakAtoms.sorted())))\"" }
             if r.declaredOneWay { a += " bidirectional=\"false\"" }
             o += "    <reaction \(a)>\n"
+            // A coefficient other than 1: MLFlux's `stoichiometry` attribute (SBML's name; not in FluxML's schema).
+            func coefficient(_ x: ReactionParticipant) -> String { x.coefficient == 1 ? "" : " stoichiometry=\"\(x.coefficient)\"" }
             for s in r.substrates {
-                o += "      <reduct cfg=\"\(escape(String(s.atomMap)))\" id=\"\(escape(s.pool))\"/>\n"
+                o += "      <reduct cfg=\"\(escape(String(s.atomMap)))\" id=\"\(escape(s.pool))\"\(coefficient(s))/>\n"
             }
             for p in r.products {
-                o += "      <rproduct cfg=\"\(escape(String(p.atomMap)))\" id=\"\(escape(p.pool))\"/>\n"
+                o += "      <rproduct cfg=\"\(escape(String(p.atomMap)))\" id=\"\(escape(p.pool))\"\(coefficient(p))/>\n"
             }
             o += "    </reaction>\n"
         }

@@ -87,6 +87,11 @@ public struct ColumnTable: Sendable {
         LabelingTableError(file: file, line: line, message: message)
     }
 
+    /// `field` as one CSV field: in double quotes (quotes doubled) when it holds a comma or a quote.
+    public static func quoted(_ field: String) -> String {
+        field.contains(",") || field.contains("\"") ? "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : field
+    }
+
     /// Tab when the header has one, else comma.
     public static func separator(of header: String) -> Character { header.contains("\t") ? "\t" : "," }
 

@@ -55,6 +55,10 @@ public struct LabelingTableError: Error, Sendable, Equatable, CustomStringConver
 /// given completely or not at all; fractions must be finite, non-negative and sum to 1
 /// within `tolerance` (or, with `normalize`, are rescaled to sum to 1 and noted). Rows
 /// with an empty fraction (a blank template row) count as not measured.
+///
+/// IsoCor's result table (`IsoCorTable`) is recognised by its header and read line for line
+/// as this long form, its samples placed by an optional `SampleMap`, its metabolites by name
+/// or an optional `MetaboliteMap` (`IsoCorMaps`).
 public enum LabelingTable {
     public static func parse(_ text: String, file: String, layout: LabelingLayout,
                              tolerance: Double = 0.01, normalize: Bool = false) throws -> MeasuredLabeling {
@@ -66,50 +70,122 @@ public enum LabelingTable {
 
     /// Reads the table at `path` line by line: a file of any size is rejected at its first bad
     /// line (and a valid table has at most one row per layout entry, so memory stays small).
+    /// IsoCor's result table (`IsoCorTable`) is recognised by its header and read with `maps`.
     /// - Throws: `LabelingTableError` naming the file and line; `InputFileError` for a file
     ///   that is not a regular text file.
     public static func read(contentsOf path: String, layout: LabelingLayout,
-                            tolerance: Double = 0.01, normalize: Bool = false) throws -> MeasuredLabeling {
+                            tolerance: Double = 0.01, normalize: Bool = false,
+                            maps: IsoCorMaps = IsoCorMaps()) throws -> MeasuredLabeling {
         let reader = try LineReader(path: path, what: "MID table")
-        return try parse(lines: reader.next, file: path, layout: layout, tolerance: tolerance, normalize: normalize)
+        var head: [String] = []
+        while let l = try reader.next() {
+            head.append(l)
+            if !l.trimmingSpaces.isEmpty { break }
+        }
+        if let header = head.last, isIsoCor(header) || !maps.isEmpty {
+            while let l = try reader.next() { head.append(l) }
+            let t = try translated(head, file: path, layout: layout, maps: maps)
+            var it = t.lines.makeIterator()
+            var m = try parse(lines: { it.next() }, file: path, layout: layout, tolerance: tolerance, normalize: normalize)
+            m.notes = t.notes + m.notes
+            return m
+        }
+        var it = head.makeIterator()
+        return try parse(lines: { try it.next() ?? reader.next() }, file: path, layout: layout, tolerance: tolerance, normalize: normalize)
     }
 
     /// The table at `path` split by its `sample` column: one measurement per sample, in order of
     /// first appearance (errors still name the file's own line numbers); a table without a
-    /// `sample` column is one measurement named "".
+    /// `sample` column is one measurement named "". Replicates of a sample are averaged.
     public static func readSamples(contentsOf path: String, layout: LabelingLayout,
-                                   tolerance: Double = 0.01, normalize: Bool = false) throws -> [(sample: String, labeling: MeasuredLabeling)] {
+                                   tolerance: Double = 0.01, normalize: Bool = false,
+                                   maps: IsoCorMaps = IsoCorMaps()) throws -> [(sample: String, labeling: MeasuredLabeling)] {
+        try split(path, layout: layout, tolerance: tolerance, normalize: normalize, maps: maps, replicates: false)
+            .map { ($0.sample, $0.replicates[0].labeling) }
+    }
+
+    /// The table at `path` split by its `sample` column and, within a sample, by its
+    /// `replicate` column: each replicate its own measurement (replicates in order of first
+    /// appearance; a sample without a `replicate` column is one replicate named "").
+    public static func readReplicates(contentsOf path: String, layout: LabelingLayout,
+                                      tolerance: Double = 0.01, normalize: Bool = false,
+                                      maps: IsoCorMaps = IsoCorMaps()) throws
+        -> [(sample: String, replicates: [(replicate: String, labeling: MeasuredLabeling)])] {
+        try split(path, layout: layout, tolerance: tolerance, normalize: normalize, maps: maps, replicates: true)
+    }
+
+    /// `true` when `header` is IsoCor's result table's.
+    private static func isIsoCor(_ header: String) -> Bool {
+        IsoCorTable.recognizes(ColumnTable.fields(header, separator: ColumnTable.separator(of: header)).map { $0.lowercased() })
+    }
+
+    /// `lines` as MLFlux long form: an IsoCor result table translated line for line, any other
+    /// table as it is (an error when `maps` are given for it).
+    private static func translated(_ lines: [String], file: String, layout: LabelingLayout,
+                                   maps: IsoCorMaps) throws -> (lines: [String], notes: [String]) {
+        guard let h = lines.firstIndex(where: { !$0.trimmingSpaces.isEmpty }) else { return (lines, []) }
+        if isIsoCor(lines[h]) {
+            return try IsoCorTable.translate(lines, header: h, file: file, layout: layout, maps: maps)
+        }
+        guard maps.isEmpty else {
+            throw LabelingTableError(file: file, line: h + 1, message: "--sample-map and --metabolite-map apply to IsoCor's result table (columns \(IsoCorTable.header(replicates: false)) … with isotopologue_fraction or corrected_area, no experiment column); this table is MLFlux's own")
+        }
+        return (lines, [])
+    }
+
+    /// The table split by sample and, with `replicates`, by replicate; each part is parsed with
+    /// the other parts' lines blank (so errors name the file's own lines). Notes of the
+    /// translation go with the first part.
+    private static func split(_ path: String, layout: LabelingLayout, tolerance: Double, normalize: Bool,
+                              maps: IsoCorMaps, replicates: Bool) throws
+        -> [(sample: String, replicates: [(replicate: String, labeling: MeasuredLabeling)])] {
         let reader = try LineReader(path: path, what: "MID table")
-        var lines: [String] = []
-        while let l = try reader.next() { lines.append(l) }
+        var raw: [String] = []
+        while let l = try reader.next() { raw.append(l) }
+        let (lines, notes) = try translated(raw, file: path, layout: layout, maps: maps)
+        func parsed(keeping keep: (Int) -> Bool) throws -> MeasuredLabeling {
+            var i = 0
+            return try parse(lines: {
+                defer { i += 1 }
+                guard i < lines.count else { return nil }
+                return keep(i) ? lines[i] : ""
+            }, file: path, layout: layout, tolerance: tolerance, normalize: normalize)
+        }
         guard let h = lines.firstIndex(where: { !$0.trimmingSpaces.isEmpty }) else {
-            return [("", try parse(lines: { nil }, file: path, layout: layout, tolerance: tolerance, normalize: normalize))]
+            return [("", [("", try parsed { _ in true })])]
         }
         let separator = ColumnTable.separator(of: lines[h])
         let names = ColumnTable.fields(lines[h], separator: separator).map { $0.lowercased() }
-        func whole() throws -> MeasuredLabeling {
-            var it = lines.makeIterator()
-            return try parse(lines: { it.next() }, file: path, layout: layout, tolerance: tolerance, normalize: normalize)
+        // The value of a column on each data line (nil: the header, blank or short lines), and its values in order.
+        func values(_ name: [String]) -> (of: [String?], order: [String]) {
+            guard let c = names.firstIndex(where: name.contains) else {
+                return (lines.indices.map { $0 > h && !lines[$0].trimmingSpaces.isEmpty ? "" : nil }, [""])
+            }
+            let of: [String?] = lines.indices.map { i in
+                guard i > h, !lines[i].trimmingSpaces.isEmpty else { return nil }
+                let f = ColumnTable.fields(lines[i], separator: separator)
+                return c < f.count ? f[c] : nil
+            }
+            var order: [String] = [], seen = Set<String>()
+            for case let s? in of where !seen.contains(s) { seen.insert(s); order.append(s) }
+            return (of, order.isEmpty ? [""] : order)
         }
-        guard let c = names.firstIndex(of: "sample") else { return [("", try whole())] }
-        var order: [String] = [], seen = Set<String>()
-        let sampleOf: [String?] = lines.indices.map { i in
-            guard i > h, !lines[i].trimmingSpaces.isEmpty else { return nil }
-            let f = ColumnTable.fields(lines[i], separator: separator)
-            return c < f.count ? f[c] : nil
+        let samples = values(["sample"])
+        let reps: (of: [String?], order: [String]) = replicates ? values(["replicate", "rep"]) : (lines.indices.map { _ in nil }, [""])
+        var out: [(sample: String, replicates: [(replicate: String, labeling: MeasuredLabeling)])] = []
+        for sample in samples.order {
+            // A line of no sample (a short line) goes with every part, to be reported there.
+            func inSample(_ i: Int) -> Bool { i <= h || samples.of[i] == nil || samples.of[i] == sample || samples.order.count == 1 }
+            let names = replicates ? reps.order.filter { r in lines.indices.contains { inSample($0) && $0 > h && reps.of[$0] == r } } : [""]
+            var parts: [(replicate: String, labeling: MeasuredLabeling)] = []
+            for r in names.isEmpty ? [""] : names {
+                var m = try parsed { i in inSample(i) && (!replicates || reps.of[i] == nil || reps.of[i] == r || reps.order.count == 1) }
+                if out.isEmpty && parts.isEmpty { m.notes = notes + m.notes }
+                parts.append((r, m))
+            }
+            out.append((sample, parts))
         }
-        for case let s? in sampleOf where !seen.contains(s) { seen.insert(s); order.append(s) }
-        guard order.count > 1 else { return [(order.first ?? "", try whole())] }
-        return try order.map { sample in
-            // The other samples' lines become blank: skipped, but counted for line numbers.
-            var i = 0
-            let labeling = try parse(lines: {
-                defer { i += 1 }
-                guard i < lines.count else { return nil }
-                return i <= h || sampleOf[i] == sample || sampleOf[i] == nil ? lines[i] : ""
-            }, file: path, layout: layout, tolerance: tolerance, normalize: normalize)
-            return (sample, labeling)
-        }
+        return out
     }
 
     /// The parser over a source of lines (`nil` at the end).

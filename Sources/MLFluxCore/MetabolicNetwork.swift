@@ -5,7 +5,8 @@
 /// - **Input pools** are never produced by any reaction (e.g. `GLC_IN`); their labeling
 ///   is set by the tracer experiment. All other pools are **balanced** (S·v = 0).
 /// - A reaction is **one-way** (net only, exchange ≡ 0) when it is an efflux (no
-///   product) or an uptake (all substrates are input pools); otherwise it is
+///   product), a drain (products without traced atoms, `Reaction.isDrain`) or an uptake
+///   (all substrates are input pools); otherwise it is
 ///   **bidirectional**: forward = xch + max(net, 0), reverse = xch − min(net, 0).
 public struct MetabolicNetwork: Sendable {
     public let name: String
@@ -56,6 +57,7 @@ public struct MetabolicNetwork: Sendable {
         self.stoichiometry = Self.stoichiometry(pools: pools, reactions: reactions, poolIndex: poolIndex, isInput: isInput)
         self.isBidirectional = reactions.map { r in
             !r.declaredOneWay && !r.isEfflux && !r.substrates.allSatisfy { isInput[poolIndex[$0.pool]!] }
+                && !r.isDrain(atomCount: { pools[poolIndex[$0]!].atomCount })
         }
         self.experiments = []
         for e in experiments { try validate(e) }
@@ -94,7 +96,8 @@ public struct MetabolicNetwork: Sendable {
     public func reaction(_ id: String) -> Reaction? { reactionIndex[id].map { reactions[$0] } }
 
     /// Stoichiometric matrix of the balanced pools, `[balancedPools.count][reactions.count]`:
-    /// +1 per product occurrence, −1 per substrate occurrence.
+    /// +coefficient per product occurrence, −coefficient per substrate occurrence (1 unless
+    /// the network states another, `ReactionParticipant.coefficient`).
     public let stoichiometry: [[Double]]
 
     private static func stoichiometry(pools: [Pool], reactions: [Reaction], poolIndex: [String: Int],
@@ -104,8 +107,8 @@ public struct MetabolicNetwork: Sendable {
         for (k, p) in rows.enumerated() { rowOf[p] = k }
         var s = [[Double]](repeating: [Double](repeating: 0, count: reactions.count), count: rows.count)
         for (j, r) in reactions.enumerated() {
-            for sub in r.substrates { let k = rowOf[poolIndex[sub.pool]!]; if k >= 0 { s[k][j] -= 1 } }
-            for pr in r.products { let k = rowOf[poolIndex[pr.pool]!]; if k >= 0 { s[k][j] += 1 } }
+            for sub in r.substrates { let k = rowOf[poolIndex[sub.pool]!]; if k >= 0 { s[k][j] -= sub.coefficient } }
+            for pr in r.products { let k = rowOf[poolIndex[pr.pool]!]; if k >= 0 { s[k][j] += pr.coefficient } }
         }
         return s
     }
@@ -170,7 +173,21 @@ public struct MetabolicNetwork: Sendable {
         }
         let lhs = try side(r.substrates)
         let rhs = try side(r.products)
-        if !r.isEfflux {
+        // Coefficients: positive; other than 1 only where no traced atom goes through the participant.
+        let drain = r.isDrain(atomCount: { pools[poolIndex[$0]!].atomCount })
+        for (part, isProduct) in r.substrates.map({ ($0, false) }) + r.products.map({ ($0, true) }) {
+            let c = part.coefficient, atoms = pools[poolIndex[part.pool]!].atomCount
+            func fail(_ why: String) -> NetworkError {
+                .invalidCoefficient(reaction: r.id, pool: part.pool, coefficient: c, reason: why, line: part.line ?? r.line)
+            }
+            guard c.isFinite, c > 0 else { throw fail("must be a positive number") }
+            guard c == 1 || atoms == 0 || (!isProduct && (drain || r.isEfflux)) else {
+                throw fail(isProduct
+                    ? "would need fractional or multiple copies of its \(atoms) traced atoms; a product with traced atoms has stoichiometry 1 (write it twice for 2)"
+                    : "is not 1, but its \(atoms) traced atoms go to products; only a drain (no product with traced atoms) or an efflux may consume a traced pool with another coefficient")
+            }
+        }
+        if !r.isEfflux && !drain {
             for (ch, el) in lhs.sorted(by: { $0.key < $1.key }) {
                 guard let other = rhs[ch] else {
                     throw NetworkError.unbalancedAtom(reaction: r.id, letter: ch, side: "substrate", line: r.line)

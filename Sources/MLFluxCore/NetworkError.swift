@@ -13,6 +13,8 @@ public enum NetworkError: Error, Equatable, Sendable, CustomStringConvertible {
     case unknownLeakAtom(reaction: String, letter: Character, line: Int?)
     case unknownReactionInConstraint(reaction: String, constraint: String, line: Int?)
     case invalidTracer(experiment: String, pool: String, reason: String)
+    /// A stoichiometric coefficient that is not a positive number, or not 1 on a participant whose atoms are traced.
+    case invalidCoefficient(reaction: String, pool: String, coefficient: Double, reason: String, line: Int?)
 
     public var line: Int? {
         switch self {
@@ -20,7 +22,8 @@ public enum NetworkError: Error, Equatable, Sendable, CustomStringConvertible {
              .invalidAtomCount(_, let l), .reactionWithoutSubstrate(_, let l),
              .atomMapLength(_, _, _, _, let l), .duplicateAtomLetter(_, _, let l),
              .unbalancedAtom(_, _, _, let l), .elementMismatch(_, _, let l),
-             .unknownLeakAtom(_, _, let l), .unknownReactionInConstraint(_, _, let l):
+             .unknownLeakAtom(_, _, let l), .unknownReactionInConstraint(_, _, let l),
+             .invalidCoefficient(_, _, _, _, let l):
             return l
         case .invalidTracer: return nil
         }
@@ -48,6 +51,8 @@ public enum NetworkError: Error, Equatable, Sendable, CustomStringConvertible {
             return "\(at)constraint '\(c)' names unknown reaction '\(r)'"
         case .invalidTracer(let e, let p, let why):
             return "tracer experiment '\(e)', input '\(p)': \(why)"
+        case .invalidCoefficient(let r, let p, let c, let why, _):
+            return "\(at)reaction '\(r)': stoichiometry \(c) of pool '\(p)' \(why)"
         }
     }
 }

@@ -4,19 +4,26 @@
 /// (carbons, then hydrogens). The same letter on the substrate and the product
 /// side denotes the same atom. A pool appearing twice on one side is two
 /// occurrences (toy `v4` makes two E).
+///
+/// `coefficient` is the stoichiometric coefficient (> 0, default 1) in the mass balances. A
+/// coefficient other than 1 is for participants whose atoms are not traced through it: a pool
+/// with no traced atoms (biomass, a cofactor), or a substrate of a drain whose products carry
+/// no traced atoms (`0.488 Ala + … -> biomass`); `MetabolicNetwork` rejects any other.
 public struct ReactionParticipant: Hashable, Sendable {
     public var pool: String
     public var atomMap: [Character]
+    public var coefficient: Double
     public var line: Int?
 
-    public init(pool: String, atomMap: [Character], line: Int? = nil) {
+    public init(pool: String, atomMap: [Character], coefficient: Double = 1, line: Int? = nil) {
         self.pool = pool
         self.atomMap = atomMap
+        self.coefficient = coefficient
         self.line = line
     }
 
-    public init(pool: String, atomMap: String, line: Int? = nil) {
-        self.init(pool: pool, atomMap: Array(atomMap), line: line)
+    public init(pool: String, atomMap: String, coefficient: Double = 1, line: Int? = nil) {
+        self.init(pool: pool, atomMap: Array(atomMap), coefficient: coefficient, line: line)
     }
 }
 
@@ -49,4 +56,11 @@ public struct Reaction: Hashable, Sendable {
 
     /// `true` when the reaction has no product (it leaves the system).
     public var isEfflux: Bool { products.isEmpty }
+
+    /// `true` when the substrates' traced atoms leave the system although the reaction has
+    /// products: every product carries no traced atoms (a biomass drain `0.488 Ala + … -> BM`).
+    /// Such a reaction is one-way like an efflux.
+    public func isDrain(atomCount: (String) -> Int) -> Bool {
+        !products.isEmpty && products.allSatisfy { atomCount($0.pool) == 0 } && substrates.contains { atomCount($0.pool) > 0 }
+    }
 }

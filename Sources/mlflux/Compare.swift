@@ -41,16 +41,33 @@ struct Compare: ParsableCommand {
         if let twice = names.first(where: { n in names.filter { $0 == n }.count > 1 }) {
             throw ValidationError("--predictors names '\(twice)' twice")
         }
+        if measurement.table.replicates == .predict {
+            throw ValidationError("--replicates predict is `mlflux predict`'s; compare predicts from the replicates' mean MIDs (--replicates average)")
+        }
     }
 
     func run() throws {
         let bundle = try BundleRegistry(searchPaths: .standard()).load(model)
-        let inputs = [input] + (truth.map { [$0] } ?? [])
+        let inputs = [input] + (truth.map { [$0] } ?? []) + (measurement.measuredFluxes.map { [$0] } ?? []) + measurement.table.files
         if let out { try OutputFile.check(out, force: force, inputs: inputs) }
         let trueState = try truth.map { try FluxStateFile.read(contentsOf: $0, network: bundle.network) }
-        let measured = try measurement.readTable(input, bundle: bundle)
+        let samples = try measurement.readSamples(input, bundle: bundle)
         var options = try measurement.registryOptions(for: bundle)
         options.imputer = imputer
+        // One comparison per sample (a table with a `sample` column naming several).
+        let texts = try samples.map { sample, measured in
+            try compareText(measured, input: LabelingTableOptions.name(input, sample: sample), bundle: bundle,
+                            options: options, truth: trueState)
+        }
+        let text = samples.count == 1 ? texts[0] : Predict.combine(texts, samples: samples.map(\.sample), format: format)
+        try CommandOutput.emit(text, out: out, force: force, inputs: inputs)
+    }
+}
+
+extension Compare {
+    /// The comparison of one measurement, formatted; errors name `input`.
+    func compareText(_ measured: MeasuredLabeling, input: String, bundle: ModelBundle,
+                     options: StrategyRegistry.Options, truth trueState: FluxState?) throws -> String {
         let names = predictorNames
         if names.contains(where: { $0 != "ann" }),
            let mfa = try StrategyRegistry.predictor("mfa", bundle: bundle, options: options) as? any LeastSquaresBacked {
@@ -68,17 +85,10 @@ struct Compare: ParsableCommand {
         } catch let e as IncompleteLabelingError {
             throw CLIError("\(input): \(e)")
         }
-        let text: String
         switch format {
-        case .table: text = ComparisonOutput.table(comparison, input: input)
-        case .csv: text = ComparisonOutput.csv(comparison)
-        case .json: text = try ComparisonOutput.json(comparison, input: input)
-        }
-        if let out {
-            try OutputFile.check(out, force: force, inputs: inputs)
-            try OutputFile.write(text, to: out)
-        } else {
-            print(text, terminator: text.hasSuffix("\n") ? "" : "\n")
+        case .table: return ComparisonOutput.table(comparison, input: input)
+        case .csv: return ComparisonOutput.csv(comparison)
+        case .json: return try ComparisonOutput.json(comparison, input: input)
         }
     }
 }

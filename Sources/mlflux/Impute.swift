@@ -20,31 +20,33 @@ struct Impute: ParsableCommand {
     @Option(help: "Output format: table, csv or json.") var format: OutputFormat = .table
     @Option(help: "Write the output to this file instead of standard output (never the input).") var out: String?
     @Flag(help: "Replace an existing --out file.") var force = false
-    @Flag(help: "Rescale MIDs that do not sum to 1 (within --tolerance) instead of rejecting them.") var normalize = false
-    @Option(help: "Allowed deviation of a MID's sum from 1.") var tolerance: Double = 0.01
+    @OptionGroup var table: LabelingTableOptions
 
     func validate() throws {
-        try OptionCheck.number(tolerance, "--tolerance", in: 0...0.5, "the allowed deviation of a MID's sum from 1")
+        if table.replicates == .predict {
+            throw ValidationError("--replicates predict is `mlflux predict`'s; impute completes the replicates' mean MIDs (--replicates average)")
+        }
     }
 
     func run() throws {
         let bundle = try BundleRegistry(searchPaths: .standard()).load(model)
-        if let out { try OutputFile.check(out, force: force, inputs: [input]) }
-        let measured = try LabelingTable.read(contentsOf: input, layout: bundle.layout, tolerance: tolerance, normalize: normalize)
-        for note in measured.notes { FileHandle.standardError.write(Data("note: \(note)\n".utf8)) }
+        let inputs = [input] + table.files
+        if let out { try OutputFile.check(out, force: force, inputs: inputs) }
+        let samples = try table.readSamples(input, layout: bundle.layout, model: bundle.name)
         guard let name = imputer ?? StrategyRegistry.defaultImputer(of: bundle) else {
             throw CLIError("bundle '\(bundle.name)' ships no imputer; train one with `mlflux train imputer --kind knn --model \(bundle.name) --data DIR`")
         }
         let imp = try StrategyRegistry.imputer(name, bundle: bundle)
-        let done: ImputedLabeling
-        do { done = try imp.impute(measured) } catch let e as ImputationError { throw CLIError("\(input): \(e)") }
-        let text = try Self.render(done, format: format, model: bundle.name, imputer: name)
-        if let out {
-            try OutputFile.check(out, force: force, inputs: [input])
-            try OutputFile.write(text, to: out)
-        } else {
-            print(text, terminator: text.hasSuffix("\n") ? "" : "\n")
+        // One completion per sample (a table with a `sample` column naming several).
+        let texts = try samples.map { sample, measured in
+            let done: ImputedLabeling
+            do { done = try imp.impute(measured) } catch let e as ImputationError {
+                throw CLIError("\(LabelingTableOptions.name(input, sample: sample)): \(e)")
+            }
+            return try Self.render(done, format: format, model: bundle.name, imputer: name)
         }
+        let text = samples.count == 1 ? texts[0] : Predict.combine(texts, samples: samples.map(\.sample), format: format)
+        try CommandOutput.emit(text, out: out, force: force, inputs: inputs)
     }
 
     struct Entry: Encodable {

@@ -56,6 +56,9 @@ struct Posterior: ParsableCommand {
 
     func validate() throws {
         _ = try betas
+        if measurement.table.replicates == .predict {
+            throw ValidationError("--replicates predict is `mlflux predict`'s; posterior samples around the replicates' mean MIDs (--replicates average)")
+        }
         try OptionCheck.number(historyJumps, "--history-jumps", in: 0...1)
         try OptionCheck.count(chains, "--chains", in: 2...64)
         try OptionCheck.count(samples, "--samples", in: 10...10_000_000)

@@ -35,7 +35,8 @@ struct Predict: ParsableCommand {
 
     func run() throws {
         let bundle = try BundleRegistry(searchPaths: .standard()).load(model)
-        let inputs = [input] + (measurement.measuredFluxes.map { [$0] } ?? [])
+        if measurement.table.replicates == .predict { return try predictReplicates(bundle: bundle) }
+        let inputs = [input] + (measurement.measuredFluxes.map { [$0] } ?? []) + measurement.table.files
         if let out { try OutputFile.check(out, force: force, inputs: inputs) }
         let samples = try measurement.readSamples(input, bundle: bundle)
         try maps.check(samples: samples.map(\.sample), force: force, inputs: inputs, otherOutputs: out.map { [$0] } ?? [], bundle: bundle)
