@@ -158,6 +158,10 @@ public enum BundleCheck {
             do { _ = try s.build(bundle, StrategyRegistry.Options()) }
             catch { out.append("\(s.kind.rawValue) '\(s.name)' (files.\(key) = \(relative)): \(error)") }
         }
+        // The map file (files.map) is read only when a map is drawn: check it here.
+        if m.files?[ModelBundle.mapFileKey] != nil {
+            do { _ = try bundle.mapCoordinates() } catch { out.append(String(describing: error)) }
+        }
         if let d = m.defaultImputer, !StrategyRegistry.available(.imputer, in: bundle).contains(d) {
             out.append(BundleError.invalidField(manifest: manifestPath, field: "defaultImputer",
                                                 reason: "'\(d)' is not an imputer this bundle has (it has: \(StrategyRegistry.available(.imputer, in: bundle).joined(separator: ", ")))").description)

@@ -45,6 +45,17 @@ import TestSupport
         #expect(try b.mapCoordinates() == nil)
     }
 
+    /// `bundle check` reads the map file too (drawing a map is not the first place to find out).
+    @Test func bundleCheckReportsABadMapFile() throws {
+        let dir = TempDir()
+        _ = try bundle(map: #"{"pools": {"molZ": [1, 2]}}"#, in: dir)
+        let problems = BundleCheck.problems(directory: dir.path + "/b", networkSearchPath: repoNetworks)
+        #expect(problems.contains { $0.contains("map.json: field 'pools.molZ'") }, "\(problems)")
+        let good = TempDir()
+        _ = try bundle(map: #"{"pools": {"molA": [1, 2]}}"#, in: good)
+        #expect(!BundleCheck.problems(directory: good.path + "/b", networkSearchPath: repoNetworks).contains { $0.contains("map.json") })
+    }
+
     @Test func unknownPoolIsNamedWithTheFile() throws {
         let e = try #require(try mapError(#"{"pools": {"molA": [0, 0], "molZ": [10, 10]}}"#))
         #expect(e.file.hasSuffix("/b/map.json") && e.field == "pools.molZ")
