@@ -1,0 +1,131 @@
+import Bundles
+import Foundation
+import Hummingbird
+import Logging
+import MLFluxCore
+import MLFluxOutput
+
+/// `mlflux serve`: the pages (`/`, `POST /predict`) and the JSON API (`/api/v1/…`, described
+/// by `GET /api/v1/openapi.json`) over HTTP/1.1. Bundles come from the registry it is given
+/// (by default the search path of `mlflux models`); predictions run on a `WorkerPool`.
+public struct MLFluxHTTPServer: Sendable {
+    public let configuration: ServerConfiguration
+    public let service: PredictionService
+    /// Draws the flux map of one prediction as an SVG element for the results page (nil:
+    /// the page has no map).
+    public var fluxMap: FluxMapRenderer?
+
+    public init(configuration: ServerConfiguration = .init(),
+                registry: BundleRegistry = BundleRegistry(searchPaths: .standard()),
+                fluxMap: FluxMapRenderer? = nil) {
+        self.configuration = configuration
+        self.service = PredictionService(cache: ModelCache(registry: registry),
+                                         pool: WorkerPool(workers: configuration.workers, queue: configuration.queue))
+        self.fluxMap = fluxMap
+    }
+
+    /// The routes, as `GET /api/v1/openapi.json` lists them (method, path).
+    public static let routes: [(method: String, path: String)] = [
+        ("GET", "/"), ("POST", "/predict"),
+        ("GET", "/api/v1/models"), ("GET", "/api/v1/models/{name}/template"),
+        ("POST", "/api/v1/predict"), ("GET", "/api/v1/openapi.json"),
+    ]
+
+    public func router() -> Router<BasicRequestContext> {
+        let router = Router()
+        let api = APIHandlers(service: service, maxBody: configuration.maxBody)
+        let pages = PageHandlers(service: service, maxBody: configuration.maxBody, fluxMap: fluxMap)
+        router.get("/") { _, _ in await pages.index() }
+        router.post("/predict") { request, _ in await pages.predict(request) }
+        router.get("/api/v1/models") { _, _ in await api.models() }
+        router.get("/api/v1/models/{name}/template") { _, context in
+            await api.template(context.parameters.get("name") ?? "")
+        }
+        router.post("/api/v1/predict") { request, _ in await api.predict(request) }
+        router.get("/api/v1/openapi.json") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/json"],
+                     body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
+        }
+        return router
+    }
+
+    /// The application; `onListening(host, port)` is called with the bound port once it listens.
+    public func application(onListening: @escaping @Sendable (String, Int) -> Void = { _, _ in }) -> some ApplicationProtocol {
+        var logger = Logger(label: "mlflux-serve")
+        logger.logLevel = .warning
+        let host = configuration.host
+        return Application(router: router(),
+                           configuration: .init(address: .hostname(host, port: configuration.port), serverName: nil),
+                           onServerRunning: { channel in onListening(host, channel.localAddress?.port ?? 0) },
+                           logger: logger)
+    }
+
+    /// Serves until SIGINT or SIGTERM, then finishes the predictions under way.
+    public func run(onListening: @escaping @Sendable (String, Int) -> Void) async throws {
+        defer { service.pool.shutdown() }
+        try await application(onListening: onListening).runService()
+    }
+}
+
+/// The flux map of one prediction as an SVG element (`<svg …>…</svg>`), or nil when the
+/// bundle has none; the results page places it beside the flux table.
+public typealias FluxMapRenderer = @Sendable (_ bundle: ModelBundle, _ prediction: PredictionResults.Prediction) -> String?
+
+/// What both the API and the pages do with a request: media types and the body size limit.
+enum HTTPInput {
+    /// The media type of the request, lower-case, without parameters ("" when none).
+    static func mediaType(_ request: Request) -> String {
+        guard let value = request.headers[.contentType] else { return "" }
+        return value.split(separator: ";", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+    }
+
+    /// A parameter of the Content-Type header (`boundary`, `charset`), unquoted.
+    static func parameter(_ name: String, of request: Request) -> String? {
+        guard let value = request.headers[.contentType] else { return nil }
+        for part in value.split(separator: ";").dropFirst() {
+            let kv = part.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard kv.count == 2, kv[0].lowercased() == name else { continue }
+            var v = kv[1]
+            if v.count >= 2, v.hasPrefix("\""), v.hasSuffix("\"") { v = String(v.dropFirst().dropLast()) }
+            return v
+        }
+        return nil
+    }
+
+    /// The whole body, at most `limit` bytes: a larger one (by its Content-Length or as it
+    /// arrives) is a 413 naming the limit.
+    static func body(_ request: Request, limit: Int) async throws -> [UInt8] {
+        let tooLarge = ServiceError(413, "the request body is larger than the server's limit of \(ServerConfiguration.describe(bytes: limit)) (mlflux serve --max-body)")
+        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limit { throw tooLarge }
+        var request = request
+        do {
+            let buffer = try await request.collectBody(upTo: limit)
+            return Array(buffer.readableBytesView)
+        } catch let e as any HTTPResponseError where e.status == .contentTooLarge {
+            throw tooLarge   // NIOTooManyBytesError: the body grew past the limit as it arrived
+        }
+    }
+
+    /// The body as UTF-8 text (a 400 otherwise).
+    static func text(_ bytes: [UInt8], what: String) throws -> String {
+        guard let s = String(bytes: bytes, encoding: .utf8) else { throw ServiceError.badRequest("\(what) is not UTF-8 text") }
+        return s
+    }
+}
+
+extension Response {
+    /// `value` as the command line's JSON (sorted keys; non-finite numbers as "inf", "-inf", "nan").
+    static func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) -> Response {
+        let data = (try? JSONOutput.data(value)) ?? Data(#"{"error": "the response could not be encoded"}"#.utf8)
+        return Response(status: status, headers: [.contentType: "application/json"],
+                        body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    static func error(_ e: ServiceError) -> Response {
+        json(API.ErrorBody(error: e.message), status: HTTPResponse.Status(code: e.status))
+    }
+
+    static func text(_ text: String, type: String, status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: type], body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+}
