@@ -22,16 +22,19 @@ public struct PredictionJob: Sendable {
     public var profile: [ProfiledFlux]?
     /// The bundle's simulator, when the caller keeps one (nil: built for each fit report).
     public var simulator: EMUSimulator?
+    /// Built imputers, when the caller keeps them (nil: the route builds the one it needs).
+    public var imputers: ImputerCache?
 
     public init(bundle: ModelBundle, predictors: [any FluxPredictor], imputer: String? = nil,
                 options: StrategyRegistry.Options = .init(), profile: [ProfiledFlux]? = nil,
-                simulator: EMUSimulator? = nil) {
+                simulator: EMUSimulator? = nil, imputers: ImputerCache? = nil) {
         self.bundle = bundle
         self.predictors = predictors
         self.imputer = imputer
         self.options = options
         self.profile = profile
         self.simulator = simulator
+        self.imputers = imputers
     }
 
     /// One predictor's result for one sample.
@@ -67,7 +70,7 @@ public struct PredictionJob: Sendable {
         let clock = Date()
         var notes: [String] = [], warnings: [String] = []
         let route: ImputationRoute
-        do { route = try ImputationRoute(measured: table, predictor: p, imputer: imputer, bundle: bundle, options: options) }
+        do { route = try ImputationRoute(measured: table, predictor: p, imputer: imputer, bundle: bundle, options: options, imputers: imputers) }
         catch let e as IncompleteLabelingError { throw PredictionJobError("\(input): \(e)") }
         if let name = route.imputer, let done = route.imputed {
             notes.append("\(input): imputed \(done.imputedCount) of \(done.layout.count) MID entries with the '\(name)' imputer")

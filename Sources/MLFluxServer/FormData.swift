@@ -66,7 +66,8 @@ struct FormData {
         return form
     }
 
-    /// `name="value"` in a header line (quoted or bare).
+    /// `key="value"` after the first `;` of a header value or line (quoted or bare; the key
+    /// case-insensitive): a Content-Disposition `name`, a Content-Type `boundary`.
     static func parameter(_ key: String, in line: String) -> String? {
         for piece in line.split(separator: ";").dropFirst() {
             let kv = piece.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }

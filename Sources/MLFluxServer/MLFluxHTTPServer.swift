@@ -33,6 +33,7 @@ public struct MLFluxHTTPServer: Sendable {
 
     public func router() -> Router<BasicRequestContext> {
         let router = Router()
+        router.add(middleware: UnknownRouteMiddleware())
         let api = APIHandlers(service: service, maxBody: configuration.maxBody)
         let pages = PageHandlers(service: service, maxBody: configuration.maxBody, fluxMap: fluxMap)
         router.get("/") { _, _ in await pages.index() }
@@ -71,6 +72,17 @@ public struct MLFluxHTTPServer: Sendable {
 /// bundle has none; the results page places it beside the flux table.
 public typealias FluxMapRenderer = @Sendable (_ bundle: ModelBundle, _ prediction: PredictionResults.Prediction) -> String?
 
+/// A request for no route (or a method a route does not take) gets the API's 404 body,
+/// `{"error": "…"}`, instead of the framework's.
+struct UnknownRouteMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do { return try await next(request, context) }
+        catch let e as HTTPError where e.status == .notFound {
+            return .error(ServiceError(404, "no route \(request.method) \(request.uri.path) (see /api/v1/openapi.json)"))
+        }
+    }
+}
+
 /// What both the API and the pages do with a request: media types and the body size limit.
 enum HTTPInput {
     /// The media type of the request, lower-case, without parameters ("" when none).
@@ -81,15 +93,7 @@ enum HTTPInput {
 
     /// A parameter of the Content-Type header (`boundary`, `charset`), unquoted.
     static func parameter(_ name: String, of request: Request) -> String? {
-        guard let value = request.headers[.contentType] else { return nil }
-        for part in value.split(separator: ";").dropFirst() {
-            let kv = part.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
-            guard kv.count == 2, kv[0].lowercased() == name else { continue }
-            var v = kv[1]
-            if v.count >= 2, v.hasPrefix("\""), v.hasSuffix("\"") { v = String(v.dropFirst().dropLast()) }
-            return v
-        }
-        return nil
+        request.headers[.contentType].flatMap { FormData.parameter(name, in: $0) }
     }
 
     /// The whole body, at most `limit` bytes: a larger one (by its Content-Length or as it

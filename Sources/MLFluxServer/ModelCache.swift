@@ -19,6 +19,8 @@ public actor ModelCache {
     }
 
     public nonisolated let registry: BundleRegistry
+    /// Imputers of every bundle, built on first use.
+    public nonisolated let imputers = ImputerCache()
     private var entries: [String: Entry] = [:]
     private var failures: [String: String] = [:]
     private var predictors: [PredictorKey: any FluxPredictor] = [:]

@@ -115,7 +115,7 @@ public struct PredictionService: Sendable {
         do { prepared = try await cache.prepared(entry) }
         catch { throw ServiceError(500, "model '\(bundle.name)' cannot be prepared: \(error)") }
         let job = PredictionJob(bundle: bundle, predictors: predictors, imputer: request.imputer, options: options,
-                                simulator: prepared.simulator)
+                                simulator: prepared.simulator, imputers: cache.imputers)
         let mids = request.mids, requested = names
         do {
             return try await pool.run {

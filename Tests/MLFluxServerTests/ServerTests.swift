@@ -12,8 +12,8 @@ private func registry() -> BundleRegistry {
     BundleRegistry(searchPaths: SearchPaths(plugins: [repositoryRoot() + "/Plugins"], networks: [repositoryRoot() + "/Networks"]))
 }
 
-private func makeServer(maxBody: Int) -> MLFluxHTTPServer {
-    MLFluxHTTPServer(configuration: .init(host: "127.0.0.1", port: 0, maxBody: maxBody, workers: 2, queue: 64),
+private func makeServer(maxBody: Int, workers: Int = 2, queue: Int = 64) -> MLFluxHTTPServer {
+    MLFluxHTTPServer(configuration: .init(host: "127.0.0.1", port: 0, maxBody: maxBody, workers: workers, queue: queue),
                      registry: registry())
 }
 
@@ -22,7 +22,7 @@ private func makeServer(maxBody: Int) -> MLFluxHTTPServer {
 private let sharedServer = makeServer(maxBody: 4 << 20)
 
 private func server(maxBody: Int? = nil) -> MLFluxHTTPServer {
-    maxBody.map(makeServer) ?? sharedServer
+    maxBody.map { makeServer(maxBody: $0) } ?? sharedServer
 }
 
 private func json(_ r: TestResponse) throws -> [String: Any] {
@@ -103,6 +103,11 @@ private func expectTrueState(_ prediction: [String: Any]) throws {
             }
             let p = try await postJSON(client, ["model": "nope", "mids": exampleMIDs])
             #expect(p.status == .notFound)
+            for (uri, method) in [("/api/v2/models", HTTPRequest.Method.get), ("/api/v1/models", .delete)] {
+                let none = try await client.execute(uri: uri, method: method)
+                let message = try json(none)["error"] as? String
+                #expect(none.status == .notFound && message?.hasPrefix("no route") == true, "\(text(none))")
+            }
         }
     }
 
@@ -146,6 +151,21 @@ private func expectTrueState(_ prediction: [String: Any]) throws {
             let samples = try #require(try json(r)["samples"] as? [[String: Any]])
             #expect(samples.compactMap { $0["sample"] as? String } == ["s1", "s2"])
             for s in samples { for p in try #require(s["predictions"] as? [[String: Any]]) { try expectTrueState(p) } }
+        }
+    }
+
+    @Test func missingMIDsAreImputedAndSaidSo() async throws {
+        // Leave out molF of experiment A_100: the ANN gets the default imputer's completion.
+        let partial = exampleMIDs.split(separator: "\n").filter { !$0.hasPrefix("A_100,molF,") }.joined(separator: "\n")
+        try await server().application().test(.live) { client in
+            for _ in 0..<2 {   // the second request reuses the kept imputer
+                let r = try await postJSON(client, ["model": "toy", "mids": partial])
+                #expect(r.status == .ok, "\(text(r))")
+                let samples = try #require(try json(r)["samples"] as? [[String: Any]])
+                let p = try #require((samples.first?["predictions"] as? [[String: Any]])?.first)
+                let notes = try #require(p["notes"] as? [String])
+                #expect(notes.contains { $0.hasPrefix("mids: imputed") && $0.contains("imputer") }, "\(notes)")
+            }
         }
     }
 
@@ -193,6 +213,22 @@ private func expectTrueState(_ prediction: [String: Any]) throws {
             let none = try await client.execute(uri: "/api/v1/predict", method: .post, body: body("x"))
             #expect(none.status == .unsupportedMediaType)
         }
+    }
+
+    @Test func aBusyPoolLeavesTheServerResponsiveAndRefusesMoreWith503() async throws {
+        let busy = makeServer(maxBody: 4 << 20, workers: 1, queue: 0)
+        let gate = DispatchSemaphore(value: 0)
+        async let long: Int = busy.service.pool.run { gate.wait(); return 1 }   // a fit that takes long
+        while busy.service.pool.running == 0 { try await Task.sleep(for: .milliseconds(5)) }
+        try await busy.application().test(.live) { client in
+            let models = try await client.execute(uri: "/api/v1/models", method: .get)
+            #expect(models.status == .ok)
+            let r = try await postJSON(client, ["model": "toy", "mids": exampleMIDs])
+            #expect(r.status == .serviceUnavailable)
+            #expect((try json(r)["error"] as? String)?.contains("busy") == true, "\(text(r))")
+        }
+        gate.signal()
+        #expect(try await long == 1)
     }
 
     @Test func openAPIDocumentListsEveryRoute() async throws {
