@@ -46,8 +46,8 @@ public final class WorkerPool: @unchecked Sendable {
     public func run<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
             condition.lock()
-            let idle = stopped ? 0 : idleWorkers
-            guard !stopped, waiting.count - head < capacity + idle else {
+            // Jobs in the pool (waiting or running) stay within threads + queue.
+            guard !stopped, waiting.count - head + busyWorkers < workers + capacity else {
                 condition.unlock()
                 continuation.resume(throwing: Busy(workers: workers, queue: capacity))
                 return
@@ -58,8 +58,7 @@ public final class WorkerPool: @unchecked Sendable {
         }
     }
 
-    /// Threads blocked waiting for a job (read under the lock).
-    private var idleWorkers = 0
+    /// Threads running a job (read under the lock).
     private var busyWorkers = 0
 
     /// Jobs running now.
@@ -71,9 +70,7 @@ public final class WorkerPool: @unchecked Sendable {
     private func loop() {
         while true {
             condition.lock()
-            idleWorkers += 1
             while waiting.count == head && !stopped { condition.wait() }
-            idleWorkers -= 1
             if stopped && waiting.count == head { condition.unlock(); return }
             let job = waiting[head]
             head += 1

@@ -41,6 +41,16 @@ private func trueFluxes() throws -> [String: [String: Double]] {
 
 private func body(_ s: String) -> ByteBuffer { ByteBuffer(string: s) }
 
+/// Polls `condition` every 5 ms for at most 10 s (an error then, never a hang).
+func waitUntil(_ condition: () -> Bool) async throws {
+    for _ in 0..<2000 {
+        if condition() { return }
+        try await Task.sleep(for: .milliseconds(5))
+    }
+    Issue.record("condition not reached within 10 s")
+    throw CancellationError()
+}
+
 private func postJSON(_ client: any TestClientProtocol, _ object: [String: Any]) async throws -> TestResponse {
     let data = try JSONSerialization.data(withJSONObject: object)
     return try await client.execute(uri: "/api/v1/predict", method: .post, headers: [.contentType: "application/json"],
@@ -71,7 +81,8 @@ private func expectTrueState(_ prediction: [String: Any]) throws {
     }
 }
 
-@Suite struct ServerAPITests {
+/// Serialized: requests share one worker pool, and the test client waits at most 20 s.
+@Suite(.serialized) struct ServerAPITests {
     @Test func modelsListWhatTheRegistryDiscovers() async throws {
         let loaded = registry().loadAll().compactMap { s -> ModelBundle? in if case .loaded(let b) = s { return b } else { return nil } }
         try await server().application().test(.live) { client in
@@ -155,16 +166,17 @@ private func expectTrueState(_ prediction: [String: Any]) throws {
     }
 
     @Test func missingMIDsAreImputedAndSaidSo() async throws {
-        // Leave out molF of experiment A_100: the ANN gets the default imputer's completion.
+        // Leave out molF of experiment A_100: the ANN gets the PCNN imputer's completion (the
+        // fastest of the toy's imputers: the test client gives up after 20 s on a loaded machine).
         let partial = exampleMIDs.split(separator: "\n").filter { !$0.hasPrefix("A_100,molF,") }.joined(separator: "\n")
         try await server().application().test(.live) { client in
             for _ in 0..<2 {   // the second request reuses the kept imputer
-                let r = try await postJSON(client, ["model": "toy", "mids": partial])
+                let r = try await postJSON(client, ["model": "toy", "mids": partial, "imputer": "pcnn"])
                 #expect(r.status == .ok, "\(text(r))")
                 let samples = try #require(try json(r)["samples"] as? [[String: Any]])
                 let p = try #require((samples.first?["predictions"] as? [[String: Any]])?.first)
                 let notes = try #require(p["notes"] as? [String])
-                #expect(notes.contains { $0.hasPrefix("mids: imputed") && $0.contains("imputer") }, "\(notes)")
+                #expect(notes.contains { $0.hasPrefix("mids: imputed 4 of") && $0.contains("'pcnn' imputer") }, "\(notes)")
             }
         }
     }
@@ -218,8 +230,9 @@ private func expectTrueState(_ prediction: [String: Any]) throws {
     @Test func aBusyPoolLeavesTheServerResponsiveAndRefusesMoreWith503() async throws {
         let busy = makeServer(maxBody: 4 << 20, workers: 1, queue: 0)
         let gate = DispatchSemaphore(value: 0)
-        async let long: Int = busy.service.pool.run { gate.wait(); return 1 }   // a fit that takes long
-        while busy.service.pool.running == 0 { try await Task.sleep(for: .milliseconds(5)) }
+        let long = Task { try await busy.service.pool.run { gate.wait(); return 1 } }   // a fit that takes long
+        defer { gate.signal() }
+        try await waitUntil { busy.service.pool.running == 1 }
         try await busy.application().test(.live) { client in
             let models = try await client.execute(uri: "/api/v1/models", method: .get)
             #expect(models.status == .ok)
@@ -228,7 +241,7 @@ private func expectTrueState(_ prediction: [String: Any]) throws {
             #expect((try json(r)["error"] as? String)?.contains("busy") == true, "\(text(r))")
         }
         gate.signal()
-        #expect(try await long == 1)
+        #expect(try await long.value == 1)
     }
 
     @Test func openAPIDocumentListsEveryRoute() async throws {
@@ -251,7 +264,7 @@ private func expectTrueState(_ prediction: [String: Any]) throws {
     }
 }
 
-@Suite struct ServerPageTests {
+@Suite(.serialized) struct ServerPageTests {
     /// A multipart form as a browser sends it.
     private func multipart(_ fields: [(String, String, filename: String?)], boundary: String = "----mlfluxBoundary7MA4YWxk") -> (HTTPFields, ByteBuffer) {
         var s = ""
@@ -324,14 +337,15 @@ private func expectTrueState(_ prediction: [String: Any]) throws {
         let pool = WorkerPool(workers: 1, queue: 1)
         defer { pool.shutdown() }
         let gate = DispatchSemaphore(value: 0)
-        async let first: Int = pool.run { gate.wait(); return 1 }
-        while pool.running == 0 { try await Task.sleep(for: .milliseconds(5)) }
-        async let second: Int = pool.run { 2 }          // waits in the queue
-        try await Task.sleep(for: .milliseconds(50))
+        defer { gate.signal(); gate.signal() }
+        let first = Task { try await pool.run { gate.wait(); return 1 } }
+        try await waitUntil { pool.running == 1 }
+        let second = Task { try await pool.run { 2 } }          // waits in the queue
+        try await waitUntil { pool.queued == 1 }
         await #expect(throws: WorkerPool.Busy.self) { try await pool.run { 3 } }
         gate.signal()
-        #expect(try await first == 1)
-        #expect(try await second == 2)
+        #expect(try await first.value == 1)
+        #expect(try await second.value == 2)
         #expect(try await pool.run { 4 } == 4)
     }
 
