@@ -16,7 +16,7 @@ enum ResultsPage {
             b += "<section><h2>\(sample.name.isEmpty ? "Result" : "Sample " + HTML.escape(sample.name))</h2>\n<div class=\"cols\">\n"
             for p in sample.predictions {
                 let o = p.outcome
-                b += "<div class=\"col\"><h3>\(HTML.escape(p.predictor)) <span class=\"note\">(\(String(format: "%.2f", o.seconds)) s)</span></h3>\n"
+                b += "<div class=\"col\"><h3>\(HTML.escape(p.predictor)) <span class=\"note\">(\(String(format: "%.3g", o.seconds)) s)</span></h3>\n"
                 b += verdict(o.fit)
                 for n in o.notes { b += "<p class=\"note\">note: \(HTML.escape(n))</p>\n" }
                 for w in o.warnings { b += "<p class=\"warn\">warning: \(HTML.escape(w))</p>\n" }

@@ -17,7 +17,7 @@ struct Serve: ParsableCommand {
     @Option(help: "Interface to listen on.") var host = "127.0.0.1"
     @Option(help: "TCP port (0: any free port).") var port = 8080
     @Option(help: ArgumentHelp("Largest request body (e.g. 4MB, 512kB, 1MiB).", valueName: "SIZE")) var maxBody = "4MB"
-    @Option(help: "Predictions running at once (default: all cores).") var workers = ProcessInfo.processInfo.activeProcessorCount
+    @Option(help: "Predictions running at once, one thread each (default: the number of cores).") var workers = ProcessInfo.processInfo.activeProcessorCount
     @Option(help: "Predictions waiting for a worker before the server answers 503.") var queue = 64
 
     func validate() throws {
