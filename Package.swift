@@ -12,7 +12,7 @@ let laDiagnosticsLinker: [LinkerSetting] = []
 
 let package = Package(
     name: "MLFlux",
-    platforms: [.macOS(.v13)],
+    platforms: [.macOS(.v14)],  // v14: Hummingbird 2 (mlflux serve)
     products: [
         .executable(name: "mlflux", targets: ["mlflux"]),
         .library(name: "MLFluxCore", targets: ["MLFluxCore"]),
@@ -25,9 +25,13 @@ let package = Package(
         .library(name: "Imputation", targets: ["Imputation"]),
         .library(name: "SafeIO", targets: ["SafeIO"]),
         .library(name: "IsotopeCorrection", targets: ["IsotopeCorrection"]),
+        .library(name: "MLFluxOutput", targets: ["MLFluxOutput"]),
+        .library(name: "MLFluxServer", targets: ["MLFluxServer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.5.0"),
     ],
     targets: [
         .systemLibrary(
@@ -48,9 +52,16 @@ let package = Package(
         .target(name: "Prediction", dependencies: ["MLFluxCore", "EMU", "NeuralNetworks", "LinearAlgebra", "SafeIO"]),
         .target(name: "Imputation", dependencies: ["MLFluxCore", "NeuralNetworks", "SafeIO"]),
         .target(name: "Bundles", dependencies: ["MLFluxCore", "FluxML", "EMU", "IsotopeCorrection", "FluxSampling", "NeuralNetworks", "Prediction", "Imputation", "SafeIO"]),
+        // Formats of the command line and the server (tables, CSV, JSON of a prediction).
+        .target(name: "MLFluxOutput", dependencies: ["MLFluxCore", "Prediction"]),
+        // `mlflux serve`: pages and the JSON API over HTTP.
+        .target(name: "MLFluxServer", dependencies: ["Bundles", "MLFluxCore", "MLFluxOutput", "Prediction",
+                                                     .product(name: "Hummingbird", package: "hummingbird"),
+                                                     .product(name: "Logging", package: "swift-log")]),
         .executableTarget(
             name: "mlflux",
             dependencies: ["Bundles", "FluxML", "EMU", "MLFluxCore", "FluxSampling", "NeuralNetworks", "Prediction", "Imputation", "SafeIO", "IsotopeCorrection",
+                           "MLFluxOutput", "MLFluxServer",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         // libFuzzer harness (`scripts/fuzz.sh`, `Fuzz/README.md`); the plain build replays files.
         .target(name: "CFuzzDriver", path: "Fuzz/CFuzzDriver"),
@@ -71,5 +82,7 @@ let package = Package(
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
         .testTarget(name: "SafeIOTests", dependencies: ["SafeIO", "TestSupport"]),
         .testTarget(name: "IsotopeCorrectionTests", dependencies: ["IsotopeCorrection"]),
+        .testTarget(name: "MLFluxServerTests", dependencies: ["MLFluxServer", "Bundles", "MLFluxCore", "TestSupport",
+                                                             .product(name: "HummingbirdTesting", package: "hummingbird")]),
     ]
 )

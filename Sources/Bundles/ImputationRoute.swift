@@ -1,3 +1,4 @@
+import Foundation
 import Imputation
 import MLFluxCore
 import Prediction
@@ -21,8 +22,9 @@ public struct ImputationRoute: Sendable {
     /// The imputer that ran.
     public var imputer: String?
 
+    /// - Parameter imputers: where built imputers are kept (a server); nil builds the chosen one.
     public init(measured: MeasuredLabeling, predictor: any FluxPredictor, imputer name: String?, bundle: ModelBundle,
-                options: StrategyRegistry.Options = .init()) throws {
+                options: StrategyRegistry.Options = .init(), imputers: ImputerCache? = nil) throws {
         input = measured
         if let name {
             _ = try StrategyRegistry.strategy(name, kind: .imputer)   // unknown name: error listing the known ones
@@ -39,9 +41,33 @@ public struct ImputationRoute: Sendable {
             }
             return
         }
-        let completed = try StrategyRegistry.imputer(chosen, bundle: bundle, options: options).impute(measured)
+        let built = try imputers?.imputer(chosen, bundle: bundle, options: options)
+            ?? StrategyRegistry.imputer(chosen, bundle: bundle, options: options)
+        let completed = try built.impute(measured)
         imputed = completed
         imputer = chosen
         input = completed.complete
+    }
+}
+
+/// Imputers built once per bundle and name and kept (weights are read from disk once), for
+/// callers that predict many times: `mlflux serve`. Safe to use from several threads.
+public final class ImputerCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var built: [String: any Imputer] = [:]
+
+    public init() {}
+
+    /// The imputer `name` of `bundle` (`StrategyRegistry.imputer`), built on first use.
+    public func imputer(_ name: String, bundle: ModelBundle, options: StrategyRegistry.Options) throws -> any Imputer {
+        let key = bundle.directory + "\u{0}" + name
+        lock.lock()
+        if let i = built[key] { lock.unlock(); return i }
+        lock.unlock()
+        let i = try StrategyRegistry.imputer(name, bundle: bundle, options: options)
+        lock.lock(); defer { lock.unlock() }
+        if let existing = built[key] { return existing }
+        built[key] = i
+        return i
     }
 }

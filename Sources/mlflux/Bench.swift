@@ -4,6 +4,7 @@ import Dispatch
 import EMU
 import Foundation
 import MLFluxCore
+import MLFluxOutput
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(

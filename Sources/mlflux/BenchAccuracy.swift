@@ -4,6 +4,7 @@ import Dispatch
 import Foundation
 import FluxSampling
 import MLFluxCore
+import MLFluxOutput
 import Prediction
 
 /// `mlflux bench accuracy` (hidden): the ML-Flux paper's comparison (Fig. 6a, Extended Data

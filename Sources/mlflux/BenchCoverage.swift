@@ -3,6 +3,7 @@ import Bundles
 import Dispatch
 import Foundation
 import MLFluxCore
+import MLFluxOutput
 import Prediction
 
 /// `mlflux bench coverage` (hidden): how often the 95 % intervals cover the truth over

@@ -2,6 +2,7 @@ import ArgumentParser
 import Bundles
 import Foundation
 import MLFluxCore
+import MLFluxOutput
 import Prediction
 
 /// `mlflux bundle …`: make and check model bundles.

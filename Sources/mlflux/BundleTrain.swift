@@ -2,6 +2,7 @@ import ArgumentParser
 import Bundles
 import FluxSampling
 import Foundation
+import MLFluxOutput
 import SafeIO
 
 /// `mlflux bundle train`: dataset, split, ANN, calibration, KNN imputer and evaluation in one resumable run.

@@ -3,6 +3,7 @@ import Bundles
 import Foundation
 import IsotopeCorrection
 import MLFluxCore
+import MLFluxOutput
 import SafeIO
 
 struct Correct: ParsableCommand {

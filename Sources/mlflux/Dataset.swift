@@ -4,6 +4,7 @@ import Dispatch
 import FluxSampling
 import Foundation
 import MLFluxCore
+import MLFluxOutput
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Bundles
 import Foundation
+import MLFluxOutput
 
 extension OutputFormat: ExpressibleByArgument {}
 

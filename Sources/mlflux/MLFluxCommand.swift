@@ -16,7 +16,7 @@ struct MLFluxCommand: ParsableCommand {
             folder, then the Plugins folder of the repository or installation of this executable.
             """,
         version: MLFluxVersion.current,
-        subcommands: [Models.self, BundleCommand.self, Describe.self, Simulate.self, Dataset.self, Train.self, Evaluate.self, Resolvability.self, Predict.self, Impute.self, Posterior.self, Compare.self, Fit.self, Template.self, Correct.self, Bench.self, MapCommand.self])
+        subcommands: [Models.self, BundleCommand.self, Describe.self, Simulate.self, Dataset.self, Train.self, Evaluate.self, Resolvability.self, Predict.self, Impute.self, Posterior.self, Compare.self, Fit.self, Template.self, Correct.self, Bench.self, MapCommand.self, Serve.self])
 
     static func main() {
         BLASThreads.limitToOne()

@@ -3,6 +3,7 @@ import Bundles
 import Foundation
 import Imputation
 import MLFluxCore
+import MLFluxOutput
 import NeuralNetworks
 import SafeIO
 

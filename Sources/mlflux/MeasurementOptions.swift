@@ -47,15 +47,6 @@ struct MeasurementOptions: ParsableArguments {
         return options
     }
 
-    /// A prediction of a strategy that ignores measured fluxes (the ANN), in their unit:
-    /// scaled when the network's fluxes are relative; the scale for the report.
-    func withMeasuredFluxes(_ p: FluxPrediction, options: StrategyRegistry.Options,
-                            bundle: ModelBundle) -> (FluxPrediction, FitReport.Scale?) {
-        guard options.fluxScale, !options.fluxRows.isEmpty else { return (p, nil) }
-        let s = MeasuredFluxScale.apply(p, rows: options.fluxRows, basis: bundle.basis, network: bundle.network)
-        return (s.prediction, FitReport.Scale(value: s.scale, se: s.se))
-    }
-
     /// The MID table at `input` in `bundle`'s layout (notes on stderr); a table with nothing
     /// measured is an error naming the file.
     func readTable(_ input: String, bundle: ModelBundle) throws -> MeasuredLabeling {

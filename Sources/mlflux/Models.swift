@@ -1,5 +1,6 @@
 import ArgumentParser
 import Bundles
+import MLFluxOutput
 
 struct Models: ParsableCommand {
     static let configuration = CommandConfiguration(

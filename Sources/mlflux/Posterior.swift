@@ -3,6 +3,7 @@ import Bundles
 import FluxSampling
 import Foundation
 import MLFluxCore
+import MLFluxOutput
 import Prediction
 import SafeIO
 

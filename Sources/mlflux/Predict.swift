@@ -2,6 +2,7 @@ import ArgumentParser
 import Bundles
 import Foundation
 import MLFluxCore
+import MLFluxOutput
 import Prediction
 import SafeIO
 
@@ -92,64 +93,23 @@ struct Predict: ParsableCommand {
     /// The prediction of one measurement, formatted; notes and warnings on stderr name `input`.
     func predictText(_ table: MeasuredLabeling, input: String, predictor p: any FluxPredictor, bundle: ModelBundle,
                      options: StrategyRegistry.Options, then: (FluxPrediction) throws -> Void = { _ in }) throws -> String {
-        let route: ImputationRoute
-        do { route = try ImputationRoute(measured: table, predictor: p, imputer: imputer, bundle: bundle, options: options) }
-        catch let e as IncompleteLabelingError { throw CLIError("\(input): \(e)") }
-        if let name = route.imputer, let done = route.imputed {
-            FileHandle.standardError.write(Data("note: \(input): imputed \(done.imputedCount) of \(done.layout.count) MID entries with the '\(name)' imputer\n".utf8))
-        } else if let name = route.imputer {
-            FileHandle.standardError.write(Data("note: \(input): \(table.layout.count - table.mask.filter { $0 }.count) MID entries missing; the hybrid starts from the ANN on the '\(name)' imputer's completion and fits the measured entries only\n".utf8))
-        }
-        let measured = route.input
-        if let ls = p as? any LeastSquaresBacked {
-            do { try ls.mfa.check(measured) } catch { throw CLIError("\(input): \(error)") }
-            if p is MFAPredictor {
-                do { try ls.mfa.checkDetermined(measured) } catch { throw CLIError("\(input): \(error)") }
-            }
-        }
-        var prediction: FluxPrediction
-        var scale: FitReport.Scale?
-        var starts: [LeastSquaresMFA.StartResult]? = nil
         let profiled = try profile.map { try ProfileOption.parse($0, network: bundle.network) }
-        var intervals: LeastSquaresMFA.ProfileResult?
-        var profileSeconds = 0.0
-        if let ls = p as? any LeastSquaresBacked {
-            let f = try ls.leastSquaresFit(measured: measured)
-            prediction = f.prediction
-            scale = f.scale.map { FitReport.Scale(value: $0.value, se: $0.se) }
-            starts = f.starts
-            if let profiled {
-                let clock = Date()
-                intervals = ls.mfa.profile(f, fluxes: profiled, threads: measurement.threads)
-                profileSeconds = Date().timeIntervalSince(clock)
-            }
-        } else {
-            if let ann = p as? ANNPredictor, ann.isNoiseAware, !measured.stddev.contains(where: { $0.isFinite }) {
-                FileHandle.standardError.write(Data("note: \(input) has no stddev column; the noise-aware ANN assumes σ = \(ann.defaultStddev) per MID entry (--stddev)\n".utf8))
-            }
-            (prediction, scale) = measurement.withMeasuredFluxes(try p.predict(measured: measured), options: options, bundle: bundle)
-        }
-        try then(prediction)
-        // The fit is judged on what was measured, never on imputed entries.
-        var fit = try FitReport(prediction: prediction, measured: table, simulator: bundle.simulator(),
-                                basis: bundle.basis, defaultStddev: measurement.stddev ?? 0.01,
-                                fluxes: options.fluxRows, scaled: options.fluxScale)
-        fit.starts = starts
-        fit.scale = scale
-        if let chi = fit.chiSquared, !chi.passes {
-            let verdict = chi.vssr > chi.upper ? "above" : "below"
-            FileHandle.standardError.write(Data("warning: \(input): the fit fails the χ² test: VSSR \(String(format: "%.4g", chi.vssr)) is \(verdict) the 95 % range [\(String(format: "%.4g", chi.lower)), \(String(format: "%.4g", chi.upper))] for \(chi.degreesOfFreedom) degrees of freedom\(verdict == "above" ? " (a local minimum, a model error, or σ too small)" : " (σ too large?)")\n".utf8))
-        }
+        let job = PredictionJob(bundle: bundle, predictors: [p], imputer: imputer, options: options, profile: profiled)
+        let o: PredictionJob.Outcome
+        do { o = try job.run(table, input: input, predictor: p) } catch let e as PredictionJobError { throw CLIError(e.description) }
+        for note in o.notes { FileHandle.standardError.write(Data("note: \(note)\n".utf8)) }
+        for warning in o.warnings { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
+        try then(o.prediction)
         let text2: String
         switch format {
-        case .table: text2 = PredictionOutput.table(prediction, fit: fit, network: bundle.network)
-            + (intervals.map { ProfileOption.table($0, network: bundle.network, seconds: profileSeconds) } ?? "")
-        case .csv: text2 = PredictionOutput.csv(prediction, network: bundle.network)
-        case .json: text2 = try PredictionOutput.json(prediction, fit: fit, network: bundle.network, model: bundle.name, predictor: predictor,
+        case .table: text2 = PredictionOutput.table(o.prediction, fit: o.fit, network: bundle.network)
+            + (o.intervals.map { ProfileOption.table($0, network: bundle.network, seconds: o.profileSeconds) } ?? "")
+        case .csv: text2 = PredictionOutput.csv(o.prediction, network: bundle.network)
+        case .json: text2 = try PredictionOutput.json(o.prediction, fit: o.fit, network: bundle.network, model: bundle.name, predictor: predictor,
                                                      freeNames: bundle.basis.names,
                                                      provenance: .init(version: MLFluxVersion.current, bundle: bundle.directory,
                                                                        bundleSHA256: try bundle.fingerprint()),
-                                                     intervals: intervals.map { ProfileOption.json($0, network: bundle.network) })
+                                                     intervals: o.intervals.map { ProfileOption.json($0, network: bundle.network) })
         }
         return text2
     }

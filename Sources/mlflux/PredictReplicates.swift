@@ -2,6 +2,7 @@ import ArgumentParser
 import Bundles
 import Foundation
 import MLFluxCore
+import MLFluxOutput
 import Prediction
 import SafeIO
 
@@ -21,21 +22,21 @@ extension Predict {
         let samples = try measurement.table.readReplicates(input, layout: bundle.layout, model: bundle.name)
         var options = try measurement.registryOptions(for: bundle)
         options.imputer = imputer
+        let p = try StrategyRegistry.predictor(predictor, bundle: bundle, options: options)
+        // Each replicate takes the route of a single prediction (imputation, checks, fit report).
+        let job = PredictionJob(bundle: bundle, predictors: [p], imputer: imputer, options: options)
         var results: [ReplicateOutput.Sample] = []
         for (sample, replicates) in samples {
             var fits: [ReplicateOutput.Fit] = [], predictions: [FluxPrediction] = []
             for (replicate, labeling) in replicates {
                 let name = LabelingTableOptions.name(input, sample: sample, replicate: replicate)
-                let c: PredictorComparison
-                do { c = try PredictorComparison(bundle: bundle, measured: labeling, predictors: [predictor], options: options) }
+                let o: PredictionJob.Outcome
+                do { o = try job.run(labeling, input: name, predictor: p) }
+                catch let e as PredictionJobError { throw CLIError(e.description) }
                 catch let e as FitError { throw CLIError("\(name): \(e)") }
-                catch let e as IncompleteLabelingError { throw CLIError("\(name): \(e)") }
-                let r = c.results[0]
-                if let imputer = r.imputer {
-                    FileHandle.standardError.write(Data("note: \(name): missing MID entries completed with the '\(imputer)' imputer\n".utf8))
-                }
-                predictions.append(r.prediction)
-                fits.append(ReplicateOutput.Fit(replicate: replicate, chiSquared: r.fit?.chiSquared, failure: r.fitFailure))
+                for note in o.notes { FileHandle.standardError.write(Data("note: \(note)\n".utf8)) }
+                predictions.append(o.prediction)
+                fits.append(ReplicateOutput.Fit(replicate: replicate, chiSquared: o.fit.chiSquared, failure: nil))
             }
             results.append(ReplicateOutput.Sample(sample: sample, fluxes: ReplicateFluxes(predictions), fits: fits))
         }

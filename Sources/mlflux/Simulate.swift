@@ -4,6 +4,7 @@ import EMU
 import FluxML
 import Foundation
 import MLFluxCore
+import MLFluxOutput
 
 struct Simulate: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,8 +1,8 @@
 /// Plain aligned text tables for terminal output.
-enum TextTable {
+public enum TextTable {
     /// Columns separated by two spaces; the first row is the header. Columns listed in
     /// `rightAligned` are padded on the left (numbers).
-    static func render(_ rows: [[String]], rightAligned: Set<Int> = []) -> String {
+    public static func render(_ rows: [[String]], rightAligned: Set<Int> = []) -> String {
         let columns = rows.map(\.count).max() ?? 0
         var widths = [Int](repeating: 0, count: columns)
         for r in rows { for (i, c) in r.enumerated() { widths[i] = max(widths[i], c.count) } }
@@ -17,12 +17,12 @@ enum TextTable {
 }
 
 /// Output formats shared by the commands.
-enum OutputFormat: String, CaseIterable, Sendable {
+public enum OutputFormat: String, CaseIterable, Sendable {
     case table, csv, json
 }
 
 extension String {
-    func trimmingTrailingSpaces() -> String {
+    public func trimmingTrailingSpaces() -> String {
         var s = Substring(self)
         while s.last == " " { s.removeLast() }
         return String(s)

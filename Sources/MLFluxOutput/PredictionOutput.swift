@@ -3,14 +3,14 @@ import MLFluxCore
 import Prediction
 
 /// Formats of `mlflux predict`.
-enum PredictionOutput {
-    static func num(_ x: Double) -> String {
+public enum PredictionOutput {
+    public static func num(_ x: Double) -> String {
         if x.isNaN { return "" }
         if x.isInfinite { return x < 0 ? "-inf" : "inf" }
         return String(format: "%.6g", x)
     }
 
-    static func table(_ p: FluxPrediction, fit: FitReport, network: MetabolicNetwork) -> String {
+    public static func table(_ p: FluxPrediction, fit: FitReport, network: MetabolicNetwork) -> String {
         var rows = [["REACTION", "NET", "±SE", "XCH", "±SE", "ΔG kJ/mol", "±SE"]]
         for (r, reaction) in network.reactions.enumerated() {
             let bi = network.isBidirectional[r]
@@ -47,7 +47,7 @@ enum PredictionOutput {
         return out
     }
 
-    static func csv(_ p: FluxPrediction, network: MetabolicNetwork) -> String {
+    public static func csv(_ p: FluxPrediction, network: MetabolicNetwork) -> String {
         var out = "quantity,reaction,value,stderr\n"
         for (r, reaction) in network.reactions.enumerated() {
             out += "net,\(reaction.id),\(num(p.net[r])),\(num(p.netSE[r]))\n"
@@ -61,31 +61,54 @@ enum PredictionOutput {
 
     /// What produced a prediction: the MLFlux version and the bundle (its folder and SHA-256
     /// fingerprint, `ModelBundle.fingerprint()`), so a result can be traced to exact weights.
-    struct Provenance: Encodable {
-        var version: String
-        var bundle: String
-        var bundleSHA256: String
+    public struct Provenance: Encodable, Sendable {
+        public var version: String
+        public var bundle: String
+        public var bundleSHA256: String
+        public init(version: String, bundle: String, bundleSHA256: String) {
+            self.version = version
+            self.bundle = bundle
+            self.bundleSHA256 = bundleSHA256
+        }
     }
 
-    static func json(_ p: FluxPrediction, fit: FitReport, network: MetabolicNetwork, model: String, predictor: String,
-                     freeNames: [String] = [], provenance: Provenance? = nil, intervals: [String: ProfileOption.IntervalJSON]? = nil) throws -> String {
-        struct Flux: Encodable { var net: Double; var netSE: Double; var xch: Double?; var xchSE: Double?; var deltaG: Double?; var deltaGSE: Double? }
-        struct Out: Encodable { var model: String; var predictor: String; var temperature: Double; var fluxes: [String: Flux]; var fit: FitReport
-            var intervals: [String: ProfileOption.IntervalJSON]?
-            var version: String?; var bundle: String?; var bundleSHA256: String?
-            var freeFluxes: [String]?; var freeCovariance: [[Double]]? }
-        var fluxes: [String: Flux] = [:]
+    /// One flux of the JSON output; exchange and ΔG only for bidirectional reactions.
+    public struct FluxJSON: Encodable, Sendable {
+        public var net: Double; public var netSE: Double
+        public var xch: Double?; public var xchSE: Double?
+        public var deltaG: Double?; public var deltaGSE: Double?
+    }
+
+    /// The JSON object of one prediction (`mlflux predict --format json`, one sample).
+    public struct Document: Encodable, Sendable {
+        public var model: String; public var predictor: String; public var temperature: Double
+        public var fluxes: [String: FluxJSON]; public var fit: FitReport
+        public var intervals: [String: ProfileOption.IntervalJSON]?
+        public var version: String?; public var bundle: String?; public var bundleSHA256: String?
+        public var freeFluxes: [String]?; public var freeCovariance: [[Double]]?
+    }
+
+    public static func document(_ p: FluxPrediction, fit: FitReport, network: MetabolicNetwork, model: String, predictor: String,
+                                freeNames: [String] = [], provenance: Provenance? = nil,
+                                intervals: [String: ProfileOption.IntervalJSON]? = nil) -> Document {
+        var fluxes: [String: FluxJSON] = [:]
         for (r, reaction) in network.reactions.enumerated() {
             let bi = network.isBidirectional[r]
-            fluxes[reaction.id] = Flux(net: p.net[r], netSE: p.netSE[r], xch: bi ? p.exchange[r] : nil,
-                                       xchSE: bi ? p.exchangeSE[r] : nil, deltaG: bi ? p.deltaG[r] : nil,
-                                       deltaGSE: bi ? p.deltaGSE[r] : nil)
+            fluxes[reaction.id] = FluxJSON(net: p.net[r], netSE: p.netSE[r], xch: bi ? p.exchange[r] : nil,
+                                           xchSE: bi ? p.exchangeSE[r] : nil, deltaG: bi ? p.deltaG[r] : nil,
+                                           deltaGSE: bi ? p.deltaGSE[r] : nil)
         }
         let n = p.free.count
-        return try JSONOutput.string(Out(model: model, predictor: predictor, temperature: p.temperature,
-                                         fluxes: fluxes, fit: fit, intervals: intervals,
-                                         version: provenance?.version, bundle: provenance?.bundle, bundleSHA256: provenance?.bundleSHA256,
-                                         freeFluxes: p.freeCovariance == nil ? nil : freeNames,
-                                         freeCovariance: p.freeCovariance.map { c in (0..<n).map { i in Array(c[(i * n)..<((i + 1) * n)]) } })) + "\n"
+        return Document(model: model, predictor: predictor, temperature: p.temperature,
+                        fluxes: fluxes, fit: fit, intervals: intervals,
+                        version: provenance?.version, bundle: provenance?.bundle, bundleSHA256: provenance?.bundleSHA256,
+                        freeFluxes: p.freeCovariance == nil ? nil : freeNames,
+                        freeCovariance: p.freeCovariance.map { c in (0..<n).map { i in Array(c[(i * n)..<((i + 1) * n)]) } })
+    }
+
+    public static func json(_ p: FluxPrediction, fit: FitReport, network: MetabolicNetwork, model: String, predictor: String,
+                            freeNames: [String] = [], provenance: Provenance? = nil, intervals: [String: ProfileOption.IntervalJSON]? = nil) throws -> String {
+        try JSONOutput.string(document(p, fit: fit, network: network, model: model, predictor: predictor, freeNames: freeNames,
+                                       provenance: provenance, intervals: intervals)) + "\n"
     }
 }

@@ -1,35 +1,11 @@
-import ArgumentParser
 import Foundation
 import MLFluxCore
 import Prediction
 
-/// `--profile FLUX,FLUX…|all` of `mlflux predict` and `mlflux fit`: 95 % confidence intervals.
-enum ProfileOption {
-    static let help: ArgumentHelp = "95 % confidence intervals, linearised and profile likelihood, of these fluxes: REACTION.net or REACTION.xch, comma-separated, or 'all' (net fluxes and free exchange fluxes are profiled; other exchange fluxes get the linearised interval). mfa, hybrid."
-
-    /// The fluxes named by `value` (`all`, or a comma-separated list), in the order given.
-    static func parse(_ value: String, network: MetabolicNetwork) throws -> [ProfiledFlux] {
-        let trimmed = value.trimmingCharacters(in: .whitespaces)
-        if trimmed == "all" { return ProfiledFlux.all(in: network) }
-        var out: [ProfiledFlux] = []
-        for raw in trimmed.split(separator: ",", omittingEmptySubsequences: false) {
-            let name = raw.trimmingCharacters(in: .whitespaces)
-            guard let f = ProfiledFlux(name, network: network) else {
-                let id = name.hasSuffix(".net") || name.hasSuffix(".xch") ? String(name.dropLast(4)) : name
-                if let r = network.reactionIndex[id], name.hasSuffix(".xch"), !network.isBidirectional[r] {
-                    throw ValidationError("--profile: '\(name)': reaction '\(id)' is one-way and has no exchange flux; use \(id).net")
-                }
-                if network.reactionIndex[id] == nil {
-                    throw ValidationError("--profile: '\(name)': no reaction '\(id)' in network '\(network.name)' (a flux is REACTION.net or REACTION.xch, or use 'all')")
-                }
-                throw ValidationError("--profile: '\(name)' is not REACTION.net or REACTION.xch (or 'all')")
-            }
-            if !out.contains(f) { out.append(f) }
-        }
-        return out
-    }
-
-    static func note(_ i: FluxInterval) -> String {
+/// `--profile FLUX,FLUX…|all` of `mlflux predict` and `mlflux fit`: 95 % confidence intervals
+/// as a table and as JSON (the option's parsing is the command line's, `ProfileOption.parse`).
+public enum ProfileOption {
+    public static func note(_ i: FluxInterval) -> String {
         if i.fixedByConstraints { return "fixed by constraints" }
         var notes: [String] = []
         if i.undetermined { notes.append("not determined by the data") }
@@ -40,13 +16,13 @@ enum ProfileOption {
         return notes.joined(separator: "; ")
     }
 
-    static func range(_ r: ClosedRange<Double>?) -> String {
+    public static func range(_ r: ClosedRange<Double>?) -> String {
         guard let r else { return "" }
         return "[\(PredictionOutput.num(r.lowerBound)), \(PredictionOutput.num(r.upperBound))]"
     }
 
     /// The interval table: one row per flux, then one per ΔG.
-    static func table(_ result: LeastSquaresMFA.ProfileResult, network: MetabolicNetwork, seconds: Double) -> String {
+    public static func table(_ result: LeastSquaresMFA.ProfileResult, network: MetabolicNetwork, seconds: Double) -> String {
         var rows = [["FLUX", "VALUE", "LINEARISED 95 %", "PROFILE 95 %", "NOTE"]]
         for i in result.fluxes {
             rows.append([i.name, PredictionOutput.num(i.value), i.linearisedUndetermined && !i.fixedByConstraints ? range(i.linearised) + " (undetermined)" : range(i.linearised),
@@ -63,21 +39,21 @@ enum ProfileOption {
             + String(format: "%d fluxes profiled, %d constrained re-fits, %.2f s\n", result.fluxes.count, refits, seconds)
     }
 
-    struct IntervalJSON: Encodable {
-        var value: Double
-        var linearised: [Double]
-        var profile: [Double]?
-        var reachesLower: Bool
-        var reachesUpper: Bool
-        var undetermined: Bool
-        var fixedByConstraints: Bool?
-        var standardError: Double?
-        var lowerMinimum: Double?
-        var refits: Int?
+    public struct IntervalJSON: Encodable, Sendable {
+        public var value: Double
+        public var linearised: [Double]
+        public var profile: [Double]?
+        public var reachesLower: Bool
+        public var reachesUpper: Bool
+        public var undetermined: Bool
+        public var fixedByConstraints: Bool?
+        public var standardError: Double?
+        public var lowerMinimum: Double?
+        public var refits: Int?
     }
 
     /// Per flux (`v3.net`, `v2.xch`) and ΔG (`v2.dG`).
-    static func json(_ result: LeastSquaresMFA.ProfileResult, network: MetabolicNetwork) -> [String: IntervalJSON] {
+    public static func json(_ result: LeastSquaresMFA.ProfileResult, network: MetabolicNetwork) -> [String: IntervalJSON] {
         var out: [String: IntervalJSON] = [:]
         for i in result.fluxes {
             out[i.name] = IntervalJSON(value: i.value, linearised: [i.linearised.lowerBound, i.linearised.upperBound],
