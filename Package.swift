@@ -55,7 +55,7 @@ let package = Package(
         // Formats of the command line and the server (tables, CSV, JSON of a prediction).
         .target(name: "MLFluxOutput", dependencies: ["MLFluxCore", "Prediction"]),
         // `mlflux serve`: pages and the JSON API over HTTP.
-        .target(name: "MLFluxServer", dependencies: ["Bundles", "MLFluxCore", "MLFluxOutput", "Prediction",
+        .target(name: "MLFluxServer", dependencies: ["Bundles", "MLFluxCore", "MLFluxOutput", "Prediction", "SafeIO",
                                                      .product(name: "Hummingbird", package: "hummingbird"),
                                                      .product(name: "Logging", package: "swift-log")]),
         .executableTarget(

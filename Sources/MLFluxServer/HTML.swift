@@ -1,21 +1,9 @@
+import SafeIO
+
 /// Text for HTML: every string that reaches a page passes through `escape` (model and
 /// sample names and error messages may echo what a client sent).
 enum HTML {
-    static func escape(_ s: String) -> String {
-        var out = ""
-        out.reserveCapacity(s.utf8.count)
-        for c in s.unicodeScalars {
-            switch c {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.unicodeScalars.append(c)
-            }
-        }
-        return out
-    }
+    static func escape(_ s: String) -> String { XMLEscape.text(s) }
 
     /// A `data:` URI of `text` (percent-encoded UTF-8), for downloads without files.
     static func dataURI(_ text: String, type: String) -> String {

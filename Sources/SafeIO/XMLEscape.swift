@@ -1,5 +1,5 @@
-/// Text made safe inside XML (FluxML, SVG) element content and double-quoted attribute values:
-/// `&`, `<`, `>` and `"` become entities, everything else stays.
+/// Text made safe inside XML (FluxML, SVG) and HTML element content and quoted attribute
+/// values: `&`, `<`, `>`, `"` and `'` become entities, everything else stays.
 public enum XMLEscape {
     public static func text(_ s: String) -> String {
         var out = ""
@@ -9,6 +9,7 @@ public enum XMLEscape {
             case "<": out += "&lt;"
             case ">": out += "&gt;"
             case "\"": out += "&quot;"
+            case "'": out += "&#39;"
             default: out.append(ch)
             }
         }
