@@ -83,12 +83,20 @@ public actor ModelCache {
         registry.names.compactMap { try? entry($0) }
     }
 
+    /// At most this many predictors are kept; past it, those built for a client's σ are dropped
+    /// (σ is a number a client chooses: an unbounded key), the defaults stay.
+    static let predictorLimit = 64
+
+    /// Number of predictors kept now (tests).
+    var cachedPredictorCount: Int { predictors.count }
+
     /// The predictor `name` of `model` built with `options` (its σ default is part of the key),
     /// built once. Unknown or untrained names throw the registry's error (a clear line).
     public func predictor(_ name: String, of entry: Entry, options: StrategyRegistry.Options) throws -> any FluxPredictor {
         let key = PredictorKey(model: entry.bundle.name, predictor: name, stddev: options.measurementStddev)
         if let p = predictors[key] { return p }
         let p = try StrategyRegistry.predictor(name, bundle: entry.bundle, options: options)
+        if predictors.count >= Self.predictorLimit { predictors = predictors.filter { $0.key.stddev == nil } }
         predictors[key] = p
         return p
     }

@@ -366,3 +366,23 @@ private func expectTrueState(_ prediction: [String: Any]) throws {
         #expect(HTML.escape("<a href=\"x\">'&'</a>") == "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;")
     }
 }
+
+/// A client's σ is part of the predictor cache's key: the cache stays bounded whatever σ
+/// values clients send, and the default predictors survive the pruning.
+@Suite struct ModelCacheBoundTests {
+    @Test func predictorsForClientSigmasAreBounded() async throws {
+        let cache = ModelCache(registry: registry())
+        let entry = try await cache.entry("toy")
+        _ = try await cache.predictor("mfa", of: entry, options: StrategyRegistry.Options())
+        for k in 0..<(ModelCache.predictorLimit + 4) {
+            var options = StrategyRegistry.Options()
+            options.measurementStddev = 0.001 + Double(k) * 1e-5
+            _ = try await cache.predictor("mfa", of: entry, options: options)
+            #expect(await cache.cachedPredictorCount <= ModelCache.predictorLimit)
+        }
+        // The default predictor survived the pruning: asking again builds nothing new.
+        let before = await cache.cachedPredictorCount
+        _ = try await cache.predictor("mfa", of: entry, options: StrategyRegistry.Options())
+        #expect(await cache.cachedPredictorCount == before)
+    }
+}
