@@ -76,6 +76,8 @@ def main():
               "rss_mib_first_third_mean": round(statistics.mean(first) / 1024, 1) if first else None,
               "rss_mib_last_third_mean": round(statistics.mean(last) / 1024, 1) if last else None,
               "rss_mib_max": round(max(m for _, m in memory) / 1024, 1) if memory else None,
+              "rss_mib_by_quarter": [round(statistics.mean(q) / 1024, 1) for q in
+                                     (list(m for _, m in memory[i * len(memory) // 4:(i + 1) * len(memory) // 4]) for i in range(4)) if q],
               "first_errors": errors[:3]}
     print(json.dumps(report, indent=1))
     raise SystemExit(0 if not errors else 1)
