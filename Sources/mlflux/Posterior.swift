@@ -118,8 +118,7 @@ struct Posterior: ParsableCommand {
             try OutputFile.check(out, force: force, inputs: inputs)
             try NPYArray(result.draws.flatMap { $0 }, shape: [result.draws.count, d]).write(to: out)
         }
-        let minESS = summary.free.compactMap { $0.ess.isNaN ? nil : $0.ess }.min() ?? .nan
-        let maxRHat = summary.free.compactMap { $0.rHat.isNaN ? nil : $0.rHat }.max() ?? .nan
+        let (maxRHat, minESS) = Self.convergence(result)
         if maxRHat > 1.01 || minESS < (untilConverged ? minEss : 400) {
             FileHandle.standardError.write(Data("warning: \(input): the chains have not converged well (largest R-hat \(String(format: "%.3f", maxRHat)), smallest ESS \(String(format: "%.0f", minESS))); run longer (--samples, --burn-in)\n".utf8))
         }
