@@ -56,9 +56,9 @@ public struct LabelingTableError: Error, Sendable, Equatable, CustomStringConver
 /// within `tolerance` (or, with `normalize`, are rescaled to sum to 1 and noted). Rows
 /// with an empty fraction (a blank template row) count as not measured.
 ///
-/// IsoCor's result table (`IsoCorTable`) is recognised by its header and read line for line
-/// as this long form, its samples placed by an optional `SampleMap`, its metabolites by name
-/// or an optional `MetaboliteMap` (`IsoCorMaps`).
+/// IsoCor's result table (`IsoCorTable`) and INCA's MS table (`INCATable`) are recognised by
+/// their headers and read line for line as this long form, their samples placed by an optional
+/// `SampleMap`, their metabolites by name or an optional `MetaboliteMap` (`IsoCorMaps`).
 public enum LabelingTable {
     public static func parse(_ text: String, file: String, layout: LabelingLayout,
                              tolerance: Double = 0.01, normalize: Bool = false) throws -> MeasuredLabeling {
@@ -82,9 +82,9 @@ public enum LabelingTable {
             head.append(l)
             if !l.trimmingSpaces.isEmpty { break }
         }
-        if let header = head.last, isIsoCor(header) || !maps.isEmpty {
+        if let header = head.last, isTranslated(header) || !maps.isEmpty {
             while let l = try reader.next() { head.append(l) }
-            let t = try translated(head, file: path, layout: layout, maps: maps)
+            let t = try translated(head, file: path, layout: layout, maps: maps, tolerance: tolerance)
             var it = t.lines.makeIterator()
             var m = try parse(lines: { it.next() }, file: path, layout: layout, tolerance: tolerance, normalize: normalize)
             m.notes = t.notes + m.notes
@@ -114,21 +114,29 @@ public enum LabelingTable {
         try split(path, layout: layout, tolerance: tolerance, normalize: normalize, maps: maps, replicates: true)
     }
 
-    /// `true` when `header` is IsoCor's result table's.
-    private static func isIsoCor(_ header: String) -> Bool {
-        IsoCorTable.recognizes(ColumnTable.fields(header, separator: ColumnTable.separator(of: header)).map { $0.lowercased() })
+    /// The lower-cased column names of `header`.
+    private static func names(_ header: String) -> [String] {
+        ColumnTable.fields(header, separator: ColumnTable.separator(of: header)).map { $0.lowercased() }
     }
 
-    /// `lines` as MLFlux long form: an IsoCor result table translated line for line, any other
-    /// table as it is (an error when `maps` are given for it).
+    /// `true` when `header` is IsoCor's result table's or INCA's MS table's.
+    private static func isTranslated(_ header: String) -> Bool {
+        IsoCorTable.recognizes(names(header)) || INCATable.recognizes(names(header))
+    }
+
+    /// `lines` as MLFlux long form: an IsoCor result table or an INCA MS table translated line
+    /// for line, any other table as it is (an error when `maps` are given for it).
     private static func translated(_ lines: [String], file: String, layout: LabelingLayout,
-                                   maps: IsoCorMaps) throws -> (lines: [String], notes: [String]) {
+                                   maps: IsoCorMaps, tolerance: Double) throws -> (lines: [String], notes: [String]) {
         guard let h = lines.firstIndex(where: { !$0.trimmingSpaces.isEmpty }) else { return (lines, []) }
-        if isIsoCor(lines[h]) {
+        if IsoCorTable.recognizes(names(lines[h])) {
             return try IsoCorTable.translate(lines, header: h, file: file, layout: layout, maps: maps)
         }
+        if INCATable.recognizes(names(lines[h])) {
+            return try INCATable.translate(lines, header: h, file: file, layout: layout, maps: maps, tolerance: tolerance)
+        }
         guard maps.isEmpty else {
-            throw LabelingTableError(file: file, line: h + 1, message: "--sample-map and --metabolite-map apply to IsoCor's result table (columns \(IsoCorTable.header(replicates: false)) … with isotopologue_fraction or corrected_area, no experiment column); this table is MLFlux's own")
+            throw LabelingTableError(file: file, line: h + 1, message: "--sample-map and --metabolite-map apply to IsoCor's result table (columns \(IsoCorTable.header(replicates: false)) … with isotopologue_fraction or corrected_area, no experiment column) and INCA's MS table (experiment_id, ms_id, mass_isotope, intensity, …); this table is MLFlux's own")
         }
         return (lines, [])
     }
@@ -142,7 +150,7 @@ public enum LabelingTable {
         let reader = try LineReader(path: path, what: "MID table")
         var raw: [String] = []
         while let l = try reader.next() { raw.append(l) }
-        let (lines, notes) = try translated(raw, file: path, layout: layout, maps: maps)
+        let (lines, notes) = try translated(raw, file: path, layout: layout, maps: maps, tolerance: tolerance)
         func parsed(keeping keep: (Int) -> Bool) throws -> MeasuredLabeling {
             var i = 0
             return try parse(lines: {

@@ -136,4 +136,28 @@ import TestSupport
         let bad = try mlflux(["predict", "--model", "toy", dir + "/isocor.tsv"])
         #expect(bad.status != 0 && bad.stderr.contains("isocor.tsv:2: column 'sample': the model has experiments"), "\(bad.stderr)")
     }
+
+    /// The toy MIDs written as INCAWrapper's MS table (intensities in counts, ×1000, with standard
+    /// errors of 5 counts; fragment ids in upper case): the same prediction as the long form
+    /// with σ 0.005.
+    @Test func incaMSTablePredictsLikeTheLongForm() throws {
+        let (a, _) = try simulated()
+        var inca = "experiment_id,met_id,ms_id,measurement_replicate,labelled_atom_ids,unlabelled_atoms,mass_isotope,intensity,intensity_std_error,time\n"
+        var long = "experiment,metabolite,isotopologue,fraction,stddev\n"
+        for line in a.split(separator: "\n") {
+            let f = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            let atoms = a.split(separator: "\n").filter { $0.hasPrefix("\(f[0]),\(f[1]),") }.count - 1
+            let ids = (1...atoms).map(String.init).joined(separator: ", ")
+            inca += "\(f[0]),\(f[1]),\(f[1].uppercased()),1,\"[\(ids)]\",C6H15Si,\(f[2]),\(Double(f[3])! * 1000),5,0\n"
+            long += "\(f[0]),\(f[1]),\(f[2]),\(f[3]),0.005\n"
+        }
+        let expected = try json(try mlflux(["predict", "--model", "toy", "--format", "json", try write("long-sd.csv", long)]))
+        let run = try mlflux(["predict", "--model", "toy", "--format", "json", try write("inca.csv", inca)])
+        let viaINCA = try json(run)
+        #expect(run.stderr.contains("normalised to sum 1") && run.stderr.contains("'unlabelled_atoms' not used"), "\(run.stderr)")
+        for id in ["v2", "v3", "EX_molE"] {
+            let x = try net(expected, id).value, y = try net(viaINCA, id).value
+            #expect(abs(x - y) < 1e-9, "\(id): \(x) vs \(y)")
+        }
+    }
 }
