@@ -49,7 +49,7 @@ let package = Package(
         .target(name: "EMU", dependencies: ["MLFluxCore"]),
         .target(name: "FluxSampling", dependencies: ["MLFluxCore", "EMU", "SafeIO"]),
         .target(name: "NeuralNetworks", dependencies: ["LinearAlgebra", "SafeIO"]),
-        .target(name: "Prediction", dependencies: ["MLFluxCore", "EMU", "NeuralNetworks", "LinearAlgebra", "SafeIO"]),
+        .target(name: "Prediction", dependencies: ["MLFluxCore", "EMU", "FluxSampling", "NeuralNetworks", "LinearAlgebra", "SafeIO"]),
         .target(name: "Imputation", dependencies: ["MLFluxCore", "NeuralNetworks", "SafeIO"]),
         .target(name: "Bundles", dependencies: ["MLFluxCore", "FluxML", "EMU", "IsotopeCorrection", "FluxSampling", "NeuralNetworks", "Prediction", "Imputation", "SafeIO"]),
         // Formats of the command line and the server (tables, CSV, JSON of a prediction).
@@ -76,7 +76,7 @@ let package = Package(
         .testTarget(name: "EMUTests", dependencies: ["EMU", "FluxML", "MLFluxCore", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "FluxSamplingTests", dependencies: ["FluxSampling", "EMU", "FluxML", "MLFluxCore", "TestSupport"]),
         .testTarget(name: "NeuralNetworksTests", dependencies: ["NeuralNetworks", "TestSupport"]),
-        .testTarget(name: "PredictionTests", dependencies: ["Prediction", "EMU", "FluxML", "MLFluxCore", "TestSupport"]),
+        .testTarget(name: "PredictionTests", dependencies: ["Prediction", "EMU", "FluxML", "FluxSampling", "MLFluxCore", "TestSupport"]),
         .testTarget(name: "ImputationTests", dependencies: ["Imputation", "MLFluxCore", "NeuralNetworks", "TestSupport"]),
         .testTarget(name: "BundlesTests", dependencies: ["Bundles", "NeuralNetworks", "Prediction", "TestSupport", "IsotopeCorrection", "EMU", "MLFluxCore", "FluxML", "FluxSampling"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),

@@ -175,7 +175,9 @@ public enum INCATable {
         if !skippedFragments.isEmpty {
             notes.append("\(file): left out \(skippedFragments.count) ms_id(s) that match no measured fragment of the model (\(layout.fragmentNames.joined(separator: ", "))): \(listed(skippedFragments)); name them with --metabolite-map")
         }
-        if !renormalised.isEmpty {
+        if renormalised.count == order.count, !order.isEmpty {
+            notes.append("\(file): intensities normalised to sum 1 per MID (all \(order.count) MIDs; standard errors scaled alike)")
+        } else if !renormalised.isEmpty {
             notes.append("\(file): intensities normalised to sum 1 (standard errors scaled alike) for \(renormalised.prefix(5).joined(separator: ", "))\(renormalised.count > 5 ? " and \(renormalised.count - 5) more" : "")")
         }
         if let uc, rows.contains(where: { !ColumnTable.fields(lines[$0.line - 1], separator: separator)[uc].trimmingSpaces.isEmpty }) {

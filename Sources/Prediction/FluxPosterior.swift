@@ -1,3 +1,4 @@
+import FluxSampling
 import Foundation
 import LinearAlgebra
 import MLFluxCore
@@ -8,7 +9,8 @@ import MLFluxCore
 /// Likelihood: Gaussian, exp(−VSSR/2) with the data's σ (the least-squares fit's
 /// residuals, EMU simulation). Prior: uniform over the flux polytope in the fit's
 /// parameters — net free fluxes uniform, exchange free fluxes uniform in log10 between
-/// `exchangeFloor` and their upper bound (every decade equally likely a priori). Sampler:
+/// `exchangeFloor` and their upper bound (every decade equally likely a priori) — or, with
+/// `exchangePrior`, exchange free fluxes distributed as a flux sampler draws them. Sampler:
 /// adaptive Metropolis (`AdaptiveMetropolis`) in those parameters, several chains started
 /// from over-dispersed points around the least-squares optimum, the proposal shaped by the
 /// Laplace approximation there (regularised by the prior's widths along directions the data
@@ -35,8 +37,37 @@ public struct FluxPosterior: Sendable {
     /// accepted ~60 %) 4 × 30,000 steps reach R-hat < 1.01 and ESS > 400.
     public static let defaultLadder = [1, 0.7, 0.5, 0.35, 0.25]
     public var ladder = FluxPosterior.defaultLadder
+    /// The prior of the free exchange fluxes. nil: uniform in log10 between the fit's floor and
+    /// each upper bound. Settings: the distribution `FluxSpaceSampler` draws them from with
+    /// these settings (`ExchangeFluxPrior`, e.g. `mixed` as the shipped networks' training
+    /// data), so the posterior is the one a network trained on such data approximates. Net free
+    /// fluxes stay uniform over the polytope either way.
+    public var exchangePrior: SamplerSettings? = nil
 
     public init(mfa: LeastSquaresMFA) { self.mfa = mfa }
+
+    /// log prior density of parameters `p` (exchange fluxes as log10) beyond the default
+    /// prior's constant: Σ log(f(x)·x·ln 10) over the exchange parameters, x = 10^p, f the
+    /// `exchangePrior` density per flux unit (the factor x·ln 10 is dx/dp); 0 without one,
+    /// −∞ outside its support.
+    static func logPrior(_ p: [Double], _ priors: [(Int, ExchangeFluxPrior)]?) -> Double {
+        guard let priors else { return 0 }
+        var s = 0.0
+        for (i, prior) in priors {
+            let x = pow(10, p[i])
+            s += log(prior.density(x) * x * 2.302_585_092_994_046)
+        }
+        return s.isNaN ? -.infinity : s
+    }
+
+    /// The `exchangePrior` of each exchange parameter (index into the fit's parameters), or nil.
+    func exchangePriors() -> [(Int, ExchangeFluxPrior)]? {
+        guard let exchangePrior else { return nil }
+        return mfa.parameters.enumerated().compactMap { i, k in
+            k >= mfa.basis.freeNet.count
+                ? (i, ExchangeFluxPrior(lower: mfa.bounds[k].lower, upper: mfa.bounds[k].upper, settings: exchangePrior)) : nil
+        }
+    }
 
     public struct Result: Sendable {
         /// Free fluxes θ of every kept draw, chains one after another (`chains × samples` rows).
@@ -65,13 +96,14 @@ public struct FluxPosterior: Sendable {
         let center = mfa.params(relative)
         let d = center.count
         let bounds = mfa.paramBounds
-        let model = mfa
+        let model = mfa, priors = exchangePriors()
         let logDensity: @Sendable ([Double]) -> Double = { p in
-            guard model.violation(at: p) <= 1e-12,
+            let prior = Self.logPrior(p, priors)
+            guard prior > -.infinity, model.violation(at: p) <= 1e-12,
                   let r = model.evaluate(p, problem, jacobian: false)?.r else { return -.infinity }
             var s = 0.0
             for i in 0..<problem.dataCount { s += r[i] * r[i] }
-            return -0.5 * s
+            return -0.5 * s + prior
         }
         guard logDensity(center).isFinite else { throw FitError.noValidStart }
         let covariance = laplaceCovariance(at: center, problem: problem, bounds: bounds)
@@ -120,13 +152,18 @@ public struct FluxPosterior: Sendable {
 
     /// A draw of the free fluxes θ from the prior the posterior uses — uniform over the polytope
     /// in the fit's parameters (net free fluxes uniform, exchange free fluxes uniform in log10
-    /// between the floor and their bounds) — by rejection from the parameters' box; nil when
-    /// `tries` box draws all leave the polytope. Truths drawn so make the credible intervals'
-    /// coverage nominal by construction when the sampler is right (simulation-based calibration).
+    /// between the floor and their bounds, or from `exchangePrior`) — by rejection from the
+    /// parameters' box; nil when `tries` box draws all leave the polytope. Truths drawn so make
+    /// the credible intervals' coverage nominal by construction when the sampler is right
+    /// (simulation-based calibration).
     public func priorDraw(using rng: inout SplitMix64, tries: Int = 100_000) -> [Double]? {
-        let bounds = mfa.paramBounds
+        let bounds = mfa.paramBounds, priors = exchangePriors() ?? []
         for _ in 0..<tries {
-            let p = bounds.map { $0.0 + ($0.1 - $0.0) * Double(rng.next() >> 11) * 0x1p-53 }
+            var p = bounds.map { $0.0 + ($0.1 - $0.0) * Double(rng.next() >> 11) * 0x1p-53 }
+            for (i, prior) in priors {
+                let u = (Double(rng.next() >> 11) + 0.5) * 0x1p-53
+                p[i] = min(max(log10(max(prior.value(u), mfa.exchangeFloor)), bounds[i].0), bounds[i].1)
+            }
             if mfa.violation(at: p) <= 1e-12 { return mfa.theta(p) }
         }
         return nil

@@ -56,21 +56,37 @@ public struct MeasurementNoise: Codable, Sendable, Equatable {
         let segments = Self.segments(layout)
         let c = x.columns
         for r in 0..<x.rows {
-            let s = sigma[r]
-            for seg in segments {
-                var sum = 0.0
-                var values = [Double](repeating: 0, count: seg.count)
-                for (k, i) in seg.enumerated() {
-                    let v = Double(x.storage[r * c + i])
-                    let sd = relative > 0 ? (s * s + relative * v * relative * v).squareRoot() : s
-                    let w = max(v + sd * rng.nextGaussian(), 0)
-                    values[k] = w
-                    sum += w
-                }
-                guard sum > 0 else { continue }
-                for (k, i) in seg.enumerated() { x.storage[r * c + i] = Float(values[k] / sum) }
-            }
+            let row = (0..<c).map { Double(x.storage[r * c + $0]) }
+            let out = perturbed(row, segments: segments, sigma: sigma[r], relative: relative, using: &rng)
+            for i in 0..<c { x.storage[r * c + i] = Float(out[i]) }
         }
+    }
+
+    /// One sample's MIDs `values` (`layout.count` entries) perturbed as `perturb` does: absolute
+    /// σ `sigma` and relative part `relative`, each MID clipped at 0 and renormalised.
+    public static func perturbed(_ values: [Double], layout: LabelingLayout, sigma: Double, relative: Double = 0,
+                                 using rng: inout some RandomNumberGenerator) -> [Double] {
+        precondition(values.count == layout.count)
+        return perturbed(values, segments: segments(layout), sigma: sigma, relative: relative, using: &rng)
+    }
+
+    /// `values` perturbed MID by MID (`segments`); a MID whose entries all clip to 0 keeps its values.
+    static func perturbed(_ values: [Double], segments: [Range<Int>], sigma s: Double, relative: Double,
+                          using rng: inout some RandomNumberGenerator) -> [Double] {
+        var out = values
+        for seg in segments {
+            var sum = 0.0
+            var w = [Double](repeating: 0, count: seg.count)
+            for (k, i) in seg.enumerated() {
+                let v = values[i]
+                let sd = relative > 0 ? (s * s + relative * v * relative * v).squareRoot() : s
+                w[k] = max(v + sd * rng.nextGaussian(), 0)
+                sum += w[k]
+            }
+            guard sum > 0 else { continue }
+            for (k, i) in seg.enumerated() { out[i] = w[k] / sum }
+        }
+        return out
     }
 
     /// The index ranges of the layout's MIDs (experiment-major, then fragment).

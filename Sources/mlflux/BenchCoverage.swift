@@ -16,7 +16,8 @@ struct BenchCoverage: ParsableCommand {
         abstract: "Coverage of the 95 % linearised and profile-likelihood intervals over noisy repeats.",
         discussion: """
             Simulates the model's example flux state, adds Gaussian noise of σ --sigma to every MID \
-            entry (each MID's noise projected onto sum zero, so it still sums to 1), fits with \
+            entry (each MID's noise projected onto sum zero, so it still sums to 1; or, with \
+            --noise-model clipped, each MID clipped at 0 and renormalised), fits with \
             least-squares MFA (--starts polytope starts plus the truth as one more start, so that \
             coverage measures the intervals, not the multi-start search) and profiles --fluxes \
             (default: the free fluxes not fixed by constraints). Repeats run on --threads workers.
@@ -38,6 +39,11 @@ struct BenchCoverage: ParsableCommand {
     @Flag(help: "With --posterior: compare the ANN's per-prediction distribution with the posterior of every repeat (issue 14, item 5): centre within 0.5 posterior σ, 68 % width within ±25 % (exchange fluxes in log10).") var ann = false
     @Option(help: "--posterior: kept draws per chain.") var posteriorSamples: Int = 2000
     @Option(help: "--posterior: adapting burn-in steps per chain (default: as many as --posterior-samples).") var posteriorBurnIn: Int?
+    @Option(help: "Noise model: projected (Gaussian, each MID's noise projected onto sum zero) or clipped (Gaussian, each MID clipped at 0 and renormalised: the noise the networks train on and `evaluate --noise` adds).")
+    var noiseModel: NoiseModel = .projected
+    @OptionGroup var prior: ExchangePriorOptions
+
+    enum NoiseModel: String, ExpressibleByArgument, CaseIterable { case projected, clipped }
 
     func validate() throws {
         try OptionCheck.count(repeats, "--repeats", in: 1...100_000)
@@ -129,6 +135,7 @@ struct BenchCoverage: ParsableCommand {
             targets.map { $0.kind == .net ? state.net[$0.reaction] : state.exchange[$0.reaction] }
         }
         let exampleTruth = values(truthState), fromPrior = truth == .prior
+        let exchangePrior = prior.settings, clipped = noiseModel == .clipped
         let sigma = self.sigma, starts = self.starts, seed = self.seed
         let clock = Date()
         let withProfile = !noProfile, withPosterior = posterior, posteriorSamples = self.posteriorSamples, posteriorBurnIn = self.posteriorBurnIn ?? posteriorSamples
@@ -141,18 +148,25 @@ struct BenchCoverage: ParsableCommand {
             var rng = SplitMix64(seed: seed &+ UInt64(rep) &* 0x9E37_79B9_7F4A_7C15)
             var truthFree = truthFree, truth = exampleTruth, clean = clean
             if fromPrior {
-                guard let t = FluxPosterior(mfa: mfa).priorDraw(using: &rng),
+                var draw = FluxPosterior(mfa: mfa)
+                draw.exchangePrior = exchangePrior
+                guard let t = draw.priorDraw(using: &rng),
                       let lab = try? mfa.simulator.simulate(basis.fluxState(free: t)) else { return nil }
                 truthFree = t
                 truth = values(basis.fluxState(free: t))
                 clean = lab.values
             }
-            var v = clean.map { $0 + sigma * rng.nextGaussian() }
-            for e in layout.experimentIDs.indices {
-                for (f, n) in layout.isotopologues.enumerated() {
-                    let s = e * layout.blockSize + layout.offsets[f]
-                    let excess = (v[s..<(s + n)].reduce(0, +) - 1) / Double(n)
-                    for k in s..<(s + n) { v[k] -= excess }
+            var v: [Double]
+            if clipped {
+                v = MeasurementNoise.perturbed(clean, layout: layout, sigma: sigma, using: &rng)
+            } else {
+                v = clean.map { $0 + sigma * rng.nextGaussian() }
+                for e in layout.experimentIDs.indices {
+                    for (f, n) in layout.isotopologues.enumerated() {
+                        let s = e * layout.blockSize + layout.offsets[f]
+                        let excess = (v[s..<(s + n)].reduce(0, +) - 1) / Double(n)
+                        for k in s..<(s + n) { v[k] -= excess }
+                    }
                 }
             }
             let measured = MeasuredLabeling(layout: layout, values: v, stddev: [Double](repeating: sigma, count: v.count),
@@ -164,6 +178,7 @@ struct BenchCoverage: ParsableCommand {
             var credible: Credible = []
             if withPosterior {
                 var sampler = FluxPosterior(mfa: model)
+                sampler.exchangePrior = exchangePrior
                 sampler.samples = posteriorSamples
                 sampler.burnIn = posteriorBurnIn
                 sampler.seed = UInt64(rep) &+ 1

@@ -13,7 +13,8 @@ struct Posterior: ParsableCommand {
         abstract: "Bayesian 13C-MFA: posterior of the fluxes by MCMC, with credible intervals, R-hat and ESS.",
         discussion: """
             Likelihood exp(−VSSR/2) with the data's σ (stddev column, --stddev, default 0.01); \
-            prior uniform over the flux polytope, exchange fluxes uniform in log10 (down to 1e-7). \
+            prior uniform over the flux polytope, exchange fluxes uniform in log10 (down to 1e-7) \
+            or, with --exchange-prior, distributed as a dataset's (e.g. mixed, the shipped networks' training data). \
             Adaptive Metropolis from the least-squares optimum, --chains chains on --threads \
             threads, --burn-in adapting steps then --samples kept steps per chain; each chain \
             a parallel-tempering ladder of walkers (--ladder) with jumps along differences of \
@@ -42,6 +43,7 @@ struct Posterior: ParsableCommand {
     @Option(help: "Output format: table, csv or json.") var format: OutputFormat = .table
     @Flag(help: "Replace an existing --out file.") var force = false
     @OptionGroup var measurement: MeasurementOptions
+    @OptionGroup var prior: ExchangePriorOptions
 
     /// `--ladder` parsed: 1 first, descending, every β in (0, 1].
     var betas: [Double] {
@@ -92,6 +94,7 @@ struct Posterior: ParsableCommand {
         }
         do { try mfa.check(measured) } catch { throw CLIError("\(input): \(error)") }
         var sampler = FluxPosterior(mfa: mfa)
+        sampler.exchangePrior = prior.settings
         sampler.chains = chains
         sampler.samples = samples
         sampler.burnIn = burnIn

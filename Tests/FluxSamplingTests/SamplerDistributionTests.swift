@@ -98,3 +98,41 @@ final class SamplerDistributionTests: XCTestCase {
         XCTAssertTrue(String(decoding: data, as: UTF8.self).contains("hit-and-run"))
     }
 }
+
+/// `ExchangeFluxPrior`'s density against its own draws: for every distribution the density
+/// integrated (numerically, in log10 above the floor) from the lower bound to x is the share of
+/// draws `value(u)` at most x, u on a fine even grid of (0, 1) (the mixture's `value` is not
+/// monotone in u, so the share is counted, not read off u).
+final class ExchangeFluxPriorTests: XCTestCase {
+    func testDensityIntegratesToTheDrawsQuantiles() {
+        for method in SamplerSettings.ExchangeMethod.allCases {
+            let settings = SamplerSettings(exchange: method, exchangeFloor: 1e-4, logNormalMedian: 1, logNormalSigmaDecades: 1)
+            let prior = ExchangeFluxPrior(lower: 0, upper: 100, settings: settings)
+            func integral(to x: Double) -> Double {
+                // Below the floor only the uniform part has mass (linear), above it integrate in t = log10 x.
+                var s = 0.0
+                let floorX = min(x, 1e-4), n = 20_000
+                for i in 0..<n {
+                    let a = floorX * Double(i) / Double(n), b = floorX * Double(i + 1) / Double(n)
+                    s += (prior.density((a + b) / 2)) * (b - a)
+                }
+                if x > 1e-4 {
+                    let ta = -4.0, tb = log10(x)
+                    for i in 0..<n {
+                        let t = ta + (tb - ta) * (Double(i) + 0.5) / Double(n), xt = pow(10, t)
+                        s += prior.density(xt) * xt * 2.302_585_092_994_046 * (tb - ta) / Double(n)
+                    }
+                }
+                return s
+            }
+            let n = 200_000
+            let draws = (0..<n).map { prior.value((Double($0) + 0.5) / Double(n)) }
+            for x in [3e-5, 0.002, 0.5, 7, 60] {
+                let share = Double(draws.filter { $0 <= x }.count) / Double(n)
+                XCTAssertEqual(integral(to: x), share, accuracy: 2e-4, "\(method) x=\(x)")
+            }
+            XCTAssertEqual(integral(to: 100), 1, accuracy: 2e-4, "\(method)")
+            XCTAssertEqual(prior.density(101), 0)
+        }
+    }
+}

@@ -1,5 +1,6 @@
 import XCTest
 import MLFluxCore
+import FluxSampling
 import NeuralNetworks
 @testable import Prediction
 
@@ -189,5 +190,47 @@ final class MCMCTests: XCTestCase {
             XCTAssertEqual(sd, r.fit.prediction.freeSE[k], accuracy: 0.25 * r.fit.prediction.freeSE[k], "\(k)")
         }
         XCTAssertTrue(r.draws.allSatisfy { $0[0] == 1 && $0[1] >= 0.001 && $0[1] <= 0.999 })
+    }
+
+    /// The share of v2.xch (bounds [0, 100]) at most x under the `mixed` exchange prior, from its
+    /// definition: half uniform on [0, 100], half log-uniform on [1e-4, 100].
+    static func mixedCDF(_ x: Double) -> Double {
+        0.5 * x / 100 + 0.5 * min(max((log10(x) + 4) / 6, 0), 1)
+    }
+
+    /// Prior draws with the training data's exchange prior (`mixed`): v2.xch's shares below
+    /// 0.01 and 50 are the analytic 0.1667 and 0.7249.
+    func testMixedExchangePriorDraws() throws {
+        let (mfa, _, _, _) = try toyLeastSquares(startCount: 1)
+        var post = FluxPosterior(mfa: mfa)
+        post.exchangePrior = SamplerSettings(exchange: .mixed)
+        var rng = SplitMix64(seed: 6)
+        let xch = try (0..<4000).map { _ in try XCTUnwrap(post.priorDraw(using: &rng))[2] }
+        for x in [0.01, 50] {
+            let p = Self.mixedCDF(x), share = Double(xch.filter { $0 <= x }.count) / 4000
+            XCTAssertEqual(share, p, accuracy: 4 * (p * (1 - p) / 4000).squareRoot(), "\(x)")
+        }
+    }
+
+    /// Data too noisy to say anything (σ = 10 per entry): the posterior of v2.xch is its prior,
+    /// here the `mixed` one (shares below 0.01 and 50 as in `mixedCDF`), not the default
+    /// log10-uniform one (which puts 5/9 of its mass below 0.01).
+    func testUninformativeDataLeaveTheMixedPrior() throws {
+        let (mfa, basis, sim, layout) = try toyLeastSquares(startCount: 1)
+        let clean = try sim.simulate(basis.fluxState(free: [1, 0.3, 0.5])).values
+        let measured = measuredLabeling(clean, layout, sd: 10)
+        var post = FluxPosterior(mfa: mfa)
+        post.exchangePrior = SamplerSettings(exchange: .mixed)
+        post.samples = 4000
+        post.burnIn = 2000
+        post.ladder = [1]
+        post.threads = 2
+        let r = try post.sample(measured)
+        XCTAssertLessThan(r.rHat[2], 1.05)
+        let xch = r.draws.map { $0[2] }
+        for x in [0.01, 50] {
+            let share = Double(xch.filter { $0 <= x }.count) / Double(xch.count)
+            XCTAssertEqual(share, Self.mixedCDF(x), accuracy: 0.06, "\(x)")
+        }
     }
 }

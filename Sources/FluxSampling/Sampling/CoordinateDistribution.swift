@@ -73,6 +73,51 @@ enum CoordinateDistribution: Sendable {
     }
 }
 
+extension CoordinateDistribution {
+    /// The probability density at `x` (per flux unit) of the values `value(_:)` returns for
+    /// uniform `u`; 0 outside the support. A `constant` has no density: 1 at its value, else 0.
+    func density(_ x: Double) -> Double {
+        let ln10 = 2.302_585_092_994_046
+        func logUniform(_ a: Double, _ b: Double) -> Double {
+            x >= pow(10, a) && x <= pow(10, b) && b > a ? 1 / (x * ln10 * (b - a)) : 0
+        }
+        switch self {
+        case .constant(let v):
+            return x == v ? 1 : 0
+        case .uniform(let lo, let hi):
+            return x >= lo && x <= hi ? 1 / (hi - lo) : 0
+        case .logUniform(_, _, let a, let b):
+            return logUniform(a, b)
+        case .uniformOrLogUniform(let lo, let hi, let a, let b):
+            return 0.5 * (x >= lo && x <= hi ? 1 / (hi - lo) : 0) + 0.5 * logUniform(a, b)
+        case .logNormal(let lo, let hi, let mu, let sigma, let pa, let pb):
+            guard x >= lo, x <= hi, x > 0 else { return 0 }
+            let z = (log10(x) - mu) / sigma, c = standardNormalCDF(z)
+            // The truncation to [log10 max(lower, floor), log10 upper].
+            guard c >= pa - 1e-12, c <= pb + 1e-12 else { return 0 }
+            return exp(-z * z / 2) / ((2 * Double.pi).squareRoot() * sigma * (pb - pa) * x * ln10)
+        }
+    }
+}
+
+/// The distribution one free exchange flux is drawn from by `FluxSpaceSampler` with
+/// `settings` (uniform, log-uniform, log-normal or their mixture between `lower` and
+/// `upper`, the log methods cut at `settings.exchangeFloor`): its density, for a Bayesian
+/// posterior whose prior is the training data's, and its draws.
+public struct ExchangeFluxPrior: Sendable {
+    let distribution: CoordinateDistribution
+
+    public init(lower: Double, upper: Double, settings: SamplerSettings) {
+        distribution = CoordinateDistribution(lower: lower, upper: upper, settings: settings, logScale: true)
+    }
+
+    /// Density per flux unit at exchange flux `x` (0 outside the support).
+    public func density(_ x: Double) -> Double { distribution.density(x) }
+
+    /// The draw for a uniform number `u ∈ (0, 1)`.
+    public func value(_ u: Double) -> Double { distribution.value(u) }
+}
+
 /// Φ(x), the standard normal CDF.
 func standardNormalCDF(_ x: Double) -> Double {
     0.5 * erfc(-x / 2.0.squareRoot())
