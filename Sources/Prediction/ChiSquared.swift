@@ -24,6 +24,23 @@ public enum ChiSquared {
         return (lo + hi) / 2
     }
 
+    /// P(X ≤ x) for X ~ χ²(dof), dof > 0 not necessarily whole (a scaled-χ² reference).
+    public static func cdf(_ x: Double, dof: Double) -> Double {
+        guard x > 0 else { return 0 }
+        return regularizedGammaP(dof / 2, x / 2)
+    }
+
+    /// The `p`-quantile of χ²(dof) for a dof that need not be whole.
+    public static func quantile(_ p: Double, dof: Double) -> Double {
+        var lo = 0.0, hi = max(1.0, dof)
+        while cdf(hi, dof: dof) < p { hi *= 2 }
+        for _ in 0..<200 {
+            let mid = (lo + hi) / 2
+            if cdf(mid, dof: dof) < p { lo = mid } else { hi = mid }
+        }
+        return (lo + hi) / 2
+    }
+
     static func regularizedGammaP(_ a: Double, _ x: Double) -> Double {
         #if canImport(Glibc)
         let lnGammaA: Double = Glibc.lgamma(a)
