@@ -29,7 +29,7 @@ import MLFluxCore
 /// The χ² test compares the deviance with `DevianceReference` (moments of every entry's term
 /// under the censored model at the fitted μ, matched by a scaled χ²).
 public struct CensoredMIDs: Sendable {
-    /// A measured entry at or below this is censored at 0.
+    /// A measured entry within this of 0 is censored at 0 (when no entry is below −tolerance).
     public static let tolerance = 1e-12
     /// Per fitted row (index into the problem's rows): censored or seen.
     let censored: [Bool]
@@ -42,8 +42,9 @@ public struct CensoredMIDs: Sendable {
     public let censoredCount: Int
 
     /// The censoring of `measured`'s entries `rows` (layout indices), or nil when none of
-    /// them is at 0.
+    /// them is at 0 — or some is below 0: such data were not clipped.
     public init?(measured: MeasuredLabeling, rows: [Int]) {
+        guard !rows.contains(where: { measured.values[$0] < -Self.tolerance }) else { return nil }
         let censored = rows.map { measured.values[$0] <= Self.tolerance }
         guard censored.contains(true) else { return nil }
         var position = [Int](repeating: -1, count: measured.values.count)
