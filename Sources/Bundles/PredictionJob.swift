@@ -97,7 +97,7 @@ public struct PredictionJob: Sendable {
             starts = f.starts
             if f.censoredEntries > 0 {
                 censored = f
-                notes.append("\(input): \(f.censoredEntries) MID entries at 0 fitted as left-censored (−2·log Φ(−μ/σ), a scale per such MID); the χ² test is of the deviance (--gaussian-zeros: Gaussian)")
+                notes.append("\(input): \(f.censoredEntries) MID entries at 0 fitted as left-censored (−2·log Φ(−μ/σ), a profiled scale per renormalised MID); the χ² test is of the deviance (--gaussian-zeros: Gaussian)")
             }
             if let profile {
                 let start = Date()

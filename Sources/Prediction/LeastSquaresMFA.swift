@@ -73,7 +73,7 @@ public struct LeastSquaresMFA: Sendable {
     /// the measured unit, with the scale's error in its standard error.
     public var fluxScale: Bool = false
     /// MID entries measured at exactly 0 are left-censored (`CensoredMIDs`: the Tobit term
-    /// −2·log Φ(−μ/σ) instead of (μ/σ)², and a profiled scale per such renormalised MID) —
+    /// −2·log Φ(−μ/σ) instead of (μ/σ)², and a profiled scale per renormalised MID) —
     /// what clipped, renormalised MIDs need for unbiased fits and calibrated errors. Applies
     /// only when the data contain such entries; `false`: every entry Gaussian.
     public var censorZeros: Bool = true

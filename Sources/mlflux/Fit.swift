@@ -60,7 +60,7 @@ struct Fit: ParsableCommand {
         var report = try FitReport(prediction: fit.prediction, measured: problem.measured, simulator: problem.simulator)
         report.chiSquared = ChiSquaredTest(fit: fit)
         if fit.censoredEntries > 0 {
-            FileHandle.standardError.write(Data("note: \(file): \(fit.censoredEntries) MID entries at 0 fitted as left-censored (−2·log Φ(−μ/σ), a scale per such MID); the χ² test is of the deviance (--gaussian-zeros: Gaussian)\n".utf8))
+            FileHandle.standardError.write(Data("note: \(file): \(fit.censoredEntries) MID entries at 0 fitted as left-censored (−2·log Φ(−μ/σ), a profiled scale per renormalised MID); the χ² test is of the deviance (--gaussian-zeros: Gaussian)\n".utf8))
         }
         report.starts = fit.starts
         if let chi = report.chiSquared, !chi.passes {
