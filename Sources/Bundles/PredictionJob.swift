@@ -87,6 +87,7 @@ public struct PredictionJob: Sendable {
         var prediction: FluxPrediction
         var scale: FitReport.Scale?
         var starts: [LeastSquaresMFA.StartResult]? = nil
+        var censored: LeastSquaresMFA.Fit?
         var intervals: LeastSquaresMFA.ProfileResult?
         var profileSeconds = 0.0
         if let ls = p as? any LeastSquaresBacked {
@@ -94,6 +95,10 @@ public struct PredictionJob: Sendable {
             prediction = f.prediction
             scale = f.scale.map { FitReport.Scale(value: $0.value, se: $0.se) }
             starts = f.starts
+            if f.censoredEntries > 0 {
+                censored = f
+                notes.append("\(input): \(f.censoredEntries) MID entries at 0 fitted as left-censored (−2·log Φ(−μ/σ), a profiled scale per renormalised MID); the χ² test is of the deviance (--gaussian-zeros: Gaussian)")
+            }
             if let profile {
                 let start = Date()
                 intervals = ls.mfa.profile(f, fluxes: profile, threads: options.threads)
@@ -111,6 +116,7 @@ public struct PredictionJob: Sendable {
                                 fluxes: options.fluxRows, scaled: options.fluxScale)
         fit.starts = starts
         fit.scale = scale
+        if let censored { fit.chiSquared = ChiSquaredTest(fit: censored, defaultStddev: options.measurementStddev ?? 0.01) }
         if let chi = fit.chiSquared, !chi.passes {
             let verdict = chi.vssr > chi.upper ? "above" : "below"
             warnings.append("\(input): the fit fails the χ² test: VSSR \(String(format: "%.4g", chi.vssr)) is \(verdict) the 95 % range [\(String(format: "%.4g", chi.lower)), \(String(format: "%.4g", chi.upper))] for \(chi.degreesOfFreedom) degrees of freedom\(verdict == "above" ? " (a local minimum, a model error, or σ too small)" : " (σ too large?)")")

@@ -56,6 +56,7 @@ enum PredictorStrategies {
         mfa.threads = options.threads
         mfa.fluxMeasurements = options.fluxRows
         mfa.fluxScale = options.fluxScale
+        mfa.censorZeros = options.censorZeros
         // Starts drawn from the flux polytope: feasible by construction, exchange fluxes log-uniform.
         mfa.startSampler = { count, seed in
             var rng = SplitMix64(seed: seed)

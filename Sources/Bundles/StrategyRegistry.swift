@@ -85,6 +85,8 @@ public enum StrategyRegistry {
         /// whether they set the unit by a fitted scale.
         public var fluxRows: [FluxMeasurementRow] = []
         public var fluxScale = false
+        /// Least squares, hybrid: MID entries measured at 0 are left-censored (`LeastSquaresMFA.censorZeros`).
+        public var censorZeros = true
         /// Hybrid: the imputer whose completion of incomplete labeling the ANN starts from
         /// (the fit sees only measured entries); nil: the bundle's default imputer, if any.
         public var imputer: String?

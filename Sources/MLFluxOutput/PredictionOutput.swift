@@ -25,6 +25,9 @@ public enum PredictionOutput {
             out += String(format: "\nχ² test: VSSR %.4g, %d measurements − %d identifiable free fluxes = %d degrees of freedom, 95 %% range [%.4g, %.4g]: %@",
                           c.vssr, c.measurements, c.identifiable, c.degreesOfFreedom, c.lower, c.upper,
                           c.passes ? "pass" : c.vssr > c.upper ? "FAIL (above: a poor fit, or σ too small)" : "below the range (the data scatter less than σ: exact data, or σ too large)")
+            if let n = c.censoredEntries {
+                out += "\n  (\(n) MID entries at 0 fitted as left-censored: the VSSR is the deviance, its range that of the censored model)"
+            }
         }
         if let s = fit.scale {
             out += "\nunit: the measured fluxes' (scale \(num(s.value)) ± \(num(s.se)) per unit of the network's reference flux)"

@@ -8,14 +8,20 @@ import Darwin
 /// (series / continued fraction, Numerical Recipes §6.2) and quantiles by bisection.
 public enum ChiSquared {
     /// P(X ≤ x) for X ~ χ²(dof).
-    public static func cdf(_ x: Double, dof: Int) -> Double {
-        guard x > 0 else { return 0 }
-        return regularizedGammaP(Double(dof) / 2, x / 2)
-    }
+    public static func cdf(_ x: Double, dof: Int) -> Double { cdf(x, dof: Double(dof)) }
 
     /// The `p`-quantile (e.g. 0.95 for the critical value at α = 0.05).
-    public static func quantile(_ p: Double, dof: Int) -> Double {
-        var lo = 0.0, hi = max(1.0, Double(dof))
+    public static func quantile(_ p: Double, dof: Int) -> Double { quantile(p, dof: Double(dof)) }
+
+    /// P(X ≤ x) for X ~ χ²(dof), dof > 0 not necessarily whole (a scaled-χ² reference).
+    public static func cdf(_ x: Double, dof: Double) -> Double {
+        guard x > 0 else { return 0 }
+        return regularizedGammaP(dof / 2, x / 2)
+    }
+
+    /// The `p`-quantile of χ²(dof) for a dof that need not be whole.
+    public static func quantile(_ p: Double, dof: Double) -> Double {
+        var lo = 0.0, hi = max(1.0, dof)
         while cdf(hi, dof: dof) < p { hi *= 2 }
         for _ in 0..<200 {
             let mid = (lo + hi) / 2

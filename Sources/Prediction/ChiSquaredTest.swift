@@ -19,6 +19,9 @@ public struct ChiSquaredTest: Sendable, Codable, Equatable {
     public var passes: Bool
     /// σ used for entries that came without one.
     public var defaultStddev: Double
+    /// MID entries at 0 fitted as censored (nil: none): `vssr` is then the deviance and
+    /// [lower, upper] the 95 % range of its `DevianceReference`.
+    public var censoredEntries: Int?
 
     /// The test of a given VSSR with `measurements` independent measurements of which
     /// `identifiable` free fluxes are determined.
@@ -32,6 +35,18 @@ public struct ChiSquaredTest: Sendable, Codable, Equatable {
         upper = ChiSquared.quantile(0.975, dof: dof)
         passes = degreesOfFreedom == 0 ? vssr < 1e-6 : (lower...upper).contains(vssr)
         self.defaultStddev = defaultStddev
+    }
+
+    /// The test of a least-squares fit as it was fitted: with censored entries, its deviance
+    /// against the deviance reference.
+    public init(fit: LeastSquaresMFA.Fit, defaultStddev: Double = .nan) {
+        self.init(vssr: fit.vssr, measurements: fit.measurements, identifiable: fit.identifiable, defaultStddev: defaultStddev)
+        guard fit.devianceReference != nil else { return }
+        let range = fit.acceptance
+        lower = range.lowerBound
+        upper = range.upperBound
+        passes = fit.passesChiSquared
+        censoredEntries = fit.censoredEntries
     }
 
     /// The test of `state` against the measured MIDs and `fluxes` (residuals (v − m)/σ of the

@@ -108,7 +108,9 @@ extension LeastSquaresMFA {
         var converged = false
         var working: [Int] = []          // active constraints of the last step (warm start)
         // Round-off floor: MID entries are exact to ~1e-15, so a cost below Σ (1e-15/σ)² is an exact fit.
-        let roundOff = problem.sigma.reduce(0) { $0 + pow(1e-15 / max($1, sigmaFloor), 2) }
+        // Censored entries at 0 add their floor (2·ln 2 each at μ = 0).
+        let floor = problem.censoring?.costFloor ?? 0
+        let roundOff = problem.sigma.reduce(0) { $0 + pow(1e-15 / max($1, sigmaFloor), 2) } + floor * (1 + 1e-12)
         var recent: [Double] = [cost]    // cost after each accepted step (stagnation test)
         while it < maxIterations {
             if cost <= roundOff {

@@ -72,6 +72,11 @@ public struct LeastSquaresMFA: Sendable {
     /// optimum at every point (variable projection), and every flux of the result is s·v, in
     /// the measured unit, with the scale's error in its standard error.
     public var fluxScale: Bool = false
+    /// MID entries measured at exactly 0 are left-censored (`CensoredMIDs`: the Tobit term
+    /// −2·log Φ(−μ/σ) instead of (μ/σ)², and a profiled scale per renormalised MID) —
+    /// what clipped, renormalised MIDs need for unbiased fits and calibrated errors. Applies
+    /// only when the data contain such entries; `false`: every entry Gaussian.
+    public var censorZeros: Bool = true
 
     public init(simulator: EMUSimulator, basis: FreeFluxBasis, network: MetabolicNetwork,
                 bounds: [(lower: Double, upper: Double)], interior: [Double]? = nil) {
@@ -148,16 +153,23 @@ public struct LeastSquaresMFA: Sendable {
         /// ANN prior (from the ANN's prediction or the MAP's end) fitted the data better, so
         /// that fit is the result.
         public var priorDropped: Bool = false
+        /// MID entries at 0 fitted as censored (`censorZeros`; 0: a Gaussian fit). `vssr` is
+        /// then the deviance (censored terms −2·log Φ(−μ/σ)) and follows `devianceReference`.
+        public var censoredEntries: Int = 0
+        /// The deviance's distribution under the censored model at the fit (nil: χ²(dof)).
+        public var devianceReference: DevianceReference?
         /// Degrees of freedom of the χ² test: measurements − identifiable free fluxes.
         public var degreesOfFreedom: Int { max(measurements - identifiable, 0) }
-        /// The χ² 95 % acceptance range of the VSSR: [q(0.025), q(0.975)] of χ²(dof).
-        public var acceptance: ClosedRange<Double> {
-            let dof = max(degreesOfFreedom, 1)
-            return ChiSquared.quantile(0.025, dof: dof)...ChiSquared.quantile(0.975, dof: dof)
+        /// The `p`-quantile of the VSSR's distribution: χ²(dof), or the deviance reference of a
+        /// censored fit.
+        public func vssrQuantile(_ p: Double) -> Double {
+            devianceReference?.quantile(p) ?? ChiSquared.quantile(p, dof: max(degreesOfFreedom, 1))
         }
+        /// The χ² 95 % acceptance range of the VSSR: [q(0.025), q(0.975)] of χ²(dof).
+        public var acceptance: ClosedRange<Double> { vssrQuantile(0.025)...vssrQuantile(0.975) }
         /// `true` when the VSSR lies in the acceptance range (with no degrees of freedom, when it is ~0).
         public var passesChiSquared: Bool {
-            degreesOfFreedom == 0 ? vssr < 1e-6 : acceptance.contains(vssr)
+            degreesOfFreedom == 0 && devianceReference == nil ? vssr < 1e-6 : acceptance.contains(vssr)
         }
     }
 
@@ -214,26 +226,34 @@ public struct LeastSquaresMFA: Sendable {
         let prior: [(mean: Double, weight: Double)]
         /// `Prior.conditionedOnData`.
         var priorConditioned = false
+        /// Entries at 0 fitted as censored (`censorZeros`), nil: all Gaussian.
+        var censoring: CensoredMIDs? = nil
         var dataCount: Int { rows.count + fluxes.count }
     }
 
     /// Weighted residuals and their Jacobian in parameter space, or nil for an invalid state.
     /// Residuals: the measured MID entries, (simulated − measured)/σ (σ at least `sigmaFloor`),
-    /// then the measured fluxes, then one row per prior parameter.
-    func evaluate(_ p: [Double], _ problem: Problem, sigmaFloor: Double = 0, jacobian: Bool) -> (r: [Double], J: [Double])? {
+    /// then the measured fluxes, then one row per prior parameter. With censoring, the MID rows
+    /// are `CensoredMIDs.residuals`, and `information` gives the censored rows of J as
+    /// observed-information rows (standard errors) instead of the pseudo-residuals' derivative.
+    func evaluate(_ p: [Double], _ problem: Problem, sigmaFloor: Double = 0, jacobian: Bool,
+                  information: Bool = false) -> (r: [Double], J: [Double])? {
         let t = theta(p)
         let state = simulable(basis.fluxState(free: t))
         let w = problem.sigma.map { 1 / max($0, sigmaFloor) }
         var r: [Double]
         var jac: LabelingJacobian?
+        var mu: [Double]
         if jacobian {
             guard let (lab, j) = try? simulator.simulate(state, basis: basis) else { return nil }
-            r = zip(problem.rows, w).map { (lab.values[$0] - problem.measured.values[$0]) * $1 }
+            mu = lab.values
             jac = j
         } else {
             guard let lab = try? simulator.simulate(state) else { return nil }
-            r = zip(problem.rows, w).map { (lab.values[$0] - problem.measured.values[$0]) * $1 }
+            mu = lab.values
         }
+        r = problem.censoring?.residuals(simulated: mu, measured: problem.measured.values, rows: problem.rows, weights: w)
+            ?? zip(problem.rows, w).map { (mu[$0] - problem.measured.values[$0]) * $1 }
         let s = problem.scaled ? Self.scale(problem.fluxes, state) : 1
         for f in problem.fluxes { r.append((s * f.simulated(state) - f.value) / f.stddev) }
         r += zip(p, problem.prior).map { ($0 - $1.mean) * $1.weight }
@@ -259,6 +279,8 @@ public struct LeastSquaresMFA: Sendable {
             }
             if !problem.prior.isEmpty { J[problem.dataCount + c + m * c] = problem.prior[c].weight }
         }
+        problem.censoring?.transform(&J, m: m, columns: P, residuals: r, simulated: mu, measured: problem.measured.values,
+                                     rows: problem.rows, weights: w, information: information)
         return (r, J)
     }
 
@@ -288,7 +310,8 @@ public struct LeastSquaresMFA: Sendable {
         let problem = Problem(measured: measured, rows: rows,
                               sigma: rows.map { measured.stddev[$0].isFinite ? measured.stddev[$0] : defaultStddev },
                               fluxes: fluxes, scaled: fluxScale && !fluxes.isEmpty, prior: prior.map(parameterPrior) ?? [],
-                              priorConditioned: prior?.conditionedOnData ?? false)
+                              priorConditioned: prior?.conditionedOnData ?? false,
+                              censoring: censorZeros ? CensoredMIDs(measured: measured, rows: rows) : nil)
         let candidates = starts.isEmpty ? randomStarts() : starts
         let floors = continuationFloors(problem.sigma)
         let outcomes = ParallelRows.map(count: candidates.count, threads: threads) { i in
@@ -300,13 +323,16 @@ public struct LeastSquaresMFA: Sendable {
         for (i, o) in outcomes.enumerated() {
             let (d, seconds) = (try? o.get()) ?? (nil, 0)
             ends.append(d)
-            let dataCost = d.map { $0.r[..<problem.dataCount].reduce(0) { $0 + $1 * $1 } } ?? .infinity
+            // Censored entries: the deviance (Σ r² less their floor).
+            let dataCost = d.map { $0.r[..<problem.dataCount].reduce(0) { $0 + $1 * $1 } - (problem.censoring?.costFloor ?? 0) } ?? .infinity
             results.append(StartResult(start: candidates[i], end: d.map { theta($0.p) } ?? [], vssr: dataCost, iterations: d?.it ?? 0,
                                        converged: d?.converged ?? false, reason: d?.reason ?? "no valid flux state reached",
                                        seconds: seconds))
         }
         guard let bestIndex = ends.indices.filter({ ends[$0] != nil }).min(by: { ends[$0]!.cost < ends[$1]!.cost }),
-              let best = ends[bestIndex] else { return nil }
+              var best = ends[bestIndex] else { return nil }
+        // Censored entries: standard errors from their observed information, not the pseudo-residuals' slope.
+        if problem.censoring != nil, let info = evaluate(best.p, problem, jacobian: true, information: true) { best.J = info.J }
         let t = theta(best.p)
         let state = simulable(basis.fluxState(free: t))
         let scaleColumn = problem.scaled ? scaleJacobianColumn(problem, state, rows: best.r.count) : nil
@@ -321,6 +347,11 @@ public struct LeastSquaresMFA: Sendable {
                       vssr: results[bestIndex].vssr, iterations: best.it, measurements: measured.independentValues + fluxes.count,
                       identifiable: rank, starts: results, best: bestIndex, problem: problem)
         if let scale { fit.scale = (s, scale) }
+        if let censoring = problem.censoring, let lab = try? simulator.simulate(state) {
+            fit.censoredEntries = censoring.censoredCount
+            fit.devianceReference = censoring.reference(simulated: lab.values, rows: rows, weights: problem.sigma.map { 1 / $0 },
+                                                        extra: fluxes.count, fitted: rank)
+        }
         return fit
     }
 
@@ -347,6 +378,12 @@ public struct LeastSquaresMFA: Sendable {
     /// the data term a fit minimises; nil when the state cannot be simulated.
     public func vssr(of state: FluxState, _ measured: MeasuredLabeling) -> Double? {
         guard let lab = try? simulator.simulate(simulable(state)), lab.values.count == measured.values.count else { return nil }
+        let rows = measured.mask.indices.filter { measured.mask[$0] }
+        if censorZeros, let censoring = CensoredMIDs(measured: measured, rows: rows) {
+            let w = rows.map { 1 / (measured.stddev[$0].isFinite ? measured.stddev[$0] : defaultStddev) }
+            return censoring.residuals(simulated: lab.values, measured: measured.values, rows: rows, weights: w)
+                .reduce(0) { $0 + $1 * $1 } - censoring.costFloor
+        }
         var sum = 0.0
         for i in measured.mask.indices where measured.mask[i] {
             let s = measured.stddev[i].isFinite ? measured.stddev[i] : defaultStddev
@@ -379,7 +416,7 @@ public struct LeastSquaresMFA: Sendable {
             // A start already inside this stage's valley (VSSR within the entries' count) skips
             // it: an ANN start usually fits the MIDs far better than 1e-2.
             if stage < floors.count - 1, let r = evaluate(from, problem, sigmaFloor: floor, jacobian: false)?.r,
-               r.reduce(0, { $0 + $1 * $1 }) <= Double(r.count) { continue }
+               r.reduce(0, { $0 + $1 * $1 }) - (problem.censoring?.costFloor ?? 0) <= Double(r.count) { continue }
             guard var g = constrainedDescent(from: from, problem, sigmaFloor: floor) else { break }
             iterations += g.it
             g.it = iterations

@@ -117,7 +117,7 @@ extension LeastSquaresMFA {
     public func profile(_ fit: Fit, fluxes: [ProfiledFlux], threads: Int? = nil) -> ProfileResult {
         guard let problem = fit.problem else { return ProfileResult(fluxes: [], deltaG: []) }
         let p0 = params(fit.prediction.free)
-        let at = evaluate(p0, problem, jacobian: true)
+        let at = evaluate(p0, problem, jacobian: true, information: true)
         let jacobian = at.map { ($0.J, $0.r.count) }
         let cost0 = at.map { $0.r.reduce(0) { $0 + $1 * $1 } } ?? .infinity
         let results = ParallelRows.map(count: fluxes.count, threads: threads ?? self.threads) { i in

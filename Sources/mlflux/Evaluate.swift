@@ -38,6 +38,7 @@ struct Evaluate: ParsableCommand {
     @Option(help: "Folder for the report and parity plots (created; existing report files are refused unless --force).") var out: String?
     @Flag(help: "Write the report and plots into the bundle's reports/ folder instead.") var inPlace = false
     @Flag(help: "Replace existing report files in --out.") var force = false
+    @Flag(help: CensoringOption.help) var gaussianZeros = false
 
     func validate() throws {
         try OptionCheck.number(dgTolerance, "--dg-tolerance", in: 0...1000, lowerOpen: true, "in kJ/mol")
@@ -59,6 +60,7 @@ struct Evaluate: ParsableCommand {
         let bundle = try BundleRegistry(searchPaths: .standard()).load(model)
         var options = StrategyRegistry.Options()
         options.restarts = restarts
+        options.censorZeros = !gaussianZeros
         options.imputer = masking.imputer
         let p = try StrategyRegistry.predictor(predictor, bundle: bundle, options: options)
         if masking.isActive && masking.imputer == nil && p.requiresCompleteLabeling {

@@ -28,6 +28,7 @@ struct Fit: ParsableCommand {
     @Option(help: ProfileOption.help) var profile: String?
     @Option(help: "Flux bounds table (CSV: reaction,kind,lower,upper; kind net or xch), in place of the file's bounds on those fluxes (random starts need every free flux bounded).") var constraints: String?
     @Option(help: "Output format: table or json.") var format: OutputFormat = .table
+    @Flag(help: CensoringOption.help) var gaussianZeros = false
 
     func validate() throws {
         try OptionCheck.count(starts, "--starts", in: 1...10_000)
@@ -41,6 +42,7 @@ struct Fit: ParsableCommand {
         let problem = try MeasuredNetworkFit(path: file, bounds: try constraints.map(FluxBoundsTable.read) ?? [])
         var mfa = problem.leastSquares(starts: starts, maxIterations: maxIterations, seed: seed, threads: threads)
         mfa.temperature = temperature
+        mfa.censorZeros = !gaussianZeros
         let given = try startsFrom.map { try problem.startVectors(from: $0) } ?? []
         let clock = Date()
         guard let fit = mfa.fit(problem.measured, fluxes: problem.fluxes, starts: given) else {
@@ -56,7 +58,10 @@ struct Fit: ParsableCommand {
             profileSeconds = Date().timeIntervalSince(clock)
         }
         var report = try FitReport(prediction: fit.prediction, measured: problem.measured, simulator: problem.simulator)
-        report.chiSquared = ChiSquaredTest(vssr: fit.vssr, measurements: fit.measurements, identifiable: fit.identifiable)
+        report.chiSquared = ChiSquaredTest(fit: fit)
+        if fit.censoredEntries > 0 {
+            FileHandle.standardError.write(Data("note: \(file): \(fit.censoredEntries) MID entries at 0 fitted as left-censored (−2·log Φ(−μ/σ), a profiled scale per renormalised MID); the χ² test is of the deviance (--gaussian-zeros: Gaussian)\n".utf8))
+        }
         report.starts = fit.starts
         if let chi = report.chiSquared, !chi.passes {
             FileHandle.standardError.write(Data("warning: \(file): the best fit fails the χ² test: VSSR \(String(format: "%.4g", chi.vssr)) outside [\(String(format: "%.4g", chi.lower)), \(String(format: "%.4g", chi.upper))] for \(chi.degreesOfFreedom) degrees of freedom\n".utf8))

@@ -15,6 +15,7 @@ struct MeasurementOptions: ParsableArguments {
     @Option(help: "mfa: seed of the start draws.") var seed: UInt64 = 1
     @Option(help: ArgumentHelp("Measured fluxes (uptake, secretion, growth rates): CSV or TSV with columns reaction,value,stddev[,kind]; fluxes then come out in their unit.", valueName: "FILE.csv")) var measuredFluxes: String?
     @Option(help: "mfa: worker threads for the starts (and profiles) (default: all cores).") var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    @Flag(help: CensoringOption.help) var gaussianZeros = false
 
     func validate() throws {
         try OptionCheck.number(temperature, "--temperature", in: 200...500, "in kelvin: 310.15 K is 37 °C")
@@ -33,6 +34,7 @@ struct MeasurementOptions: ParsableArguments {
         options.maxIterations = maxIterations
         options.seed = seed
         options.threads = threads
+        options.censorZeros = !gaussianZeros
         return options
     }
 
