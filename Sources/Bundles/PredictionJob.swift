@@ -87,6 +87,7 @@ public struct PredictionJob: Sendable {
         var prediction: FluxPrediction
         var scale: FitReport.Scale?
         var starts: [LeastSquaresMFA.StartResult]? = nil
+        var dilution: [LeastSquaresMFA.DilutionEstimate] = []
         var intervals: LeastSquaresMFA.ProfileResult?
         var profileSeconds = 0.0
         if let ls = p as? any LeastSquaresBacked {
@@ -94,6 +95,7 @@ public struct PredictionJob: Sendable {
             prediction = f.prediction
             scale = f.scale.map { FitReport.Scale(value: $0.value, se: $0.se) }
             starts = f.starts
+            dilution = f.dilution
             if let profile {
                 let start = Date()
                 intervals = ls.mfa.profile(f, fluxes: profile, threads: options.threads)
@@ -108,7 +110,7 @@ public struct PredictionJob: Sendable {
         // The fit is judged on what was measured, never on imputed entries.
         var fit = try FitReport(prediction: prediction, measured: table, simulator: simulator ?? bundle.simulator(),
                                 basis: bundle.basis, defaultStddev: options.measurementStddev ?? 0.01,
-                                fluxes: options.fluxRows, scaled: options.fluxScale)
+                                fluxes: options.fluxRows, scaled: options.fluxScale, dilution: dilution)
         fit.starts = starts
         fit.scale = scale
         if let chi = fit.chiSquared, !chi.passes {

@@ -55,7 +55,8 @@ struct Fit: ParsableCommand {
             intervals = mfa.profile(fit, fluxes: fluxes, threads: threads)
             profileSeconds = Date().timeIntervalSince(clock)
         }
-        var report = try FitReport(prediction: fit.prediction, measured: problem.measured, simulator: problem.simulator)
+        var report = try FitReport(prediction: fit.prediction, measured: problem.measured, simulator: problem.simulator,
+                                   dilution: fit.dilution)
         report.chiSquared = ChiSquaredTest(vssr: fit.vssr, measurements: fit.measurements, identifiable: fit.identifiable)
         report.starts = fit.starts
         if let chi = report.chiSquared, !chi.passes {
