@@ -128,6 +128,15 @@ public enum StrategyRegistry {
     }
 }
 
+extension ModelBundle {
+    /// Throws `UnsupportedStrategyError` naming `what` (e.g. "dataset") when the bundle has
+    /// diluted pools, which only least squares (`mfa`) models.
+    public func refuseDilution(_ what: String) throws {
+        guard !dilution.isEmpty else { return }
+        throw UnsupportedStrategyError(description: "\(what) cannot take model '\(name)': its pools \(Set(dilution.values).sorted().joined(separator: ", ")) are diluted by unlabeled material (labeling-only mixing), which only predict --predictor mfa fits")
+    }
+}
+
 /// A strategy that cannot take a bundle (e.g. the ANN on a bundle with diluted pools): one line.
 public struct UnsupportedStrategyError: Error, Equatable, Sendable, CustomStringConvertible {
     public var description: String

@@ -177,11 +177,6 @@ public struct LeastSquaresMFA: Sendable {
         public var pool: String
         public var value: Double
         public var se: Double
-        public init(pool: String, value: Double, se: Double) {
-            self.pool = pool
-            self.value = value
-            self.se = se
-        }
     }
 
     /// Non-fixed free fluxes (the first parameters; the dilution shares follow them).
