@@ -49,7 +49,7 @@ def main():
     pairs, one_way = network_reactions()
     manifest = json.load(open(os.path.join(BUNDLE, "manifest.json")))
     frag_pool = {k: d["atoms"].split("[")[0] for k, d in manifest["fragments"].items() if d.get("dilution")}
-    data = list(csv.DictReader(open(os.path.join(BUNDLE, "mids.csv"))))
+    data = list(csv.DictReader(open(os.path.join(ROOT, results.get("mids", "Plugins/ecoli-okahashi/mids.csv")))))
     rates = list(csv.DictReader(open(os.path.join(BUNDLE, "rates.csv"))))
     for i, run in enumerate(results["mfapy"]):
         v = run["fluxes"]

@@ -16,10 +16,9 @@ PYTHONPATH, its requirements (numpy scipy joblib nlopt) into a venv.
 
 usage: OMP_NUM_THREADS=1 PYTHONPATH=MFAPY_SOURCE /tmp/mfapy-venv/bin/python bench/ecoli-okahashi/compare_mfapy.py \
            .build/release/mlflux MFAPY_SAMPLE_DIR [K] [--repeat R] [--mids FILE] [--co2-as-published] [--out FILE]
-       python3 bench/ecoli-okahashi/compare_mfapy.py --table FILE     (the flux table of a results file)
+       python3 bench/ecoli-okahashi/compare_mfapy.py --table FILE [MLFLUX.json]   (flux table of a results file)
 """
 import json, os, subprocess, sys, time
-import mfapy
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -28,6 +27,7 @@ ONE_CORE = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
 
 
 def mfapy_model(sample, co2_natural, sigma=0.01):
+    import mfapy
     cwd = os.getcwd()
     os.chdir(sample)
     try:
@@ -99,11 +99,12 @@ def main():
         json.dump(results, open(out, "w"), indent=1)
 
 
-def table(results):
-    """Markdown table: each MLFlux reaction's net flux (± SE) at MLFlux's best fit beside mfapy's
-    best (net = forward − reverse for pairs), and the dilution shares."""
+def table(results, mlflux_json=None):
+    """Markdown table: each MLFlux reaction's net flux (± SE) at MLFlux's best fit (or the
+    `predict --format json` output `mlflux_json`) beside mfapy's best (net = forward − reverse
+    for pairs), and the dilution shares."""
     import re
-    ml = min(results["mlflux"], key=lambda r: r["vssr"])
+    ml = {"output": json.load(open(mlflux_json))} if mlflux_json else min(results["mlflux"], key=lambda r: r["vssr"])
     mf = min(results["mfapy"], key=lambda r: r["rss"])
     out = ml["output"]
     fit = out.get("fit") or out["predictions"][0]["fit"]
@@ -121,8 +122,8 @@ def table(results):
             mnet, mxch = v[name], None
         else:
             continue
-        if d.get("netSE", 1) == 0 and abs(d["net"] - mnet) < 1e-6:
-            continue        # fixed in both
+        if d.get("netSE", 1) == 0:
+            continue        # fixed in MLFlux (drains, the amino-acid pools' 0.1 flux)
         xch = f"{d['xch']:.3g}" if d.get("xch") is not None else ""
         lines.append(f"| {name} | {d['net']:.4g} ± {d['netSE']:.2g} | {mnet:.4g} | {xch} | "
                      f"{'' if mxch is None else f'{mxch:.3g}'} |")
@@ -135,8 +136,55 @@ def table(results):
     return "\n".join(lines)
 
 
+def from_mlflux(sample, mlflux_json, sigma, out):
+    """mfapy's RSS at MLFlux's fit, then mfapy's SLSQP fit started there: does mfapy agree that
+    it is a minimum? MLFlux's net/exchange become forward/reverse (forward = xch + max(net, 0),
+    reverse = xch − min(net, 0)); a pool's share f becomes pseudo = 10·f, Subs = 10·(1 − f)."""
+    import re
+    model = mfapy_model(sample, co2_natural=True, sigma=sigma)
+    state, flux = model.generate_initial_states(5, 1, method="normal")
+    d = json.load(open(mlflux_json))
+    text = open(os.path.join(BUNDLE, "network.fml")).read()
+    pairs = {n: (f, r) for n, f, r in re.findall(
+        r'<reaction id="([^"]+)">\s*<!-- mfapy (r\d+) \(forward\) and (r\d+) \(reverse\) -->', text)}
+    v = flux["reaction"]
+    for name, x in d["fluxes"].items():
+        if name in pairs:
+            f, r = pairs[name]
+            v[f]["value"] = x["xch"] + max(x["net"], 0)
+            v[r]["value"] = x["xch"] - min(x["net"], 0)
+        elif name in v and not re.fullmatch(r"r(5[89]|6[0-6]|7[2-9]|8[0-9]|9[0-4])", name):
+            v[name]["value"] = x["net"]
+    share = {"Ala": ("r58", "r95"), "Asp": ("r59", "r96"), "Thr": ("r60", "r97"), "Glu": ("r61", "r98"),
+             "Phe": ("r62", "r99"), "Tyr": ("r63", "r100"), "Ile": ("r64", "r101"), "Val": ("r66", "r103")}
+    for e in d["fit"]["dilution"]:
+        a, b = share[e["pool"]]
+        v[a]["value"], v[b]["value"] = 10 * e["value"], 10 * (1 - e["value"])
+    v["r65"]["value"], v["r102"]["value"] = 5.0, 5.0      # Leu: unmeasured, any split
+    for name in model.reversible:
+        f, r = model.reversible[name]["forward"], model.reversible[name]["reverse"]
+        flux["reversible"][name]["value"] = v[f]["value"] - v[r]["value"]
+    rss0 = model.calc_rss(flux)
+    print(f"mfapy RSS at MLFlux's fit {rss0:.6g}", flush=True)
+    t = time.perf_counter()
+    try:
+        state, rss, best = model.fitting_flux(method="SLSQP", flux=flux)
+    except IndexError:       # mfapy returns no state when its optimizer fails from this start
+        best = flux
+    result = {"rss_at_mlflux_fit": rss0, "rss_after_deep": model.calc_rss(best), "seconds": time.perf_counter() - t,
+              "fluxes": {k: x["value"] for k, x in best["reaction"].items()}}
+    print(f"mfapy RSS at MLFlux's fit {rss0:.6g}; after mfapy's SLSQP fit from there {result['rss_after_deep']:.6g} "
+          f"in {result['seconds']:.1f} s", flush=True)
+    json.dump({"mfapy": [dict(result, rss=result["rss_after_deep"])], "mids": "Plugins/ecoli-okahashi/mids-sd0.005.csv"},
+              open(out, "w"), indent=1)
+
+
 if __name__ == "__main__":
+    if sys.argv[1] == "--from-mlflux":
+        # --from-mlflux MFAPY_SAMPLE_DIR MLFLUX.json SIGMA OUT.json
+        from_mlflux(sys.argv[2], sys.argv[3], float(sys.argv[4]), sys.argv[5])
+        sys.exit(0)
     if sys.argv[1] == "--table":
-        print(table(json.load(open(sys.argv[2]))))
+        print(table(json.load(open(sys.argv[2])), sys.argv[3] if len(sys.argv) > 3 else None))
     else:
         main()
