@@ -249,7 +249,8 @@ public struct LeastSquaresMFA: Sendable {
         let w = problem.sigma.map { 1 / max($0, sigmaFloor) }
         var r: [Double]
         var jac: LabelingJacobian?
-        let G = dilutionCount, shares = dilution(p)
+        // Shares within round-off of [0, 1] (constrained steps keep the box to ~1e-9) are clamped.
+        let G = dilutionCount, shares = dilution(p).map { min(max($0, 0), 1) }
         if jacobian {
             guard let (lab, j) = try? (G > 0 ? simulator.simulate(state, basis: basis, dilution: shares)
                                             : simulator.simulate(state, basis: basis)) else { return nil }
@@ -352,7 +353,7 @@ public struct LeastSquaresMFA: Sendable {
                       identifiable: rank, starts: results, best: bestIndex, problem: problem)
         if let scale { fit.scale = (s, scale) }
         fit.dilution = zip(simulator.dilutionGroups, zip(dilution(best.p), dilutionSE)).map {
-            DilutionEstimate(pool: $0, value: $1.0, se: $1.1)
+            DilutionEstimate(pool: $0, value: min(max($1.0, 0), 1), se: $1.1)
         }
         return fit
     }
