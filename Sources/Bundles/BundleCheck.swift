@@ -14,7 +14,8 @@ import SafeIO
 public enum BundleCheck {
     /// Top-level manifest fields this version knows.
     static let knownFields: Set<String> = ["name", "description", "network", "experiments", "measured", "freeFluxes",
-                                           "exampleFluxes", "files", "defaultImputer", "constraints", "tracers"]
+                                           "exampleFluxes", "files", "defaultImputer", "constraints", "tracers",
+                                           "fragments", "absoluteFluxes"]
 
     /// The problems of the bundle in `directory`, each one line; empty when it is sound.
     /// - Parameters: as `ModelBundle.load(directory:pluginFolder:networkSearchPath:)`.
@@ -73,6 +74,22 @@ public enum BundleCheck {
         case let f as [String: String]: files = f
         default: out.append(BundleError.wrongType(manifest: manifestPath, field: "files", expected: "an object of strings").description)
         }
+        var fragments: [String: FragmentDefinition]?
+        if let f = object["fragments"], !(f is NSNull) {
+            do {
+                fragments = try JSONDecoder().decode([String: FragmentDefinition].self,
+                                                     from: JSONSerialization.data(withJSONObject: f))
+            } catch {
+                out.append(BundleError.wrongType(manifest: manifestPath, field: "fragments",
+                                                 expected: "an object of fragments ({\"atoms\": \"POOL[1-3]\", \"formula\": \"C3\", \"dilution\": true})").description)
+            }
+        }
+        var absoluteFluxes: Bool?
+        switch object["absoluteFluxes"] {
+        case nil, is NSNull: break
+        case let b as Bool: absoluteFluxes = b
+        default: out.append(BundleError.wrongType(manifest: manifestPath, field: "absoluteFluxes", expected: "true or false").description)
+        }
         guard let networkValue else { return out }
 
         // The network (with its side files): needed to mend the other fields.
@@ -84,6 +101,8 @@ public enum BundleCheck {
         m.defaultImputer = defaultImputer
         m.constraints = constraints
         m.tracers = tracers
+        m.fragments = fragments
+        m.absoluteFluxes = absoluteFluxes
         var checkExample = example != nil
         var network: MetabolicNetwork
         do {

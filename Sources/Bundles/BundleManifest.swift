@@ -49,6 +49,10 @@ public struct BundleManifest: Codable, Hashable, Sendable {
     /// Measured fragments as labs name them: aliases with atom subsets and elemental formulas
     /// (natural abundance), keyed by their `measured` entry (see `FragmentDefinition`).
     public var fragments: [String: FragmentDefinition]?
+    /// `true` when the network's fixed fluxes (e.g. biomass drains) are already in the unit of
+    /// the measured fluxes (mmol/gDW/h, or per 100 glucose): measured fluxes are then compared
+    /// as they are, never through a fitted scale, even though a fixed flux is non-zero.
+    public var absoluteFluxes: Bool?
 
     public init(name: String, description: String, network: String, experiments: [String],
                 measured: [String], freeFluxes: [String], exampleFluxes: String, files: [String: String]? = nil) {

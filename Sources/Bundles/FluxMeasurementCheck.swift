@@ -53,9 +53,10 @@ extension FluxSpaceSampler {
 
 extension ModelBundle {
     /// `true` when the network fixes a net flux to a nonzero value (a reference such as
-    /// `GLC_IN = 1`): its fluxes are relative, and measured rates set their unit by a scale.
+    /// `GLC_IN = 1`): its fluxes are relative, and measured rates set their unit by a scale —
+    /// unless the manifest says `absoluteFluxes` (fixed drains already in the measured unit).
     public var fluxesAreRelative: Bool {
-        basis.fixed.contains { $0.key < basis.freeNet.count && $0.value != 0 }
+        manifest.absoluteFluxes != true && basis.fixed.contains { $0.key < basis.freeNet.count && $0.value != 0 }
     }
 
     /// Measured fluxes of `file` resolved and checked against this bundle's network; `scaled`

@@ -24,17 +24,23 @@ public struct FragmentDefinition: Codable, Hashable, Sendable {
     public var atoms: String?
     /// Elemental formula of the measured ion (`"C11H26NO2Si2"`); `nil`: no natural abundance.
     public var formula: String?
+    /// `true`: the fragment's pool is diluted by unlabeled material outside the mass balances
+    /// (labeling-only mixing, e.g. amino acids from the medium or protein turnover): its MID is
+    /// `M·(f·x + (1 − f)·e₀)` with one share f per pool, shared by the pool's fragments and
+    /// experiments, fitted by least squares (`mfa`) only.
+    public var dilution: Bool?
 
-    public init(atoms: String? = nil, formula: String? = nil) {
+    public init(atoms: String? = nil, formula: String? = nil, dilution: Bool? = nil) {
         self.atoms = atoms
         self.formula = formula
+        self.dilution = dilution
     }
 
-    /// The manifest's measured fragments, in `measured` order, and the natural-abundance
-    /// matrix of each fragment that has a formula (by fragment name).
+    /// The manifest's measured fragments, in `measured` order, the natural-abundance matrix of
+    /// each fragment that has a formula, and the pool of each diluted fragment (by fragment name).
     /// - Throws: `BundleError.invalidField` naming `measured[i]` or `fragments.KEY.field`.
     static func resolve(_ manifest: BundleManifest, network: MetabolicNetwork, manifestPath m: String) throws
-        -> (measured: [MeasuredFragment], naturalAbundance: [String: CorrectionMatrix]) {
+        -> (measured: [MeasuredFragment], naturalAbundance: [String: CorrectionMatrix], dilution: [String: String]) {
         func invalid(_ field: String, _ why: String) -> BundleError { .invalidField(manifest: m, field: field, reason: why) }
         let definitions = manifest.fragments ?? [:]
         for key in definitions.keys.sorted() where !manifest.measured.contains(key) {
@@ -42,6 +48,7 @@ public struct FragmentDefinition: Codable, Hashable, Sendable {
         }
         var measured: [MeasuredFragment] = []
         var matrices: [String: CorrectionMatrix] = [:]
+        var dilution: [String: String] = [:]
         for (i, spec) in manifest.measured.enumerated() {
             let definition = definitions[spec]
             var fragment: MeasuredFragment
@@ -74,9 +81,10 @@ public struct FragmentDefinition: Codable, Hashable, Sendable {
                         tracer: traced == .carbon ? .carbon : .hydrogen)
                 } catch { throw invalid(field, "\(error)") }
             }
+            if definition?.dilution == true { dilution[fragment.name] = fragment.pool }
             measured.append(fragment)
         }
-        return (measured, matrices)
+        return (measured, matrices, dilution)
     }
 }
 

@@ -46,7 +46,8 @@ public struct MeasuredNetworkFit: Sendable {
         // A measured flux more than 3σ outside what the constraints allow is named, not fitted.
         _ = try sampler.resolve(set.fluxes, file: path, scaled: false)
         simulator = try EMUSimulator(network: network, measured: set.fragments, experiments: experiments,
-                                     measurementMaps: document.naturalAbundance.mapValues(MeasurementMap.init))
+                                     measurementMaps: document.naturalAbundance.mapValues(MeasurementMap.init),
+                                     dilution: document.dilution)
         self.path = path
     }
 

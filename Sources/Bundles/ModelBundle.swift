@@ -27,6 +27,9 @@ public struct ModelBundle: Sendable {
     /// Natural-abundance matrices of the measured fragments that have a formula, by name
     /// (manifest `fragments`); the simulator maps their MIDs through them.
     public let naturalAbundance: [String: CorrectionMatrix]
+    /// Diluted fragments (labeling-only mixing, manifest `fragments.NAME.dilution`): the pool
+    /// of each, by fragment name; the simulator mixes them with unlabeled material.
+    public let dilution: [String: String]
 
     public var name: String { manifest.name }
 
@@ -92,7 +95,7 @@ public struct ModelBundle: Sendable {
 
         // Measured fragments (aliases, atom subsets, formulas: `FragmentDefinition`).
         guard !manifest.measured.isEmpty else { throw invalid("measured", "lists no metabolite") }
-        let (measured, naturalAbundance) = try FragmentDefinition.resolve(manifest, network: network, manifestPath: m)
+        let (measured, naturalAbundance, dilution) = try FragmentDefinition.resolve(manifest, network: network, manifestPath: m)
 
         // Free fluxes: the bundle's recorded choice, which the network must allow.
         for (i, name) in manifest.freeFluxes.enumerated() {
@@ -126,7 +129,7 @@ public struct ModelBundle: Sendable {
 
         return ModelBundle(manifest: manifest, directory: directory, manifestPath: m, networkPath: networkPath,
                            network: network, experiments: experiments, measured: measured, basis: basis,
-                           naturalAbundance: naturalAbundance)
+                           naturalAbundance: naturalAbundance, dilution: dilution)
     }
 
     /// Resolves the manifest's `network` value to a FluxML file.
@@ -175,7 +178,7 @@ public struct ModelBundle: Sendable {
     /// An EMU simulator for the bundle's measured fragments and experiments.
     public func simulator() throws -> EMUSimulator {
         try EMUSimulator(network: network, measured: measured, experiments: experiments,
-                         measurementMaps: measurementMaps)
+                         measurementMaps: measurementMaps, dilution: dilution)
     }
 
     /// The simulator's maps of the fragments with a formula (`naturalAbundance`).

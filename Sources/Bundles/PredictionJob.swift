@@ -88,6 +88,7 @@ public struct PredictionJob: Sendable {
         var scale: FitReport.Scale?
         var starts: [LeastSquaresMFA.StartResult]? = nil
         var censored: LeastSquaresMFA.Fit?
+        var dilution: [LeastSquaresMFA.DilutionEstimate] = []
         var intervals: LeastSquaresMFA.ProfileResult?
         var profileSeconds = 0.0
         if let ls = p as? any LeastSquaresBacked {
@@ -99,6 +100,7 @@ public struct PredictionJob: Sendable {
                 censored = f
                 notes.append("\(input): \(f.censoredEntries) MID entries at 0 fitted as left-censored (−2·log Φ(−μ/σ), a profiled scale per renormalised MID); the χ² test is of the deviance (--gaussian-zeros: Gaussian)")
             }
+            dilution = f.dilution
             if let profile {
                 let start = Date()
                 intervals = ls.mfa.profile(f, fluxes: profile, threads: options.threads)
@@ -113,7 +115,7 @@ public struct PredictionJob: Sendable {
         // The fit is judged on what was measured, never on imputed entries.
         var fit = try FitReport(prediction: prediction, measured: table, simulator: simulator ?? bundle.simulator(),
                                 basis: bundle.basis, defaultStddev: options.measurementStddev ?? 0.01,
-                                fluxes: options.fluxRows, scaled: options.fluxScale)
+                                fluxes: options.fluxRows, scaled: options.fluxScale, dilution: dilution)
         fit.starts = starts
         fit.scale = scale
         if let censored { fit.chiSquared = ChiSquaredTest(fit: censored, defaultStddev: options.measurementStddev ?? 0.01) }

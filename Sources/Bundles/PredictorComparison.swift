@@ -91,12 +91,14 @@ public struct PredictorComparison: Sendable {
             var scale: FitReport.Scale?
             var starts: [LeastSquaresMFA.StartResult]?
             var kept = false
+            var dilution: [LeastSquaresMFA.DilutionEstimate] = []
             if let ls = p as? any LeastSquaresBacked {
                 let f = try ls.leastSquaresFit(measured: input)
                 prediction = f.prediction
                 scale = f.scale.map { FitReport.Scale(value: $0.value, se: $0.se) }
                 starts = f.starts
                 kept = f.keptANNPrediction
+                dilution = f.dilution
             } else {
                 prediction = try p.predict(measured: input)
                 if options.fluxScale, !options.fluxRows.isEmpty {
@@ -111,7 +113,7 @@ public struct PredictorComparison: Sendable {
             do {
                 fit = try FitReport(prediction: prediction, measured: measured, simulator: simulator,
                                     basis: bundle.basis, defaultStddev: sigma, fluxes: options.fluxRows,
-                                    scaled: options.fluxScale)
+                                    scaled: options.fluxScale, dilution: dilution)
                 fit?.starts = starts
                 fit?.scale = scale
             } catch {

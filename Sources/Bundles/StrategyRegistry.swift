@@ -16,6 +16,9 @@ public struct Strategy: Sendable {
     /// Key in the manifest's `files` of what the strategy loads (`nil`: needs no file).
     public let fileKey: String?
     public let summary: String
+    /// Whether the strategy fits labeling-only mixing (a bundle with diluted pools); the others
+    /// refuse such a bundle (`UnsupportedStrategyError`).
+    public var fitsDilution = false
     let build: @Sendable (ModelBundle, StrategyRegistry.Options) throws -> Built
 
     enum Built {
@@ -23,10 +26,10 @@ public struct Strategy: Sendable {
         case imputer(any Imputer)
     }
 
-    /// A predictor row.
-    static func predictor(_ name: String, file: String?, _ summary: String,
+    /// A predictor row (`dilution`: it fits labeling-only mixing).
+    static func predictor(_ name: String, file: String?, _ summary: String, dilution: Bool = false,
                           _ make: @escaping @Sendable (ModelBundle, StrategyRegistry.Options) throws -> any FluxPredictor) -> Strategy {
-        Strategy(name: name, kind: .predictor, fileKey: file, summary: summary) { .predictor(try make($0, $1)) }
+        Strategy(name: name, kind: .predictor, fileKey: file, summary: summary, fitsDilution: dilution) { .predictor(try make($0, $1)) }
     }
 
     /// An imputer row.
@@ -46,7 +49,7 @@ public enum StrategyRegistry {
     /// first one it has a file for, unless its manifest names `defaultImputer`).
     public static let table: [Strategy] = [
         .predictor("ann", file: "ann", "neural network trained on simulated data (ML-Flux), per-prediction uncertainty", PredictorStrategies.ann),
-        .predictor("mfa", file: nil, "least-squares 13C-MFA (Levenberg–Marquardt on the EMU Jacobian, multi-start)", PredictorStrategies.mfa),
+        .predictor("mfa", file: nil, "least-squares 13C-MFA (Levenberg–Marquardt on the EMU Jacobian, multi-start)", dilution: true, PredictorStrategies.mfa),
         .predictor("hybrid", file: "ann", "ANN prediction polished by least-squares MFA", PredictorStrategies.hybrid),
         .imputer("knn", file: ImputerStrategies.knnKey, "distance-weighted K nearest simulated patterns over the measured entries", ImputerStrategies.knn),
         .imputer("mlp", file: ImputerStrategies.mlpKey, "masked residual MLP, a softmax per MID (newest ML-Flux)", ImputerStrategies.mlp),
@@ -95,14 +98,24 @@ public enum StrategyRegistry {
 
     /// The predictor `name` of `bundle`, set up with `options`.
     public static func predictor(_ name: String, bundle: ModelBundle, options: Options = Options()) throws -> any FluxPredictor {
-        guard case .predictor(let p) = try strategy(name, kind: .predictor).build(bundle, options) else { fatalError("table row of the wrong kind") }
+        guard case .predictor(let p) = try usable(name, kind: .predictor, bundle: bundle).build(bundle, options) else { fatalError("table row of the wrong kind") }
         return p
     }
 
     /// The imputer `name` of `bundle`.
     public static func imputer(_ name: String, bundle: ModelBundle, options: Options = Options()) throws -> any Imputer {
-        guard case .imputer(let i) = try strategy(name, kind: .imputer).build(bundle, options) else { fatalError("table row of the wrong kind") }
+        guard case .imputer(let i) = try usable(name, kind: .imputer, bundle: bundle).build(bundle, options) else { fatalError("table row of the wrong kind") }
         return i
+    }
+
+    /// The table row `name`, refused for a bundle with diluted pools unless it fits them.
+    static func usable(_ name: String, kind: StrategyKind, bundle: ModelBundle) throws -> Strategy {
+        let s = try strategy(name, kind: kind)
+        guard bundle.dilution.isEmpty || s.fitsDilution else {
+            let fitting = table.filter(\.fitsDilution).map(\.name).joined(separator: ", ")
+            throw UnsupportedStrategyError(description: "\(kind.rawValue) '\(name)' cannot take model '\(bundle.name)': its pools \(Set(bundle.dilution.values).sorted().joined(separator: ", ")) are diluted by unlabeled material (labeling-only mixing), which only \(fitting) fits")
+        }
+        return s
     }
 
     /// Strategies of `kind` whose file `bundle` names (or that need none), in table order.
@@ -115,6 +128,20 @@ public enum StrategyRegistry {
     public static func defaultImputer(of bundle: ModelBundle) -> String? {
         bundle.manifest.defaultImputer ?? available(.imputer, in: bundle).first
     }
+}
+
+extension ModelBundle {
+    /// Throws `UnsupportedStrategyError` naming `what` (e.g. "dataset") when the bundle has
+    /// diluted pools, which only least squares (`mfa`) models.
+    public func refuseDilution(_ what: String) throws {
+        guard !dilution.isEmpty else { return }
+        throw UnsupportedStrategyError(description: "\(what) cannot take model '\(name)': its pools \(Set(dilution.values).sorted().joined(separator: ", ")) are diluted by unlabeled material (labeling-only mixing), which only predict --predictor mfa fits")
+    }
+}
+
+/// A strategy that cannot take a bundle (e.g. the ANN on a bundle with diluted pools): one line.
+public struct UnsupportedStrategyError: Error, Equatable, Sendable, CustomStringConvertible {
+    public var description: String
 }
 
 public struct UnknownStrategyError: Error, Equatable, Sendable, CustomStringConvertible {

@@ -19,6 +19,8 @@ public enum EMUError: Error, Equatable, Sendable, CustomStringConvertible {
     case problemTooLarge(emus: Int, limit: Int)
     /// A measurement map (natural abundance of a fragment) does not fit its fragment.
     case invalidMeasurementMap(fragment: String, reason: String)
+    /// A dilution (labeling-only mixing) names no measured fragment, or its factors do not fit.
+    case invalidDilution(String)
 
     public var description: String {
         switch self {
@@ -31,6 +33,7 @@ public enum EMUError: Error, Equatable, Sendable, CustomStringConvertible {
                 + "for this flux state (size-\(n) EMU system is singular): no flux produces them"
         case .noExperiments: return "no tracer experiment given"
         case .invalidMeasurementMap(let f, let why): return "measurement map of fragment '\(f)': \(why)"
+        case .invalidDilution(let why): return "labeling-only mixing: \(why)"
         case .problemTooLarge(let n, let limit):
             return "the EMU decomposition needs more than \(limit) EMUs (stopped at \(n)): the atom maps permute atoms "
                 + "so that too many atom subsets must be simulated; check the atom maps or measure fewer / smaller fragments"

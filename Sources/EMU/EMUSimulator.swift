@@ -18,6 +18,12 @@ public final class EMUSimulator: Sendable {
     /// The instrument's map of each measured fragment's MID (parallel to `measured`; `nil`:
     /// the simulated MID is compared as is). See `MeasurementMap`.
     public let measurementMaps: [MeasurementMap?]
+    /// Labeling-only mixing (`Guides/FluxML.md`): the names of the diluted pools, in the
+    /// order of the dilution factors `f` that `simulate(_:dilution:)` takes.
+    public let dilutionGroups: [String]
+    /// Per measured fragment (parallel to `measured`), the index of its group in
+    /// `dilutionGroups`, or `nil` for a fragment that is not diluted.
+    public let dilutionGroup: [Int?]
     /// `experiments.map(\.id)`, kept so a simulation allocates no new id array.
     let experimentIDs: [String]
 
@@ -57,9 +63,13 @@ public final class EMUSimulator: Sendable {
     ///   - experiments: tracer experiments (validated against the network).
     ///   - measurementMaps: by fragment name, the map from simulated to measured MID (natural
     ///     abundance of a derivatised fragment); fragments not named are compared as simulated.
-    /// - Throws: `EMUError.invalidMeasurementMap` for a map of an unknown fragment or a wrong size.
+    ///   - dilution: by fragment name, the diluted pool (group) the fragment belongs to: its
+    ///     measured MID is `map(f·x + (1 − f)·e₀)` with the group's factor `f` (pool dilution).
+    /// - Throws: `EMUError.invalidMeasurementMap` for a map of an unknown fragment or a wrong size,
+    ///   `.invalidDilution` for a dilution of an unknown fragment.
     public init(network: MetabolicNetwork, measured: [MeasuredFragment]? = nil,
-                experiments: [TracerExperiment], measurementMaps: [String: MeasurementMap] = [:]) throws {
+                experiments: [TracerExperiment], measurementMaps: [String: MeasurementMap] = [:],
+                dilution: [String: String] = [:]) throws {
         guard !experiments.isEmpty else { throw EMUError.noExperiments }
         for e in experiments { try network.validate(e) }
         let fragments = measured ?? network.balancedPools
@@ -82,6 +92,9 @@ public final class EMUSimulator: Sendable {
                 throw EMUError.invalidMeasurementMap(fragment: name, reason: "the map is \(map.size)×\(map.size), the fragment's MID has \(f.atoms.count + 1) entries")
             }
         }
+        for name in dilution.keys.sorted() where !fragments.contains(where: { $0.name == name }) {
+            throw EMUError.invalidDilution("no measured fragment is named '\(name)'")
+        }
         let layout = OneWayLayout(network: network)
         let decomposition = try EMUDecomposition(network: network, layout: layout, measured: keys)
         let compiled = EMUCompiler(decomposition)
@@ -89,6 +102,10 @@ public final class EMUSimulator: Sendable {
         self.network = network
         self.measured = fragments
         self.measurementMaps = fragments.map { measurementMaps[$0.name] }
+        var groups: [String] = []
+        for f in fragments { if let g = dilution[f.name], !groups.contains(g) { groups.append(g) } }
+        self.dilutionGroups = groups
+        self.dilutionGroup = fragments.map { f in dilution[f.name].flatMap { groups.firstIndex(of: $0) } }
         self.experiments = experiments
         self.experimentIDs = experiments.map(\.id)
         self.layout = layout
@@ -157,7 +174,14 @@ public final class EMUSimulator: Sendable {
     /// parallel run: workers then never contend on reference counts of shared arrays.
     public func replica() throws -> EMUSimulator {
         try EMUSimulator(network: network, measured: measured, experiments: experiments,
-                         measurementMaps: mapsByName)
+                         measurementMaps: mapsByName, dilution: dilutionByName)
+    }
+
+    /// `dilutionGroup` keyed by fragment name (the form `init` takes).
+    public var dilutionByName: [String: String] {
+        var out: [String: String] = [:]
+        for (f, g) in zip(measured, dilutionGroup) { if let g { out[f.name] = dilutionGroups[g] } }
+        return out
     }
 
     /// `measurementMaps` keyed by fragment name (the form `init` takes).
@@ -177,14 +201,39 @@ public final class EMUSimulator: Sendable {
 
     /// MIDs of the measured fragments for every experiment at flux state `state`.
     /// - Throws: `EMUError` for invalid fluxes or a singular system.
+    /// Diluted fragments are simulated undiluted (f = 1).
     public func simulate(_ state: FluxState) throws -> SimulatedLabeling {
-        try run(state, basis: nil).labeling
+        try run(state, basis: nil, dilution: nil).labeling
     }
 
-    /// MIDs and their Jacobian with respect to the free fluxes of `basis`.
+    /// MIDs and their Jacobian with respect to the free fluxes of `basis` (diluted fragments undiluted).
     public func simulate(_ state: FluxState, basis: FreeFluxBasis) throws
         -> (labeling: SimulatedLabeling, jacobian: LabelingJacobian) {
-        let r = try run(state, basis: basis)
+        let r = try run(state, basis: basis, dilution: nil)
         return (r.labeling, r.jacobian!)
+    }
+
+    /// MIDs at `state` with the dilution factors `dilution` (one per `dilutionGroups`, each in [0, 1]).
+    /// - Throws: also `EMUError.invalidDilution` for a wrong count or a factor outside [0, 1].
+    public func simulate(_ state: FluxState, dilution: [Double]) throws -> SimulatedLabeling {
+        try run(state, basis: nil, dilution: try checked(dilution)).labeling
+    }
+
+    /// MIDs and their Jacobian at `state` with the dilution factors `dilution`: columns are the
+    /// free fluxes of `basis`, then one per dilution group (∂y/∂f).
+    public func simulate(_ state: FluxState, basis: FreeFluxBasis, dilution: [Double]) throws
+        -> (labeling: SimulatedLabeling, jacobian: LabelingJacobian) {
+        let r = try run(state, basis: basis, dilution: try checked(dilution))
+        return (r.labeling, r.jacobian!)
+    }
+
+    private func checked(_ dilution: [Double]) throws -> [Double] {
+        guard dilution.count == dilutionGroups.count else {
+            throw EMUError.invalidDilution("\(dilution.count) factors given for \(dilutionGroups.count) diluted pools")
+        }
+        for (g, f) in zip(dilutionGroups, dilution) where !(f >= 0 && f <= 1) {
+            throw EMUError.invalidDilution("the factor of pool '\(g)' is \(f), outside [0, 1]")
+        }
+        return dilution
     }
 }

@@ -19,7 +19,8 @@ private final class Arena {
 }
 
 extension EMUSimulator {
-    func run(_ state: FluxState, basis: FreeFluxBasis?) throws -> (labeling: SimulatedLabeling, jacobian: LabelingJacobian?) {
+    /// `dilution`: the factors of `dilutionGroups` (nil: undiluted, and no Jacobian columns for them).
+    func run(_ state: FluxState, basis: FreeFluxBasis?, dilution: [Double]?) throws -> (labeling: SimulatedLabeling, jacobian: LabelingJacobian?) {
         let u = try layout.values(state, network: network)
         let P = basis?.count ?? 0
         let D = basis.map { layout.derivatives(state, basis: $0) } ?? []
@@ -46,7 +47,7 @@ extension EMUSimulator {
                 for li in levels.indices {
                     try solveLevel(li, ctx, inflow: inflow, dInflow: dInflow)
                 }
-                return assemble(X: X, dX: P > 0 ? dX : nil, P: P)
+                return assemble(X: X, dX: basis != nil ? dX : nil, P: P, dilution: dilution)
             }
         }
     }
@@ -228,11 +229,15 @@ extension EMUSimulator {
         }
     }
 
-    func assemble(X: UnsafeMutablePointer<Double>, dX: UnsafeMutablePointer<Double>?, P: Int)
+    /// The measured fragments' MIDs (and Jacobian rows, `P` free-flux columns then one per
+    /// dilution group when `dilution` is given): mixed with unlabeled material where diluted,
+    /// then through the measurement maps.
+    func assemble(X: UnsafeMutablePointer<Double>, dX: UnsafeMutablePointer<Double>?, P: Int, dilution: [Double]?)
         -> (labeling: SimulatedLabeling, jacobian: LabelingJacobian?) {
         let E = experiments.count
+        let W = P + (dilution?.count ?? 0)      // Jacobian columns
         var values = [Double](repeating: 0, count: E * blockSize)
-        var jac = [Double](repeating: 0, count: dX == nil ? 0 : E * blockSize * P)
+        var jac = [Double](repeating: 0, count: dX == nil ? 0 : E * blockSize * W)
         for f in measured.indices {
             let lv = outputLevel[f], r = outputRow[f]
             for e in 0..<E {
@@ -247,7 +252,25 @@ extension EMUSimulator {
                 for k in 0..<n { values[dst + k] = src[k] }
                 if let dX {
                     let dsrc = dX + levelOffset[lv] * P + r * P * C + e * n
-                    for k in 0..<n { for q in 0..<P { jac[(dst + k) * P + q] = dsrc[q * C + k] } }
+                    for k in 0..<n { for q in 0..<P { jac[(dst + k) * W + q] = dsrc[q * C + k] } }
+                }
+            }
+        }
+        // Labeling-only mixing: x ← f·x + (1 − f)·e₀ (e₀ = M+0 only), ∂/∂θ ← f·∂x/∂θ, ∂/∂f = x − e₀.
+        if let dilution {
+            for f in measured.indices {
+                guard let g = dilutionGroup[f] else { continue }
+                let share = dilution[g], n = measured[f].atoms.count + 1
+                for e in 0..<E {
+                    let dst = e * blockSize + offsets[f]
+                    for k in 0..<n {
+                        let unlabeled = k == 0 ? 1.0 : 0.0
+                        if dX != nil {
+                            for q in 0..<P { jac[(dst + k) * W + q] *= share }
+                            jac[(dst + k) * W + P + g] = values[dst + k] - unlabeled
+                        }
+                        values[dst + k] = share * values[dst + k] + (1 - share) * unlabeled
+                    }
                 }
             }
         }
@@ -258,14 +281,14 @@ extension EMUSimulator {
                 let dst = e * blockSize + offsets[f]
                 values.withUnsafeMutableBufferPointer { v in
                     jac.withUnsafeMutableBufferPointer { j in
-                        map.apply(v.baseAddress! + dst, jacobian: dX == nil ? nil : j.baseAddress! + dst * P, columns: P)
+                        map.apply(v.baseAddress! + dst, jacobian: dX == nil ? nil : j.baseAddress! + dst * W, columns: W)
                     }
                 }
             }
         }
         let labeling = SimulatedLabeling(experimentIDs: experimentIDs, fragments: measured,
                                          offsets: offsets, blockSize: blockSize, values: values)
-        let jacobian = dX == nil ? nil : LabelingJacobian(rows: values.count, columns: P, values: jac)
+        let jacobian = dX == nil ? nil : LabelingJacobian(rows: values.count, columns: W, values: jac)
         return (labeling, jacobian)
     }
 }

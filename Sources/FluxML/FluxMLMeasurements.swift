@@ -10,11 +10,17 @@ public struct FluxMLDocument: Sendable {
     /// Elemental formulas of measured ions by fragment name (group attribute `formula`, an
     /// MLFlux extension): their simulated MIDs get natural abundance (`CorrectionMatrix`).
     public var formulas: [String: ElementalFormula]
+    /// Diluted fragments (group attribute `dilution="true"`, an MLFlux extension): the pool of
+    /// each, by fragment name; the pool's MID is mixed with unlabeled material outside the mass
+    /// balances, one fitted share per pool (labeling-only mixing, `Guides/FluxML.md`).
+    public var dilution: [String: String]
 
-    public init(network: MetabolicNetwork, measurements: MeasurementSet, formulas: [String: ElementalFormula] = [:]) {
+    public init(network: MetabolicNetwork, measurements: MeasurementSet, formulas: [String: ElementalFormula] = [:],
+                dilution: [String: String] = [:]) {
         self.network = network
         self.measurements = measurements
         self.formulas = formulas
+        self.dilution = dilution
     }
 
     /// The natural-abundance matrix of each fragment with a formula (tracer: the element of the
@@ -58,8 +64,8 @@ extension FluxMLReader {
         var r = Reader(file: fileName)
         let network = try r.read(root)
         let m = MeasurementReader(file: fileName, network: network)
-        let (set, formulas) = try m.readWithFormulas(root)
-        var document = FluxMLDocument(network: network, measurements: set, formulas: formulas)
+        let (set, formulas, dilution) = try m.readWithFormulas(root)
+        var document = FluxMLDocument(network: network, measurements: set, formulas: formulas, dilution: dilution)
         try document.buildNaturalAbundance(file: fileName)
         return document
     }
@@ -92,8 +98,9 @@ extension FluxMLReader {
 /// MLFlux extensions on a `group`: `name="Ala232"` names the fragment (an alias used by MID
 /// tables and outputs; default `POOL_1:2:3`), `formula="C11H26NO2Si2"` gives the elemental
 /// formula of the measured ion, so the simulated MID gets natural abundance (see
-/// `FluxMLDocument.naturalAbundance`). A fragment keeps one name and one formula in every
-/// configuration.
+/// `FluxMLDocument.naturalAbundance`), `dilution="true"` mixes the fragment's pool with
+/// unlabeled material (`FluxMLDocument.dilution`). A fragment keeps one name, one formula and one
+/// dilution flag in every configuration.
 ///
 /// Grammar of an MS spec (13CFLUX2 `Notation.re`, `nms`): `POOL ("[" LIST "]")? "#M" N ("," N)*`
 /// with `LIST` 1-based atom numbers or ranges (`1-3,5`), counted over the pool's carbons
@@ -124,8 +131,10 @@ struct MeasurementReader {
         .invalidMeasurement(file: file, line: line, id: id, reason: why)
     }
 
-    func readWithFormulas(_ root: XMLElement) throws -> (set: MeasurementSet, formulas: [String: ElementalFormula]) {
+    func readWithFormulas(_ root: XMLElement) throws
+        -> (set: MeasurementSet, formulas: [String: ElementalFormula], dilution: [String: String]) {
         var set = MeasurementSet()
+        var diluted: [String: (Bool, Int?)] = [:]
         var formulas: [String: ElementalFormula] = [:]
         var formulaLine: [String: Int?] = [:]
         var fragmentOfName: [String: (MeasuredFragment, Int?)] = [:]
@@ -134,6 +143,7 @@ struct MeasurementReader {
             let experiment = cfg.attribute("name") ?? ""
             for section in cfg.elements("measurement") {
                 let (fluxes, labeling, groupFormulas) = try measurement(section, experiment: experiment)
+                let flags = try dilutionFlags(section)
                 for l in labeling {
                     let name = l.fragment.name
                     if let (old, line) = fragmentOfName[name], old != l.fragment {
@@ -146,6 +156,11 @@ struct MeasurementReader {
                     }
                     formulaLine[name] = l.line
                     formulas[name] = f
+                    let d = flags[l.id] ?? false
+                    if let (seen, line) = diluted[name], seen != d {
+                        throw fail(l.line, l.id, "fragment '\(name)' is \(d ? "" : "not ")diluted here and \(seen ? "" : "not ")diluted on line \(line.map(String.init) ?? "?"); give one dilution flag in every configuration")
+                    }
+                    diluted[name] = (d, l.line)
                 }
                 do {
                     for f in fluxes { try set.add(f) }
@@ -155,7 +170,29 @@ struct MeasurementReader {
                 }
             }
         }
-        return (set, formulas.compactMapValues { $0 })
+        var dilution: [String: String] = [:]
+        for f in set.fragments where diluted[f.name]?.0 == true { dilution[f.name] = f.pool }
+        return (set, formulas.compactMapValues { $0 }, dilution)
+    }
+
+    /// The `dilution` attribute of each labeling group of a measurement section, by group id:
+    /// `true` or `false` (default); anything else is an error naming the line.
+    private func dilutionFlags(_ section: XMLElement) throws -> [String: Bool] {
+        var flags: [String: Bool] = [:]
+        for model in section.elements("model") {
+            for part in model.elements("labelingmeasurement") {
+                for g in part.elements("group") {
+                    guard let text = g.attribute("dilution") else { continue }
+                    let id = g.attribute("id") ?? ""
+                    switch text.lowercased() {
+                    case "true": flags[id] = true
+                    case "false": flags[id] = false
+                    default: throw fail(g, id, "dilution=\"\(Excerpt.quote(text, limit: 20))\" must be true or false")
+                    }
+                }
+            }
+        }
+        return flags
     }
 
     private func measurement(_ section: XMLElement, experiment: String) throws

@@ -18,9 +18,10 @@ public enum FluxMLWriter {
     ///   network lacks, when there are flux measurements but no experiment to hold them, or
     ///   when two measurements of one configuration share an id.
     /// A fragment named otherwise than `POOL_1:2` gets a `name` attribute (an alias), and one in
-    /// `formulas` a `formula` attribute (MLFlux extensions, see `FluxMLDocument.formulas`).
+    /// `formulas` a `formula` attribute, one in `dilution` `dilution="true"` (MLFlux extensions, see
+    /// `FluxMLDocument.formulas` and `.dilution`).
     public static func write(_ network: MetabolicNetwork, measurements: MeasurementSet,
-                             formulas: [String: ElementalFormula] = [:]) throws -> String {
+                             formulas: [String: ElementalFormula] = [:], dilution: [String: String] = [:]) throws -> String {
         let ids = Set(network.experiments.map(\.id))
         if let m = measurements.labeling.first(where: { !ids.contains($0.experiment) }) {
             throw MeasurementSetError(line: m.line,
@@ -36,11 +37,11 @@ public enum FluxMLWriter {
                 throw MeasurementSetError(line: nil, message: "measurement id '\(id)' is used twice in configuration '\(e.id)'")
             }
         }
-        return render(network, measurements: measurements, formulas: formulas)
+        return render(network, measurements: measurements, formulas: formulas, dilution: dilution)
     }
 
     private static func render(_ network: MetabolicNetwork, measurements: MeasurementSet?,
-                               formulas: [String: ElementalFormula] = [:]) -> String {
+                               formulas: [String: ElementalFormula] = [:], dilution: [String: String] = [:]) -> String {
         var o = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
         o += "<fluxml xmlns=\"\(FluxMLNamespace.uri)\">\n"
         o += "  <info>\n    <name>\(escape(network.name))</name>\n    <version>1.0</version>\n  </info>\n"
@@ -95,7 +96,7 @@ public enum FluxMLWriter {
                 o += "    </input>\n"
             }
             if let measurements {
-                o += measurementSection(network, measurements, experiment: e.id, formulas: formulas)
+                o += measurementSection(network, measurements, experiment: e.id, formulas: formulas, dilution: dilution)
             }
             o += "  </configuration>\n"
         }
@@ -105,7 +106,7 @@ public enum FluxMLWriter {
 
     /// The `measurement` element of one configuration (empty when it has nothing to hold).
     static func measurementSection(_ network: MetabolicNetwork, _ set: MeasurementSet, experiment: String,
-                                   formulas: [String: ElementalFormula] = [:]) -> String {
+                                   formulas: [String: ElementalFormula] = [:], dilution: [String: String] = [:]) -> String {
         let labeling = set.labeling(experiment: experiment)
         guard !labeling.isEmpty || !set.fluxes.isEmpty else { return "" }
         var o = "    <measurement>\n      <model>\n"
@@ -119,6 +120,7 @@ public enum FluxMLWriter {
                     extra += " name=\"\(escape(m.fragment.name))\""
                 }
                 if let f = formulas[m.fragment.name] { extra += " formula=\"\(f)\"" }
+                if dilution[m.fragment.name] != nil { extra += " dilution=\"true\"" }
                 o += "          <group id=\"\(escape(m.id))\" scale=\"\(m.scale.rawValue)\"\(extra)>\n"
                 o += "            <textual>\(escape(spec))</textual>\n          </group>\n"
             }

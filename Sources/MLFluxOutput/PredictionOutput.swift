@@ -32,6 +32,10 @@ public enum PredictionOutput {
         if let s = fit.scale {
             out += "\nunit: the measured fluxes' (scale \(num(s.value)) ± \(num(s.se)) per unit of the network's reference flux)"
         }
+        if !fit.dilution.isEmpty {
+            out += "\ndiluted pools (share f made by the network ± SE; 1 − f unlabeled): "
+                + fit.dilution.map { "\($0.pool) \(num($0.value)) ± \(num($0.se))" }.joined(separator: "; ")
+        }
         if !fit.fluxResiduals.isEmpty {
             out += "\nmeasured fluxes (measured ± σ → predicted): " + fit.fluxResiduals.map {
                 "\($0.id) \(num($0.measured)) ± \(num($0.stddev)) → \(num($0.predicted))"

@@ -51,10 +51,13 @@ public struct ChiSquaredTest: Sendable, Codable, Equatable {
 
     /// The test of `state` against the measured MIDs and `fluxes` (residuals (v − m)/σ of the
     /// state's own fluxes). `scaled`: the fluxes were put in the measured unit by a fitted scale,
-    /// one more identifiable parameter.
+    /// one more identifiable parameter. `dilution`: the shares f of the simulator's diluted pools
+    /// (labeling-only mixing), each one more parameter (empty: none, or undiluted).
     public init(state: FluxState, measured: MeasuredLabeling, simulator: EMUSimulator, basis: FreeFluxBasis,
-                defaultStddev: Double, fluxes: [FluxMeasurementRow] = [], scaled: Bool = false) throws {
-        let (lab, jac) = try simulator.simulate(state, basis: basis)
+                defaultStddev: Double, fluxes: [FluxMeasurementRow] = [], scaled: Bool = false,
+                dilution: [Double] = []) throws {
+        let (lab, jac) = try dilution.isEmpty ? simulator.simulate(state, basis: basis)
+                                              : simulator.simulate(state, basis: basis, dilution: dilution)
         let rows = measured.mask.indices.filter { measured.mask[$0] }
         let sigma = rows.map { measured.stddev[$0].isFinite ? measured.stddev[$0] : defaultStddev }
         var vssr = zip(rows, sigma).reduce(0) { s, e in
@@ -63,7 +66,7 @@ public struct ChiSquaredTest: Sendable, Codable, Equatable {
         }
         for f in fluxes { vssr += f.residual(state) * f.residual(state) }
         let columns = (0..<basis.count).filter { basis.fixed[$0] == nil }
-        let m = rows.count + fluxes.count, n = columns.count + (scaled ? 1 : 0)
+        let m = rows.count + fluxes.count, n = columns.count + (scaled ? 1 : 0) + dilution.count
         var a = [Double](repeating: 0, count: m * n)
         let nf = basis.freeNet.count, xf = basis.freeExchange.count
         for (c, k) in columns.enumerated() {
@@ -79,6 +82,10 @@ public struct ChiSquaredTest: Sendable, Codable, Equatable {
             }
         }
         if scaled { for (i, f) in fluxes.enumerated() { a[rows.count + i + m * columns.count] = f.simulated(state) / f.stddev } }
+        for g in dilution.indices {
+            let c = n - dilution.count + g
+            for (i, row) in rows.enumerated() { a[i + m * c] = jac[row, basis.count + g] / sigma[i] }
+        }
         let sv = LinearAlgebra.singularValues(m: m, n: n, a: &a) ?? []
         let rank = sv.filter { $0 > 1e-8 * (sv.first ?? 0) }.count
         self.init(vssr: vssr, measurements: measured.independentValues + fluxes.count, identifiable: rank,

@@ -24,8 +24,9 @@ extension LeastSquaresMFA {
         let t = theta(p)
         let ps = (0..<basis.count).filter { basis.fixed[$0] == nil }
         var rows: [[Double]] = [], h: [Double] = []
+        let padding = [Double](repeating: 0, count: p.count - ps.count)   // dilution shares: boxes only
         for con in basis.freeConstraints + pinned {
-            let grad = ps.map { con.coefficients[$0] * chain($0, t) }
+            let grad = ps.map { con.coefficients[$0] * chain($0, t) } + padding
             guard grad.contains(where: { $0 != 0 }) else { continue }
             let value = con.lhs(t) - con.constant
             switch con.relation {
@@ -37,12 +38,12 @@ extension LeastSquaresMFA {
             }
         }
         for (i, b) in paramBounds.enumerated() {
-            var up = [Double](repeating: 0, count: ps.count), down = up
+            var up = [Double](repeating: 0, count: p.count), down = up
             up[i] = 1; down[i] = -1
             rows.append(up); h.append(b.0 - p[i])
             rows.append(down); h.append(p[i] - b.1)
         }
-        let k = rows.count, P = ps.count
+        let k = rows.count, P = p.count
         var g = [Double](repeating: 0, count: k * P)
         for (c, row) in rows.enumerated() { for j in 0..<P { g[c + k * j] = row[j] } }
         return (g, h, k)

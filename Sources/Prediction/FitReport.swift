@@ -40,17 +40,26 @@ public struct FitReport: Sendable, Codable {
     public var chiSquared: ChiSquaredTest?
     /// Least-squares strategies: how every start ended.
     public var starts: [LeastSquaresMFA.StartResult]?
+    /// Labeling-only mixing: the fitted share f (± SE) of each diluted pool; empty when none.
+    public var dilution: [LeastSquaresMFA.DilutionEstimate] = []
 
     /// - Parameters:
     ///   - basis: with it, the χ² test is computed (degrees of freedom from the rank of the
     ///     Jacobian at the predicted state); entries without a σ get `defaultStddev`.
+    ///   - dilution: the fitted shares of the simulator's diluted pools (labeling-only mixing);
+    ///     the MIDs are re-simulated with them and each counts as a parameter of the χ² test.
     public init(prediction: FluxPrediction, measured: MeasuredLabeling, simulator: EMUSimulator,
                 basis: FreeFluxBasis? = nil, defaultStddev: Double = 0.01,
-                fluxes: [FluxMeasurementRow] = [], scaled: Bool = false) throws {
-        let sim = try simulator.simulate(prediction.fluxState)
+                fluxes: [FluxMeasurementRow] = [], scaled: Bool = false,
+                dilution: [LeastSquaresMFA.DilutionEstimate] = []) throws {
+        let shares = dilution.map(\.value)
+        let sim = try shares.isEmpty ? simulator.simulate(prediction.fluxState)
+                                     : simulator.simulate(prediction.fluxState, dilution: shares)
+        self.dilution = dilution
         if let basis {
             chiSquared = try ChiSquaredTest(state: prediction.fluxState, measured: measured, simulator: simulator,
-                                            basis: basis, defaultStddev: defaultStddev, fluxes: fluxes, scaled: scaled)
+                                            basis: basis, defaultStddev: defaultStddev, fluxes: fluxes, scaled: scaled,
+                                            dilution: shares)
         }
         let layout = measured.layout
         precondition(sim.values.count == layout.count, "simulator and layout disagree")

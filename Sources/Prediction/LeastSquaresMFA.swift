@@ -77,6 +77,13 @@ public struct LeastSquaresMFA: Sendable {
     /// what clipped, renormalised MIDs need for unbiased fits and calibrated errors. Applies
     /// only when the data contain such entries; `false`: every entry Gaussian.
     public var censorZeros: Bool = true
+    /// Labeling-only mixing (pool dilution, `Guides/FluxML.md`): when the simulator has
+    /// dilution groups, the fit adds one parameter per group, the share f ∈ [0, 1] of the
+    /// pool that the network made (the rest is unlabeled), after the free fluxes; each
+    /// starts here.
+    public var dilutionStart: Double = 0.9
+    /// Number of dilution parameters (`simulator.dilutionGroups`).
+    public var dilutionCount: Int { simulator.dilutionGroups.count }
 
     public init(simulator: EMUSimulator, basis: FreeFluxBasis, network: MetabolicNetwork,
                 bounds: [(lower: Double, upper: Double)], interior: [Double]? = nil) {
@@ -146,6 +153,9 @@ public struct LeastSquaresMFA: Sendable {
         /// The fitted scale s (measured unit per network unit) and its standard error, when
         /// `fluxScale` put the result in the measured fluxes' unit.
         public var scale: (value: Double, se: Double)?
+        /// Labeling-only mixing: the fitted share f of each diluted pool (`simulator.dilutionGroups`
+        /// order) with its standard error (from the same linearised covariance as the fluxes).
+        public var dilution: [DilutionEstimate] = []
         /// Hybrid: `true` when the polished fit ended with a worse VSSR than the ANN's own
         /// prediction (or reached no valid state), so the ANN's prediction was kept as the result.
         public var keptANNPrediction: Bool = false
@@ -173,7 +183,19 @@ public struct LeastSquaresMFA: Sendable {
         }
     }
 
+    /// The fitted share f of a diluted pool: the fraction of the measured pool that the network
+    /// made (1 − f is unlabeled material that mixes in outside the mass balances).
+    public struct DilutionEstimate: Sendable, Codable, Equatable {
+        public var pool: String
+        public var value: Double
+        public var se: Double
+    }
+
+    /// Non-fixed free fluxes (the first parameters; the dilution shares follow them).
     var parameters: [Int] { (0..<basis.count).filter { basis.fixed[$0] == nil } }
+
+    /// The dilution shares f of a parameter vector (its last `dilutionCount` entries).
+    func dilution(_ p: [Double]) -> [Double] { Array(p[(p.count - dilutionCount)...]) }
     private func isExchange(_ k: Int) -> Bool { k >= basis.freeNet.count }
 
     func theta(_ p: [Double]) -> [Double] {
@@ -183,18 +205,19 @@ public struct LeastSquaresMFA: Sendable {
         return t
     }
 
-    func params(_ t: [Double]) -> [Double] {
+    /// The parameter vector of free fluxes `t` and dilution shares `dilution` (default: `dilutionStart` each).
+    func params(_ t: [Double], dilution: [Double]? = nil) -> [Double] {
         parameters.enumerated().map { i, k in
             let v = min(max(t[k], bounds[k].lower), bounds[k].upper)
             return isExchange(k) ? log10(max(v, exchangeFloor)) : v
-        }
+        } + (dilution ?? [Double](repeating: dilutionStart, count: dilutionCount)).map { min(max($0, 0), 1) }
     }
 
     var paramBounds: [(Double, Double)] {
         parameters.map { k in
             isExchange(k) ? (log10(max(bounds[k].lower, exchangeFloor)), log10(max(bounds[k].upper, exchangeFloor)))
                           : (bounds[k].lower, bounds[k].upper)
-        }
+        } + [(Double, Double)](repeating: (0, 1), count: dilutionCount)
     }
 
     /// dθ_k / dp for parameter `k` at θ: 1 for net fluxes, θ·ln 10 for exchange fluxes.
@@ -244,12 +267,15 @@ public struct LeastSquaresMFA: Sendable {
         var r: [Double]
         var jac: LabelingJacobian?
         var mu: [Double]
+        // Shares within round-off of [0, 1] (constrained steps keep the box to ~1e-9) are clamped.
+        let G = dilutionCount, shares = dilution(p).map { min(max($0, 0), 1) }
         if jacobian {
-            guard let (lab, j) = try? simulator.simulate(state, basis: basis) else { return nil }
+            guard let (lab, j) = try? (G > 0 ? simulator.simulate(state, basis: basis, dilution: shares)
+                                            : simulator.simulate(state, basis: basis)) else { return nil }
             mu = lab.values
             jac = j
         } else {
-            guard let lab = try? simulator.simulate(state) else { return nil }
+            guard let lab = try? (G > 0 ? simulator.simulate(state, dilution: shares) : simulator.simulate(state)) else { return nil }
             mu = lab.values
         }
         r = problem.censoring?.residuals(simulated: mu, measured: problem.measured.values, rows: problem.rows, weights: w)
@@ -258,7 +284,7 @@ public struct LeastSquaresMFA: Sendable {
         for f in problem.fluxes { r.append((s * f.simulated(state) - f.value) / f.stddev) }
         r += zip(p, problem.prior).map { ($0 - $1.mean) * $1.weight }
         guard jacobian, let jac else { return (r, []) }
-        let P = parameters.count, m = r.count, R = problem.rows.count
+        let P = p.count, m = r.count, R = problem.rows.count
         var J = [Double](repeating: 0, count: m * P)   // column-major m × P
         let nf = basis.freeNet.count, xf = basis.freeExchange.count
         for (c, k) in parameters.enumerated() {
@@ -278,6 +304,11 @@ public struct LeastSquaresMFA: Sendable {
                 J[R + i + m * c] = s * d * scale / f.stddev
             }
             if !problem.prior.isEmpty { J[problem.dataCount + c + m * c] = problem.prior[c].weight }
+        }
+        // Dilution shares: ∂y/∂f from the simulator's columns after the free fluxes; no flux or prior rows.
+        for g in 0..<G {
+            let c = parameters.count + g
+            for (i, row) in problem.rows.enumerated() { J[i + m * c] = jac[row, basis.count + g] * w[i] }
         }
         problem.censoring?.transform(&J, m: m, columns: P, residuals: r, simulated: mu, measured: problem.measured.values,
                                      rows: problem.rows, weights: w, information: information)
@@ -336,7 +367,7 @@ public struct LeastSquaresMFA: Sendable {
         let t = theta(best.p)
         let state = simulable(basis.fluxState(free: t))
         let scaleColumn = problem.scaled ? scaleJacobianColumn(problem, state, rows: best.r.count) : nil
-        let (se, rank, scale, covariance) = standardErrors(best, problem: problem, theta: t, scaleColumn: scaleColumn)
+        let (se, rank, scale, covariance, dilutionSE) = standardErrors(best, problem: problem, theta: t, scaleColumn: scaleColumn)
         let s = problem.scaled ? Self.scale(problem.fluxes, state) : 1
         // Unscaled fits propagate the full covariance of θ (a flux fixed by mass balance gets its
         // true error); a scaled fit, whose errors include the scale's, the standard errors.
@@ -347,10 +378,15 @@ public struct LeastSquaresMFA: Sendable {
                       vssr: results[bestIndex].vssr, iterations: best.it, measurements: measured.independentValues + fluxes.count,
                       identifiable: rank, starts: results, best: bestIndex, problem: problem)
         if let scale { fit.scale = (s, scale) }
-        if let censoring = problem.censoring, let lab = try? simulator.simulate(state) {
+        let shares = dilution(best.p).map { min(max($0, 0), 1) }
+        if let censoring = problem.censoring,
+           let lab = try? (dilutionCount > 0 ? simulator.simulate(state, dilution: shares) : simulator.simulate(state)) {
             fit.censoredEntries = censoring.censoredCount
             fit.devianceReference = censoring.reference(simulated: lab.values, rows: rows, weights: problem.sigma.map { 1 / $0 },
                                                         extra: fluxes.count, fitted: rank)
+        }
+        fit.dilution = zip(simulator.dilutionGroups, zip(dilution(best.p), dilutionSE)).map {
+            DilutionEstimate(pool: $0, value: min(max($1.0, 0), 1), se: $1.1)
         }
         return fit
     }
@@ -433,10 +469,11 @@ public struct LeastSquaresMFA: Sendable {
     ///
     /// With a `scaleColumn` (∂r/∂s of a scaled fit), the covariance is that of (parameters, s)
     /// and the errors are those of s·θ: var = s²·var θ + θ²·var s + 2sθ·cov(θ, s); the third
-    /// value is then the scale's standard error.
+    /// value is then the scale's standard error. The last value: the standard errors of the
+    /// dilution shares (the SD of a uniform share, 1/√12, when the data leave one undetermined).
     private func standardErrors(_ best: Descent, problem: Problem, theta t: [Double],
-                                scaleColumn: [Double]? = nil) -> ([Double], Int, Double?, [Double]?) {
-        let P0 = parameters.count, m = best.r.count, d = problem.dataCount
+                                scaleColumn: [Double]? = nil) -> ([Double], Int, Double?, [Double]?, [Double]) {
+        let P0 = best.p.count, m = best.r.count, d = problem.dataCount
         let J = best.J + (scaleColumn ?? [])
         let P = P0 + (scaleColumn == nil ? 0 : 1)
         var jtj = [Double](repeating: 0, count: P * P)
@@ -474,11 +511,16 @@ public struct LeastSquaresMFA: Sendable {
             }
             se[k] = sp.isFinite ? chain(k, t) * sp : .infinity
         }
+        let dilutionSE = (0..<dilutionCount).map { g -> Double in
+            let i = parameters.count + g
+            let sp = determined[i] ? max(inverse[i + P * i], 0).squareRoot() : .infinity
+            return sp <= 1 ? sp : 1 / 12.0.squareRoot()
+        }
         guard scaleColumn != nil else {
             // Covariance of θ (row-major): chain-rule scaled parameter covariance; a free flux
             // known from its bounds only has its variance and no correlations (∞ when
             // unbounded); fixed ones 0.
-            guard solved else { return (se, rank, nil, nil) }
+            guard solved else { return (se, rank, nil, nil, dilutionSE) }
             let n = basis.count
             var cov = [Double](repeating: 0, count: n * n)
             for (i, k) in parameters.enumerated() {
@@ -488,7 +530,7 @@ public struct LeastSquaresMFA: Sendable {
                     cov[k * n + l] = chain(k, t) * chain(l, t) * inverse[i + P * j]
                 }
             }
-            return (se, rank, nil, cov)
+            return (se, rank, nil, cov, dilutionSE)
         }
         // The scale is the last parameter: errors of s·θ.
         let state = simulable(basis.fluxState(free: t))
@@ -505,7 +547,7 @@ public struct LeastSquaresMFA: Sendable {
             se[k] = max(v, 0).squareRoot()
         }
         // The scale is a parameter the data determine (one measured flux suffices).
-        return (se, rank, varS.squareRoot(), nil)
+        return (se, rank, varS.squareRoot(), nil, dilutionSE)
     }
 
     /// The covariance of the parameters, `(JᵀJ)⁺` over the directions the data determine, and

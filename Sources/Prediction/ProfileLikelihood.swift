@@ -116,7 +116,7 @@ extension LeastSquaresMFA {
     /// in the log10 parameters) gets its linearised interval only (`profile == nil`).
     public func profile(_ fit: Fit, fluxes: [ProfiledFlux], threads: Int? = nil) -> ProfileResult {
         guard let problem = fit.problem else { return ProfileResult(fluxes: [], deltaG: []) }
-        let p0 = params(fit.prediction.free)
+        let p0 = params(fit.prediction.free, dilution: fit.dilution.map(\.value))
         let at = evaluate(p0, problem, jacobian: true, information: true)
         let jacobian = at.map { ($0.J, $0.r.count) }
         let cost0 = at.map { $0.r.reduce(0) { $0 + $1 * $1 } } ?? .infinity
@@ -182,7 +182,7 @@ extension LeastSquaresMFA {
         let q0 = zip(a, t0).reduce(0) { $0 + $1.0 * $1.1 }
         let name = flux.name(in: network)
         // Gradient of q in parameter space.
-        let grad = parameters.map { a[$0] * chain($0, t0) }
+        let grad = parameters.map { a[$0] * chain($0, t0) } + [Double](repeating: 0, count: dilutionCount)
         var se = jacobian.map { linearisedSE(grad, jacobian: $0.0, rows: $0.1) } ?? .infinity
         if grad.allSatisfy({ $0 == 0 }) { se = 0 }
         let exchangeParameter = flux.kind == .xch ? freeExchangeParameter(of: flux.reaction) : nil

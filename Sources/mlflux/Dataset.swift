@@ -107,6 +107,7 @@ struct DatasetGenerate: ParsableCommand {
 
     mutating func run() throws {
         let bundle = try BundleRegistry(searchPaths: .standard()).load(model)
+        try bundle.refuseDilution("dataset")
         var settings = SamplerSettings.automatic(for: bundle.basis)
         if let s = sampler { settings.net = SamplerSettings.NetMethod(rawValue: s)! }
         if let e = exchange { settings.exchange = SamplerSettings.ExchangeMethod(rawValue: e)! }

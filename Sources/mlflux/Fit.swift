@@ -57,7 +57,8 @@ struct Fit: ParsableCommand {
             intervals = mfa.profile(fit, fluxes: fluxes, threads: threads)
             profileSeconds = Date().timeIntervalSince(clock)
         }
-        var report = try FitReport(prediction: fit.prediction, measured: problem.measured, simulator: problem.simulator)
+        var report = try FitReport(prediction: fit.prediction, measured: problem.measured, simulator: problem.simulator,
+                                   dilution: fit.dilution)
         report.chiSquared = ChiSquaredTest(fit: fit)
         if fit.censoredEntries > 0 {
             FileHandle.standardError.write(Data("note: \(file): \(fit.censoredEntries) MID entries at 0 fitted as left-censored (−2·log Φ(−μ/σ), a profiled scale per renormalised MID); the χ² test is of the deviance (--gaussian-zeros: Gaussian)\n".utf8))

@@ -85,6 +85,7 @@ struct Posterior: ParsableCommand {
 
     func run() throws {
         let bundle = try BundleRegistry(searchPaths: .standard()).load(model)
+        try bundle.refuseDilution("posterior")
         let inputs = [input] + (measurement.measuredFluxes.map { [$0] } ?? [])
         if let out { try OutputFile.check(out, force: force, inputs: inputs) }
         let measured = try measurement.readTable(input, bundle: bundle)

@@ -63,6 +63,9 @@ struct Simulate: ParsableCommand {
             experiments = bundle.experiments
             basis = bundle.basis
             maps = bundle.measurementMaps
+            if !bundle.dilution.isEmpty {
+                FileHandle.standardError.write(Data("note: model '\(bundle.name)': pools \(Set(bundle.dilution.values).sorted().joined(separator: ", ")) are simulated undiluted (share f = 1: the MIDs the network makes)\n".utf8))
+            }
         }
         if !inputs.isEmpty {
             experiments = [try TracerSpec.experiment(id: "input", specs: inputs, network: net)]
