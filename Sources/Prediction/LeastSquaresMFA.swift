@@ -402,13 +402,7 @@ public struct LeastSquaresMFA: Sendable {
         let P0 = parameters.count, m = best.r.count, d = problem.dataCount
         let J = best.J + (scaleColumn ?? [])
         let P = P0 + (scaleColumn == nil ? 0 : 1)
-        var jtj = [Double](repeating: 0, count: P * P)
-        J.withUnsafeBufferPointer { jp in
-            jtj.withUnsafeMutableBufferPointer { c in
-                LinearAlgebra.gemm(transA: true, m: P, n: P, k: m, a: jp.baseAddress!, lda: m, b: jp.baseAddress!, ldb: m,
-                                   c: c.baseAddress!, ldc: P)
-            }
-        }
+        var jtj = Self.normalMatrix(J, rows: m, columns: P)
         if problem.priorConditioned {
             // Diagonal: data precision + prior precision → max(data precision, prior precision).
             for (c, w) in problem.prior.enumerated() where w.weight > 0 {
@@ -469,6 +463,19 @@ public struct LeastSquaresMFA: Sendable {
         }
         // The scale is a parameter the data determine (one measured flux suffices).
         return (se, rank, varS.squareRoot(), nil)
+    }
+
+    /// `JᵀJ` (P × P) of a column-major `m × P` matrix `J`.
+    static func normalMatrix(_ J: [Double], rows m: Int, columns P: Int) -> [Double] {
+        var jtj = [Double](repeating: 0, count: P * P)
+        guard m > 0, P > 0 else { return jtj }
+        J.withUnsafeBufferPointer { jp in
+            jtj.withUnsafeMutableBufferPointer { c in
+                LinearAlgebra.gemm(transA: true, m: P, n: P, k: m, a: jp.baseAddress!, lda: m, b: jp.baseAddress!, ldb: m,
+                                   c: c.baseAddress!, ldc: P)
+            }
+        }
+        return jtj
     }
 
     /// The covariance of the parameters, `(JᵀJ)⁺` over the directions the data determine, and
