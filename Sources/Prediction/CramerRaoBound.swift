@@ -27,9 +27,11 @@ extension LeastSquaresMFA {
     }
 
     /// The Cramér–Rao bound at `state` for entries measured as in `measured` (its mask and σ
-    /// — a NaN σ counts as `defaultStddev`; its values are not read). `nil` when `state`
-    /// cannot be simulated or the mask does not match the simulator's labeling.
-    public func informationBound(at state: FluxState, for measured: MeasuredLabeling) -> InformationBound? {
+    /// — a NaN σ counts as `defaultStddev`; its values are not read). With a `prior`, its
+    /// precision is added to the Fisher information (the Bayesian information bound, e.g.
+    /// with `boundsPrior`: what the flux space itself tells). `nil` when `state` cannot be
+    /// simulated or the mask does not match the simulator's labeling.
+    public func informationBound(at state: FluxState, for measured: MeasuredLabeling, prior: Prior? = nil) -> InformationBound? {
         guard let simulated = try? simulator.simulate(simulable(state)), simulated.values.count == measured.mask.count,
               measured.stddev.count == measured.mask.count else { return nil }
         let rows = measured.mask.indices.filter { measured.mask[$0] }
@@ -38,10 +40,10 @@ extension LeastSquaresMFA {
         let problem = Problem(measured: MeasuredLabeling(layout: measured.layout, values: simulated.values,
                                                          stddev: measured.stddev, mask: measured.mask), rows: rows,
                               sigma: rows.map { measured.stddev[$0].isFinite ? measured.stddev[$0] : defaultStddev },
-                              fluxes: [], prior: [])
+                              fluxes: [], prior: prior.map(parameterPrior) ?? [])
         guard let J = evaluate(p, problem, jacobian: true)?.J else { return nil }
         let P = parameters.count, n = basis.count
-        let (inverse, determined) = Self.pseudoInverse(Self.normalMatrix(J, rows: rows.count, columns: P), size: P)
+        let (inverse, determined) = Self.pseudoInverse(Self.normalMatrix(J, rows: J.count / max(P, 1), columns: P), size: P)
         // Covariance of θ (row-major): the chain-scaled parameter covariance over the determined
         // free fluxes; an undetermined one gets an infinite variance (and no correlations), so
         // every flux depending on it has an infinite bound; fixed ones 0.
@@ -56,5 +58,18 @@ extension LeastSquaresMFA {
         let propagated = FluxPrediction(free: t, freeCovariance: cov, basis: basis, network: network, temperature: temperature)
         return InformationBound(netSE: propagated.netSE, exchangeSE: propagated.exchangeSE, determined: known,
                                 identifiable: determined.filter { $0 }.count)
+    }
+
+    /// The flux space's bounds as a Gaussian prior centred at `free` (θ): per free flux the SD
+    /// of a uniform distribution over its bounds, for exchange fluxes over their log10 range
+    /// (from `exchangeFloor`); none for a flux with an open bound, or a fixed one.
+    public func boundsPrior(around free: [Double]) -> Prior {
+        let pb = paramBounds
+        var sd = [Double](repeating: .infinity, count: basis.count)
+        for (i, k) in parameters.enumerated() {
+            let range = (pb[i].1 - pb[i].0) / 12.0.squareRoot()
+            sd[k] = range.isFinite ? range * chain(k, free) : .infinity
+        }
+        return Prior(mean: free, sd: sd)
     }
 }

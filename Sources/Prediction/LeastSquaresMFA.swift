@@ -195,7 +195,7 @@ public struct LeastSquaresMFA: Sendable {
     }
 
     /// The prior in parameter space: (mean, 1/σ) per parameter.
-    private func parameterPrior(_ prior: Prior) -> [(mean: Double, weight: Double)] {
+    func parameterPrior(_ prior: Prior) -> [(mean: Double, weight: Double)] {
         let means = params(prior.mean)
         return parameters.enumerated().map { i, k in
             let sd = parameterSD(prior.sd[k], at: prior.mean[k], free: k)

@@ -23,36 +23,41 @@ public enum MaskedShareAccuracy {
         public var exchangeBound: [String: ExchangeBound]?
     }
 
-    /// The relative Cramér–Rao bound (SE / true value; ∞ where not identifiable) of one
-    /// exchange flux in one state: with the noise σ of the comparison (`noisy`) and with
-    /// exact data's σ (Float32 storage resolution, `exact`).
+    /// The relative Cramér–Rao bounds (SE / true value; ∞ where not identifiable) of one
+    /// exchange flux in one state: from the measured entries alone with the comparison's noise
+    /// σ (`noisy`), and with the flux space's bounds as a prior (`LeastSquaresMFA.boundsPrior`)
+    /// at that σ and at exact data's σ (Float32 storage resolution).
     public struct StateBound: Sendable {
         public var noisy: Double
-        public var exact: Double
-        public init(noisy: Double, exact: Double) {
+        public var noisyWithPrior: Double
+        public var exactWithPrior: Double
+        public init(noisy: Double, noisyWithPrior: Double, exactWithPrior: Double) {
             self.noisy = noisy
-            self.exact = exact
+            self.noisyWithPrior = noisyWithPrior
+            self.exactWithPrior = exactWithPrior
         }
     }
 
     /// How well the measured entries determine one exchange flux over a band's states, and
-    /// the error on the states where they determine it to the target.
+    /// the error on the states where they (with the flux space) determine it to the target.
     public struct ExchangeBound: Codable, Sendable {
         /// The target relative error.
         public var target: Double
-        /// Share of the band's states whose relative bound at the noise σ is at most `target`.
-        public var withinTarget: Double
-        /// Share of the band's states whose relative bound for exact data is at most `target`.
-        public var withinTargetExact: Double
-        /// Share of the band's states where the flux is structurally not identifiable (infinite bound).
+        /// Share of the band's states where the measured entries alone do not identify the flux (infinite bound).
         public var notIdentifiable: Double
-        /// Median relative bound at the noise σ (∞ when more than half are not identifiable).
+        /// Median relative bound from the measured entries alone at the noise σ (∞ when more
+        /// than half are not identifiable), and with the flux-space prior.
         public var medianBound: Double
-        /// Median |relative error| of the predictions on the states whose bound at the noise σ
-        /// is within `target` (NaN when none, or every one failed), and how many there are.
+        public var medianBoundWithPrior: Double
+        /// Share of the band's states whose relative bound with the prior is at most `target`,
+        /// at the noise σ and for exact data.
+        public var withinTarget: Double
+        public var withinTargetExact: Double
+        /// Median |relative error| of the predictions on the states within the target at the
+        /// noise σ (NaN when none, or every one failed), and how many there are.
         public var medianErrorWithinTarget: Double
         public var statesWithinTarget: Int
-        /// The same on the states whose bound for exact data is within `target`.
+        /// The same on the states within the target for exact data.
         public var medianErrorWithinTargetExact: Double
         public var statesWithinTargetExact: Int
     }
@@ -91,16 +96,18 @@ public enum MaskedShareAccuracy {
                     bound = [:]
                     for (f, id) in focus.enumerated() {
                         guard let r = network.reactions.firstIndex(where: { $0.id == id }) else { continue }
-                        let inside = idx.filter { bounds[$0][f].noisy <= targets[f] }
-                        let insideExact = idx.filter { bounds[$0][f].exact <= targets[f] }
+                        let inside = idx.filter { bounds[$0][f].noisyWithPrior <= targets[f] }
+                        let insideExact = idx.filter { bounds[$0][f].exactWithPrior <= targets[f] }
                         func error(_ states: [Int]) -> Double {
                             median(states.compactMap { i in predictions[i].map { relative($0.exchange[r], truth[i].exchange[r]) } })
                         }
                         bound![id] = ExchangeBound(
-                            target: targets[f], withinTarget: Double(inside.count) / Double(idx.count),
-                            withinTargetExact: Double(insideExact.count) / Double(idx.count),
+                            target: targets[f],
                             notIdentifiable: Double(idx.filter { bounds[$0][f].noisy == .infinity }.count) / Double(idx.count),
                             medianBound: medianCountingInfinity(idx.map { bounds[$0][f].noisy }),
+                            medianBoundWithPrior: medianCountingInfinity(idx.map { bounds[$0][f].noisyWithPrior }),
+                            withinTarget: Double(inside.count) / Double(idx.count),
+                            withinTargetExact: Double(insideExact.count) / Double(idx.count),
                             medianErrorWithinTarget: error(inside), statesWithinTarget: inside.count,
                             medianErrorWithinTargetExact: error(insideExact), statesWithinTargetExact: insideExact.count)
                     }

@@ -24,11 +24,11 @@ struct BenchRoutes: ParsableCommand {
             exchange fluxes named by --focus. Least squares weights the measured entries with \
             σ = --noise (or their Float32 storage resolution when exact). --svg writes the \
             all-net-within-5 % share against the hidden share, one line per route. \
-            With --focus, also the Cramér–Rao bound of each focus exchange flux from the measured \
-            entries only at the true state with σ = --crlb-noise per entry: per band the share of \
-            states whose relative bound is within --target, the share where the flux is not \
-            identifiable, the median bound, and each route's median error on the states within \
-            the target.
+            With --focus, also the Cramér–Rao bound of each focus exchange flux at the true state \
+            from the measured entries only (σ = --crlb-noise per entry): per band the share of \
+            states where the flux is not identifiable and the median relative bound; with the \
+            flux space's bounds as a prior, the median bound and the share of states within \
+            --target at that σ and for exact data, and each route's median error on those states.
             """,
         shouldDisplay: false)
 
@@ -161,7 +161,7 @@ struct BenchRoutes: ParsableCommand {
         func pct(_ x: Double) -> String { x.isNaN ? "-" : x == .infinity ? "∞" : String(format: "%.1f%%", 100 * x) }
         func range(_ b: MaskedShareAccuracy.Band) -> String { String(format: "%.0f–%.0f%%", 100 * b.hiddenLow, 100 * b.hiddenHigh) }
         let within = bounds == nil ? [] : zip(focusIDs, targetList).flatMap { id, t in
-            ["\(id) ERR CRLB≤\(pct(t))", "\(id) ERR EXACT-CRLB≤\(pct(t))"]
+            ["\(id) ERR (≤\(pct(t)))", "\(id) ERR (≤\(pct(t)) EXACT)"]
         }
         var rows = [["HIDDEN", "ROUTE", "N", "FAILED", "ALL NET ≤5%", "MED NET |REL|"] + focusIDs.map { "\($0) XCH |REL|" } + within]
         for rb in bands {
@@ -176,18 +176,21 @@ struct BenchRoutes: ParsableCommand {
         print(TextTable.render(rows, rightAligned: Set(2..<rows[0].count)))
         if bounds != nil {
             // The bound does not depend on the route: one row per band.
-            print("\nCramér–Rao bound of the exchange fluxes from the measured entries only at the true state, σ \(crlbNoise) "
-                  + "per entry (CRLB) and exact data's Float32 resolution (EXACT): share of states within the target, share not "
-                  + "identifiable at all, median relative bound at σ \(crlbNoise). ERR columns above: each route's median error "
-                  + "on the states within the target")
+            print("""
+
+                Cramér–Rao bounds of the exchange fluxes at the true state, measured entries only, σ \(crlbNoise) per entry: \
+                share not identifiable (infinite bound) and median relative bound (CRLB); with the flux-space bounds as a prior: \
+                median (BAYES) and share of states within the target at σ \(crlbNoise) and for exact data (Float32 resolution). \
+                ERR columns above: each route's median error on the states within the target (at σ, exact).
+                """)
             var crlb = [["HIDDEN", "N"] + zip(focusIDs, targetList).flatMap { id, t in
-                ["\(id) CRLB≤\(pct(t))", "\(id) EXACT≤\(pct(t))", "\(id) NOT IDENT.", "\(id) MED CRLB"]
+                ["\(id) NOT IDENT.", "\(id) MED CRLB", "\(id) MED BAYES", "\(id) ≤\(pct(t))", "\(id) ≤\(pct(t)) EXACT"]
             }]
             for rb in bands where rb.route == routeList[0] {
                 let b = rb.band
                 crlb.append([range(b), "\(b.states)"] + focusIDs.flatMap { id -> [String] in
-                    guard let e = b.exchangeBound?[id] else { return ["-", "-", "-", "-"] }
-                    return [pct(e.withinTarget), pct(e.withinTargetExact), pct(e.notIdentifiable), pct(e.medianBound)]
+                    guard let e = b.exchangeBound?[id] else { return ["-", "-", "-", "-", "-"] }
+                    return [pct(e.notIdentifiable), pct(e.medianBound), pct(e.medianBoundWithPrior), pct(e.withinTarget), pct(e.withinTargetExact)]
                 })
             }
             print(TextTable.render(crlb, rightAligned: Set(1..<crlb[0].count)))
@@ -196,9 +199,10 @@ struct BenchRoutes: ParsableCommand {
     }
 
     /// Per state, per focus reaction: the relative Cramér–Rao bounds of its exchange flux
-    /// (SE / true value; ∞ where the measured entries do not identify it) from the measured
-    /// entries of `measured[i]` at the true state, with σ = --crlb-noise and with exact data's
-    /// σ (the Float32 storage resolution of the true value, as least squares weighs exact input).
+    /// (SE / true value; ∞ where not identifiable) from the measured entries of `measured[i]`
+    /// at the true state: with σ = --crlb-noise from the entries alone, and with the flux
+    /// space's bounds as a prior (`boundsPrior`) at that σ and at exact data's σ (the Float32
+    /// storage resolution of the true value, as least squares weighs exact input).
     func exchangeBounds(_ measured: [MeasuredLabeling], truth: [FluxState], patterns: Matrix, focus: [String], bundle: ModelBundle,
                         options: StrategyRegistry.Options) throws -> [[MaskedShareAccuracy.StateBound]] {
         guard let mfa = (try StrategyRegistry.predictor("mfa", bundle: bundle, options: options) as? LeastSquaresBacked)?.mfa else {
@@ -209,17 +213,20 @@ struct BenchRoutes: ParsableCommand {
         let progress = ProgressLine(label: "bound states")
         return try ParallelRows.map(count: measured.count, threads: threads, progress: progress.report) { i in
             let m = measured[i]
-            func relative(_ stddev: [Double]) -> [Double] {
-                let bound = mfa.informationBound(at: truth[i], for: MeasuredLabeling(layout: m.layout, values: m.values, stddev: stddev, mask: m.mask))
+            let prior = mfa.boundsPrior(around: mfa.basis.freeFluxes(of: truth[i]))
+            func relative(_ stddev: [Double], _ prior: LeastSquaresMFA.Prior?) -> [Double] {
+                let bound = mfa.informationBound(at: truth[i], for: MeasuredLabeling(layout: m.layout, values: m.values, stddev: stddev, mask: m.mask),
+                                                 prior: prior)
                 return reactions.map { r in
                     guard let bound else { return .nan }
                     let se = bound.exchangeSE[r]
                     return se == .infinity ? .infinity : se / max(abs(truth[i].exchange[r]), 1e-12)
                 }
             }
-            let noisy = relative([Double](repeating: sigma, count: m.values.count))
-            let exact = relative(patterns.row(i).map { MIDResolution.float32Storage.sigma(Double($0)) })
-            return zip(noisy, exact).map { MaskedShareAccuracy.StateBound(noisy: $0, exact: $1) }
+            let noisy = [Double](repeating: sigma, count: m.values.count)
+            let exact = patterns.row(i).map { MIDResolution.float32Storage.sigma(Double($0)) }
+            let (a, b, c) = (relative(noisy, nil), relative(noisy, prior), relative(exact, prior))
+            return reactions.indices.map { MaskedShareAccuracy.StateBound(noisy: a[$0], noisyWithPrior: b[$0], exactWithPrior: c[$0]) }
         }.map { try $0.get() }
     }
 }

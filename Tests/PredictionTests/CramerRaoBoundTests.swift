@@ -55,7 +55,8 @@ final class CramerRaoBoundTests: XCTestCase {
     /// Toy network fed uniformly labeled A (every MID constant: finite differences move by
     /// round-off only) and A labeled at C1: measuring only the first experiment
     /// leaves both free fluxes structurally not identifiable (infinite bounds, the fixed one
-    /// known); adding the second makes both finite.
+    /// known) — with the bounds as a prior, their bounds are the prior's — and adding the
+    /// second experiment makes both finite.
     func testEntriesWithoutSensitivityGiveInfiniteBounds() throws {
         let (mfa, basis, sim, layout) = try toyLeastSquares(["111", "100"])
         let θ = [1, 0.3, 0.5]
@@ -75,6 +76,15 @@ final class CramerRaoBoundTests: XCTestCase {
         XCTAssertEqual(none.identifiable, 0)
         XCTAssertEqual(none.exchangeSE[basis.freeExchange[0]], .infinity)
         XCTAssertEqual(none.netSE[basis.freeNet[1]], .infinity)
+        // The flux space's bounds as the prior: with no information in the data, the bounds are
+        // the prior's — the SD of a uniform distribution over v3 ∈ [0.001, 0.999] and over
+        // log10 v2.xch ∈ [log10 1e-7, log10 100] (the exchange floor to the bound).
+        let prior = mfa.boundsPrior(around: θ)
+        let withPrior = try XCTUnwrap(mfa.informationBound(at: basis.fluxState(free: θ), for: MeasuredLabeling(
+            layout: layout, values: [Double](repeating: .nan, count: layout.count),
+            stddev: [Double](repeating: 0.005, count: layout.count), mask: (0..<layout.count).map { $0 < blind }), prior: prior))
+        XCTAssertEqual(withPrior.netSE[basis.freeNet[1]], 0.998 / 12.0.squareRoot(), accuracy: 1e-12)
+        XCTAssertEqual(withPrior.exchangeSE[basis.freeExchange[0]], 0.5 * log(10) * 9 / 12.0.squareRoot(), accuracy: 1e-9)
         let both = try bound([Bool](repeating: true, count: layout.count))
         XCTAssertEqual(both.identifiable, 2)
         XCTAssertTrue(both.exchangeSE[basis.freeExchange[0]].isFinite && both.netSE[basis.freeNet[1]].isFinite)
