@@ -25,16 +25,16 @@ public enum MaskedShareAccuracy {
 
     /// The relative Cramér–Rao bounds (SE / true value; ∞ where not identifiable) of one
     /// exchange flux in one state: from the measured entries alone with the comparison's noise
-    /// σ (`noisy`), and with the flux space's bounds as a prior (`LeastSquaresMFA.boundsPrior`)
-    /// at that σ and at exact data's σ (Float32 storage resolution).
+    /// σ (`noisy`) and with exact data's σ (Float32 storage resolution, `exact`), and at the
+    /// noise σ with the flux space's bounds as a prior (`LeastSquaresMFA.boundsPrior`).
     public struct StateBound: Sendable {
         public var noisy: Double
+        public var exact: Double
         public var noisyWithPrior: Double
-        public var exactWithPrior: Double
-        public init(noisy: Double, noisyWithPrior: Double, exactWithPrior: Double) {
+        public init(noisy: Double, exact: Double, noisyWithPrior: Double) {
             self.noisy = noisy
+            self.exact = exact
             self.noisyWithPrior = noisyWithPrior
-            self.exactWithPrior = exactWithPrior
         }
     }
 
@@ -49,8 +49,8 @@ public enum MaskedShareAccuracy {
         /// than half are not identifiable), and with the flux-space prior.
         public var medianBound: Double
         public var medianBoundWithPrior: Double
-        /// Share of the band's states whose relative bound with the prior is at most `target`,
-        /// at the noise σ and for exact data.
+        /// Share of the band's states whose relative bound is at most `target`: with the prior
+        /// at the noise σ, and from the entries alone for exact data.
         public var withinTarget: Double
         public var withinTargetExact: Double
         /// Median |relative error| of the predictions on the states within the target at the
@@ -97,7 +97,7 @@ public enum MaskedShareAccuracy {
                     for (f, id) in focus.enumerated() {
                         guard let r = network.reactions.firstIndex(where: { $0.id == id }) else { continue }
                         let inside = idx.filter { bounds[$0][f].noisyWithPrior <= targets[f] }
-                        let insideExact = idx.filter { bounds[$0][f].exactWithPrior <= targets[f] }
+                        let insideExact = idx.filter { bounds[$0][f].exact <= targets[f] }
                         func error(_ states: [Int]) -> Double {
                             median(states.compactMap { i in predictions[i].map { relative($0.exchange[r], truth[i].exchange[r]) } })
                         }

@@ -28,7 +28,8 @@ struct BenchRoutes: ParsableCommand {
             from the measured entries only (σ = --crlb-noise per entry): per band the share of \
             states where the flux is not identifiable and the median relative bound; with the \
             flux space's bounds as a prior, the median bound and the share of states within \
-            --target at that σ and for exact data, and each route's median error on those states.
+            --target at that σ; the share within --target for exact data from the entries alone; \
+            and each route's median error on those states.
             """,
         shouldDisplay: false)
 
@@ -180,8 +181,9 @@ struct BenchRoutes: ParsableCommand {
 
                 Cramér–Rao bounds of the exchange fluxes at the true state, measured entries only, σ \(crlbNoise) per entry: \
                 share not identifiable (infinite bound) and median relative bound (CRLB); with the flux-space bounds as a prior: \
-                median (BAYES) and share of states within the target at σ \(crlbNoise) and for exact data (Float32 resolution). \
-                ERR columns above: each route's median error on the states within the target (at σ, exact).
+                median (BAYES) and share of states within the target at σ \(crlbNoise); measured entries only, exact data \
+                (Float32 resolution): share within the target (EXACT). ERR columns above: each route's median error on the \
+                states within the target (at σ with the prior, exact).
                 """)
             var crlb = [["HIDDEN", "N"] + zip(focusIDs, targetList).flatMap { id, t in
                 ["\(id) NOT IDENT.", "\(id) MED CRLB", "\(id) MED BAYES", "\(id) ≤\(pct(t))", "\(id) ≤\(pct(t)) EXACT"]
@@ -200,9 +202,10 @@ struct BenchRoutes: ParsableCommand {
 
     /// Per state, per focus reaction: the relative Cramér–Rao bounds of its exchange flux
     /// (SE / true value; ∞ where not identifiable) from the measured entries of `measured[i]`
-    /// at the true state: with σ = --crlb-noise from the entries alone, and with the flux
-    /// space's bounds as a prior (`boundsPrior`) at that σ and at exact data's σ (the Float32
-    /// storage resolution of the true value, as least squares weighs exact input).
+    /// at the true state, from the entries alone with σ = --crlb-noise and with exact data's σ
+    /// (the Float32 storage resolution of the true value, as least squares weighs exact
+    /// input), and at --crlb-noise with the flux space's bounds as a prior (`boundsPrior`; not
+    /// for exact data: its weights 10¹⁰ times the prior's would drown the prior in round-off).
     func exchangeBounds(_ measured: [MeasuredLabeling], truth: [FluxState], patterns: Matrix, focus: [String], bundle: ModelBundle,
                         options: StrategyRegistry.Options) throws -> [[MaskedShareAccuracy.StateBound]] {
         guard let mfa = (try StrategyRegistry.predictor("mfa", bundle: bundle, options: options) as? LeastSquaresBacked)?.mfa else {
@@ -225,8 +228,8 @@ struct BenchRoutes: ParsableCommand {
             }
             let noisy = [Double](repeating: sigma, count: m.values.count)
             let exact = patterns.row(i).map { MIDResolution.float32Storage.sigma(Double($0)) }
-            let (a, b, c) = (relative(noisy, nil), relative(noisy, prior), relative(exact, prior))
-            return reactions.indices.map { MaskedShareAccuracy.StateBound(noisy: a[$0], noisyWithPrior: b[$0], exactWithPrior: c[$0]) }
+            let (a, b, c) = (relative(noisy, nil), relative(exact, nil), relative(noisy, prior))
+            return reactions.indices.map { MaskedShareAccuracy.StateBound(noisy: a[$0], exact: b[$0], noisyWithPrior: c[$0]) }
         }.map { try $0.get() }
     }
 }

@@ -36,11 +36,11 @@ import Testing
         #expect(abs(bands[0].medianNetRelativeError - 0.05) < 1e-12)   // median of 0 and 0.1
         #expect(abs(bands[2].medianExchangeRelativeError["v2"]! - 0.5) < 1e-12)
 
-        // Cramér–Rao bounds (data only, with the prior at σ, with the prior exact) per state, target 5 %:
+        // Cramér–Rao bounds (data only at σ, data only exact, with the prior at σ) per state, target 5 %:
         // band 0 has one state within the target at σ (state 0, error 0) and both for exact data;
         // band 1 one state not identifiable from the data alone.
         let b = MaskedShareAccuracy.StateBound.init
-        let bounds = [[b(0.02, 0.01, 1e-4)], [b(0.7, 0.5, 1e-3)], [b(.infinity, 0.2, 0.1)], [b(0.03, 0.02, 1e-4)], [b(0.03, 0.03, 1e-5)]]
+        let bounds = [[b(0.02, 1e-4, 0.01)], [b(0.7, 1e-3, 0.5)], [b(.infinity, .infinity, 0.2)], [b(0.03, 1e-4, 0.02)], [b(0.03, 1e-5, 0.03)]]
         let withBounds = MaskedShareAccuracy.bands(predictions: predictions, truth: truth, hidden: hidden, network: network,
                                                    width: 0.1, focus: ["v2"], bounds: bounds, targets: [0.05])
         let e = withBounds.map { $0.exchangeBound!["v2"]! }
