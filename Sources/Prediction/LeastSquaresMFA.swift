@@ -230,7 +230,7 @@ public struct LeastSquaresMFA: Sendable {
     }
 
     /// The prior in parameter space: (mean, 1/σ) per parameter.
-    private func parameterPrior(_ prior: Prior) -> [(mean: Double, weight: Double)] {
+    func parameterPrior(_ prior: Prior) -> [(mean: Double, weight: Double)] {
         let means = params(prior.mean)
         return parameters.enumerated().map { i, k in
             let sd = parameterSD(prior.sd[k], at: prior.mean[k], free: k)
@@ -476,13 +476,7 @@ public struct LeastSquaresMFA: Sendable {
         let P0 = best.p.count, m = best.r.count, d = problem.dataCount
         let J = best.J + (scaleColumn ?? [])
         let P = P0 + (scaleColumn == nil ? 0 : 1)
-        var jtj = [Double](repeating: 0, count: P * P)
-        J.withUnsafeBufferPointer { jp in
-            jtj.withUnsafeMutableBufferPointer { c in
-                LinearAlgebra.gemm(transA: true, m: P, n: P, k: m, a: jp.baseAddress!, lda: m, b: jp.baseAddress!, ldb: m,
-                                   c: c.baseAddress!, ldc: P)
-            }
-        }
+        var jtj = Self.normalMatrix(J, rows: m, columns: P)
         if problem.priorConditioned {
             // Diagonal: data precision + prior precision → max(data precision, prior precision).
             for (c, w) in problem.prior.enumerated() where w.weight > 0 {
@@ -548,6 +542,19 @@ public struct LeastSquaresMFA: Sendable {
         }
         // The scale is a parameter the data determine (one measured flux suffices).
         return (se, rank, varS.squareRoot(), nil, dilutionSE)
+    }
+
+    /// `JᵀJ` (P × P) of a column-major `m × P` matrix `J`.
+    static func normalMatrix(_ J: [Double], rows m: Int, columns P: Int) -> [Double] {
+        var jtj = [Double](repeating: 0, count: P * P)
+        guard m > 0, P > 0 else { return jtj }
+        J.withUnsafeBufferPointer { jp in
+            jtj.withUnsafeMutableBufferPointer { c in
+                LinearAlgebra.gemm(transA: true, m: P, n: P, k: m, a: jp.baseAddress!, lda: m, b: jp.baseAddress!, ldb: m,
+                                   c: c.baseAddress!, ldc: P)
+            }
+        }
+        return jtj
     }
 
     /// The covariance of the parameters, `(JᵀJ)⁺` over the directions the data determine, and

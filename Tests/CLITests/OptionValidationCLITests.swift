@@ -52,6 +52,8 @@ import TestSupport
         (["bench", "nn", "--pcnn", "1x16x16", "--widths", "8,8,8,8,8,8,8,8,8"], "--widths"),
         (["bench", "nn", "--pcnn", "1x256x256", "--batch-size", "4096"], "--batch-size"),
         (["bench", "predict", "--model", "toy", "--batch", huge], "--batch"),
+        (["bench", "routes", "--model", "toy", "--data", data, "--imputer", "knn", "--focus", "v2", "--target", "0.05,0.04"], "--target"),
+        (["bench", "routes", "--model", "toy", "--data", data, "--imputer", "knn", "--crlb-noise", "0"], "--crlb-noise"),
         (["predict", "--model", "toy", mids, "--tolerance", "nan"], "--tolerance"),
         (["predict", "--model", "toy", mids, "--tolerance=-0.1"], "--tolerance"),
         (["predict", "--model", "toy", mids, "--temperature", "0"], "--temperature"),

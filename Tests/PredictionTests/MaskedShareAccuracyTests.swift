@@ -35,5 +35,23 @@ import Testing
         #expect(abs(bands[0].hiddenLow - 0.4) < 1e-12 && abs(bands[2].hiddenLow - 0.9) < 1e-12)
         #expect(abs(bands[0].medianNetRelativeError - 0.05) < 1e-12)   // median of 0 and 0.1
         #expect(abs(bands[2].medianExchangeRelativeError["v2"]! - 0.5) < 1e-12)
+
+        // Cramér–Rao bounds (data only at σ, data only exact, with the prior at σ) per state, target 5 %:
+        // band 0 has one state within the target at σ (state 0, error 0) and both for exact data;
+        // band 1 one state not identifiable from the data alone.
+        let b = MaskedShareAccuracy.StateBound.init
+        let bounds = [[b(0.02, 1e-4, 0.01)], [b(0.7, 1e-3, 0.5)], [b(.infinity, .infinity, 0.2)], [b(0.03, 1e-4, 0.02)], [b(0.03, 1e-5, 0.03)]]
+        let withBounds = MaskedShareAccuracy.bands(predictions: predictions, truth: truth, hidden: hidden, network: network,
+                                                   width: 0.1, focus: ["v2"], bounds: bounds, targets: [0.05])
+        let e = withBounds.map { $0.exchangeBound!["v2"]! }
+        #expect(e.map(\.withinTarget) == [0.5, 0.5, 1])
+        #expect(e.map(\.withinTargetExact) == [1, 0.5, 1])
+        #expect(e.map(\.notIdentifiable) == [0, 0.5, 0])
+        #expect(e.map(\.statesWithinTarget) == [1, 1, 1])
+        #expect(e[0].medianErrorWithinTarget == 0 && e[0].medianErrorWithinTargetExact == 0)
+        #expect(e[1].medianErrorWithinTarget.isNaN, "the one state within the target failed")
+        #expect(abs(e[2].medianErrorWithinTarget - 0.5) < 1e-12)
+        #expect(abs(e[0].medianBound - 0.36) < 1e-12 && abs(e[0].medianBoundWithPrior - 0.255) < 1e-12)
+        #expect(e[1].medianBound == .infinity && abs(e[1].medianBoundWithPrior - 0.11) < 1e-12)
     }
 }
