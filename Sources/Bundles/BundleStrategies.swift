@@ -10,6 +10,8 @@ public struct BundleStrategies: Codable, Sendable, Equatable {
         public var file: String?
         /// Its file is present (always `true` for a strategy that needs none).
         public var trained: Bool
+        /// Why it cannot take this bundle whether trained or not (e.g. diluted pools), or nil.
+        public var refused: String? = nil
     }
 
     public var entries: [Entry]
@@ -17,12 +19,17 @@ public struct BundleStrategies: Codable, Sendable, Equatable {
     public init(_ bundle: ModelBundle) {
         entries = StrategyRegistry.table.map { s in
             let present = s.fileKey.map { key in (try? bundle.file(key)).map { FileManager.default.fileExists(atPath: $0) } ?? false }
-            return Entry(name: s.name, kind: s.kind.rawValue, file: s.fileKey, trained: present ?? true)
+            let refused = bundle.dilution.isEmpty || s.fitsDilution ? nil : "diluted pools (labeling-only mixing)"
+            return Entry(name: s.name, kind: s.kind.rawValue, file: s.fileKey, trained: present ?? true, refused: refused)
         }
     }
 
-    /// Names of the strategies of `kind` that are (`trained == true`) or are not ready.
+    /// Names of the strategies of `kind` that are (`trained == true`) or are not ready, leaving
+    /// out those the bundle refuses.
     public func names(_ kind: StrategyKind, trained: Bool) -> [String] {
-        entries.filter { $0.kind == kind.rawValue && $0.trained == trained }.map(\.name)
+        entries.filter { $0.kind == kind.rawValue && $0.trained == trained && $0.refused == nil }.map(\.name)
     }
+
+    /// Names of the strategies the bundle refuses, whether trained or not.
+    public var refusedNames: [String] { entries.filter { $0.refused != nil }.map(\.name) }
 }

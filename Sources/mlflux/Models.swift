@@ -8,7 +8,8 @@ struct Models: ParsableCommand {
         discussion: """
             One line per bundle: name, network, experiments, measured fragments, free fluxes, the \
             predictors and imputers it can run now, those that need training first (their weights \
-            file is missing), and its folder. Broken bundles are listed with their error.
+            file is missing), and its folder. Strategies a bundle cannot take (e.g. the ANN on \
+            diluted pools) are named in a note. Broken bundles are listed with their error.
             """)
 
     @Option(help: "Output format: table or json.") var format: OutputFormat = .table
@@ -65,6 +66,9 @@ struct Models: ParsableCommand {
                 rows.append([b.name, b.network.name, "\(b.experiments.count)", "\(b.measured.count)", "\(b.basis.count)",
                              list(s.names(.predictor, trained: true)), list(s.names(.imputer, trained: true)),
                              list(s.names(.predictor, trained: false) + s.names(.imputer, trained: false)), b.directory])
+                if let why = s.entries.first(where: { $0.refused != nil })?.refused {
+                    notes.append("\(b.name): \(s.refusedNames.joined(separator: ", ")) cannot take it: \(why)")
+                }
             case .failed(let c, _):
                 rows.append([c.name, "-", "-", "-", "-", "-", "-", "-", c.directory])
                 notes.append("broken: \(c.name) (\(c.directory)): \(row.error ?? "")")
@@ -74,6 +78,6 @@ struct Models: ParsableCommand {
         }
         print(TextTable.render(rows, rightAligned: [2, 3, 4]))
         for n in notes { print(n) }
-        if !notes.isEmpty { print("see `mlflux bundle check NAME` for every problem of a broken bundle") }
+        if notes.contains(where: { $0.hasPrefix("broken: ") }) { print("see `mlflux bundle check NAME` for every problem of a broken bundle") }
     }
 }

@@ -20,6 +20,12 @@ import TestSupport
         #expect(!bundle.fluxesAreRelative)
         #expect(throws: UnsupportedStrategyError.self) { _ = try StrategyRegistry.predictor("ann", bundle: bundle) }
         #expect(throws: UnsupportedStrategyError.self) { try bundle.refuseDilution("dataset") }
+        // `mlflux models` and the server offer what the bundle can take: mfa, and nothing to train.
+        let strategies = BundleStrategies(bundle)
+        #expect(strategies.names(.predictor, trained: true) == ["mfa"])
+        #expect(strategies.names(.predictor, trained: false).isEmpty && strategies.names(.imputer, trained: false).isEmpty)
+        #expect(Set(strategies.refusedNames) == Set(StrategyRegistry.table.filter { !$0.fitsDilution }.map(\.name)))
+        #expect(strategies.refusedNames.contains("ann") && strategies.refusedNames.contains("knn"))
     }
 
     @Test func fitOfItsDataPassesTheChiSquaredTest() throws {
