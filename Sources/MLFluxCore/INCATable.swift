@@ -49,13 +49,14 @@ public enum INCATable {
         let ac = try column("labelled_atom_ids", required: false)
         let uc = try column("unlabelled_atoms", required: false)
         let tc = try column("time", required: false)
+        try TranslatedTable.check(maps, layout: layout)
 
         /// One data row and its MID key.
         struct Row {
             var line: Int
             var experiment: String, fragment: String, replicate: String
             var isotopologue: String, intensity: String, error: String
-            var atoms: String, time: String
+            var atoms: String, unlabelled: String, time: String
         }
         var rows: [Row] = []
         for i in lines.indices where i > h && !lines[i].trimmingSpaces.isEmpty {
@@ -68,7 +69,8 @@ public enum INCATable {
                             replicate: rc.map { f[$0].trimmingSpaces } ?? "",
                             isotopologue: f[kc].trimmingSpaces, intensity: f[ic].trimmingSpaces,
                             error: sc.map { f[$0].trimmingSpaces } ?? "",
-                            atoms: ac.map { f[$0] } ?? "", time: tc.map { f[$0].trimmingSpaces } ?? ""))
+                            atoms: ac.map { f[$0] } ?? "", unlabelled: uc.map { f[$0].trimmingSpaces } ?? "",
+                            time: tc.map { f[$0].trimmingSpaces } ?? ""))
         }
         // Isotopic steady state: one time point.
         if let tc, let first = rows.first {
@@ -89,13 +91,7 @@ public enum INCATable {
             throw fail(r.line, "column 'experiment_id': '\(Excerpt.quote(r.experiment))' is not an experiment of the model (\(layout.experimentIDs.joined(separator: ", "))); give --sample-map FILE.csv (columns \(SampleMap.expected), the experiment_id as sample)")
         }
         func fragment(_ r: Row) throws -> Int? {
-            if let x = maps.metabolites?.entry(name: r.fragment, derivative: "") { return layout.fragmentIndex(x.metabolite) }
-            if let exact = layout.fragmentIndex(r.fragment) { return exact }
-            let matches = layout.fragmentNames.indices.filter { layout.fragmentNames[$0].lowercased() == r.fragment.lowercased() }
-            guard matches.count <= 1 else {
-                throw fail(r.line, "column 'ms_id': '\(Excerpt.quote(r.fragment))' matches \(matches.map { layout.fragmentNames[$0] }.joined(separator: ", ")) but for letter case; name one with --metabolite-map")
-            }
-            return matches.first
+            try TranslatedTable.fragment(r.fragment, derivative: "", column: "ms_id", layout: layout, maps: maps, fail: { fail(r.line, $0) })
         }
         /// A MID: its rows' (line, isotopologue, intensity, error) and the sum of intensities.
         struct MID { var first: Int; var entries: [(line: Int, k: Int, x: Double, s: Double?)] = []; var sum = 0.0 }
@@ -162,10 +158,7 @@ public enum INCATable {
                 out[e.line - 1] = row.joined(separator: ",")
             }
         }
-        func listed(_ d: [String: Int]) -> String {
-            d.sorted { $0.value < $1.value }.prefix(10).map { "'\(Excerpt.quote($0.key))' (line \($0.value))" }.joined(separator: ", ")
-                + (d.count > 10 ? " and \(d.count - 10) more" : "")
-        }
+        let listed = TranslatedTable.listed
         if single, maps.samples == nil, let r = rows.first, layout.experimentIndex(r.experiment) == nil {
             notes.append("\(file): experiment_id '\(Excerpt.quote(r.experiment))' read as the model's one experiment \(layout.experimentIDs[0])")
         }
@@ -180,7 +173,7 @@ public enum INCATable {
         } else if !renormalised.isEmpty {
             notes.append("\(file): intensities normalised to sum 1 (standard errors scaled alike) for \(renormalised.prefix(5).joined(separator: ", "))\(renormalised.count > 5 ? " and \(renormalised.count - 5) more" : "")")
         }
-        if let uc, rows.contains(where: { !ColumnTable.fields(lines[$0.line - 1], separator: separator)[uc].trimmingSpaces.isEmpty }) {
+        if rows.contains(where: { !$0.unlabelled.isEmpty }) {
             notes.append("\(file): column 'unlabelled_atoms' not used — natural abundance comes from the model's fragment formulas (manifest `fragments`, FluxML `formula`)")
         }
         return (out, notes)

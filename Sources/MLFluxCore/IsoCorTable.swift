@@ -45,16 +45,7 @@ public enum IsoCorTable {
         let dc = try column("derivative", required: false)
         let fc = try column("isotopologue_fraction", required: false)
         let ac = fc == nil ? try column("corrected_area") : nil
-        if let map = maps.samples {
-            for x in map.entries where layout.experimentIndex(x.experiment) == nil {
-                throw LabelingTableError(file: map.file, line: x.line, message: "column 'experiment': unknown experiment '\(Excerpt.quote(x.experiment))'; known: \(layout.experimentIDs.joined(separator: ", "))")
-            }
-        }
-        if let map = maps.metabolites {
-            for x in map.entries where layout.fragmentIndex(x.metabolite) == nil {
-                throw LabelingTableError(file: map.file, line: x.line, message: "column 'metabolite': '\(Excerpt.quote(x.metabolite))' is not a measured metabolite of the model; known: \(layout.fragmentNames.joined(separator: ", "))")
-            }
-        }
+        try TranslatedTable.check(maps, layout: layout)
         var fields: [[String]?] = Array(repeating: nil, count: lines.count)
         for i in lines.indices where i > h && !lines[i].trimmingSpaces.isEmpty {
             let f = ColumnTable.fields(lines[i], separator: separator)
@@ -96,23 +87,13 @@ public enum IsoCorTable {
                 throw fail(line, "column 'sample': the model has experiments \(layout.experimentIDs.joined(separator: ", ")); give --sample-map FILE.csv (columns \(SampleMap.expected)) to say which one sample '\(Excerpt.quote(f[sc]))' is")
             }
             let derivative = dc.map { f[$0] } ?? ""
-            let metabolite: String
-            if let x = maps.metabolites?.entry(name: f[mc], derivative: derivative) {
-                metabolite = x.metabolite
-            } else if let exact = layout.fragmentIndex(f[mc]) {
-                metabolite = layout.fragmentNames[exact]
-            } else {
-                let matches = layout.fragmentNames.filter { $0.lowercased() == f[mc].lowercased() }
-                guard matches.count <= 1 else {
-                    throw fail(line, "column 'metabolite': '\(Excerpt.quote(f[mc]))' matches \(matches.joined(separator: ", ")) but for letter case; name one with --metabolite-map")
-                }
-                guard let m = matches.first else {
-                    let key = derivative.isEmpty ? f[mc] : "\(f[mc]) (\(derivative))"
-                    if skippedMetabolites[key] == nil { skippedMetabolites[key] = line }
-                    continue
-                }
-                metabolite = m
+            guard let m = try TranslatedTable.fragment(f[mc], derivative: derivative, column: "metabolite", layout: layout,
+                                                        maps: maps, fail: { fail(line, $0) }) else {
+                let key = derivative.isEmpty ? f[mc] : "\(f[mc]) (\(derivative))"
+                if skippedMetabolites[key] == nil { skippedMetabolites[key] = line }
+                continue
             }
+            let metabolite = layout.fragmentNames[m]
             var fraction: String
             if let fc {
                 fraction = f[fc]
@@ -132,10 +113,7 @@ public enum IsoCorTable {
             if maps.samples?.hasReplicates ?? false { row.append(quoted(target.replicate)) }
             out[i] = row.joined(separator: ",")
         }
-        func listed(_ d: [String: Int]) -> String {
-            d.sorted { $0.value < $1.value }.prefix(10).map { "'\(Excerpt.quote($0.key))' (line \($0.value))" }.joined(separator: ", ")
-                + (d.count > 10 ? " and \(d.count - 10) more" : "")
-        }
+        let listed = TranslatedTable.listed
         if !skippedSamples.isEmpty, let map = maps.samples {
             notes.append("\(file): left out \(skippedSamples.count) sample(s) that the sample map \(map.file) does not name: \(listed(skippedSamples))")
         }

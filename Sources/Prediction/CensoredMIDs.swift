@@ -34,10 +34,8 @@ public struct CensoredMIDs: Sendable {
     /// Per fitted row (index into the problem's rows): censored or seen.
     let censored: [Bool]
     /// Per renormalised complete MID (sum 1 to 1e-6, Float32 storage included, or a censored
-    /// entry): the fitted rows of its seen entries (a free scale each).
+    /// entry): the fitted rows of its seen entries (a free scale each, one degree of freedom).
     let scaledGroups: [[Int]]
-    /// Renormalised MIDs (`scaledGroups.count`): one degree of freedom each.
-    let normalisedMIDs: Int
     /// Censored entries.
     public let censoredCount: Int
 
@@ -50,7 +48,7 @@ public struct CensoredMIDs: Sendable {
         var position = [Int](repeating: -1, count: measured.values.count)
         for (i, r) in rows.enumerated() { position[r] = i }
         let layout = measured.layout
-        var groups: [[Int]] = [], normalised = 0
+        var groups: [[Int]] = []
         for e in layout.experimentIDs.indices {
             for f in layout.fragmentNames.indices {
                 let range = layout.range(experiment: e, fragment: f)
@@ -60,12 +58,10 @@ public struct CensoredMIDs: Sendable {
                 let sumsToOne = abs(range.reduce(0.0) { $0 + measured.values[$1] } - 1) <= 1e-6
                 guard !seen.isEmpty, sumsToOne || seen.count < fitted.count else { continue }
                 groups.append(seen)
-                normalised += 1
             }
         }
         self.censored = censored
         scaledGroups = groups
-        normalisedMIDs = normalised
         censoredCount = censored.filter { $0 }.count
     }
 
@@ -130,7 +126,7 @@ public struct CensoredMIDs: Sendable {
             mean += mo.mean
             variance += mo.variance
         }
-        let removed = Double(normalisedMIDs + fitted - extra)
+        let removed = Double(scaledGroups.count + fitted - extra)
         return DevianceReference(mean: max(mean - removed, 1e-9), variance: max(variance - 2 * removed, 1e-9))
     }
 }
