@@ -44,7 +44,7 @@ public enum PredictionOutput {
         if let starts = fit.starts {
             let upper = fit.chiSquared?.upper ?? .infinity
             let ok = starts.filter { $0.vssr.isFinite && $0.vssr <= upper }.count
-            out += "\nstarts: \(starts.count), \(ok) within the χ² range; best VSSR per start: "
+            out += "\nstarts: \(starts.count), \(ok) not above the χ² range; best VSSR per start: "
                 + starts.map { String(format: "%.3g", $0.vssr) }.joined(separator: " ")
         }
         out += "\nlargest residuals (experiment, metabolite, √Σr²):\n"

@@ -31,18 +31,25 @@ extension LeastSquaresMFA {
     /// precision is added to the Fisher information (the Bayesian information bound, e.g.
     /// with `boundsPrior`: what the flux space itself tells). `nil` when `state` cannot be
     /// simulated or the mask does not match the simulator's labeling.
-    public func informationBound(at state: FluxState, for measured: MeasuredLabeling, prior: Prior? = nil) -> InformationBound? {
+    ///
+    /// Labeling-only mixing (diluted pools): the shares f are nuisance parameters at
+    /// `dilution` (default `dilutionStart` each); the bound is the flux block of the inverse of
+    /// the full information, so what the shares absorb is not credited to the fluxes.
+    public func informationBound(at state: FluxState, dilution: [Double]? = nil, for measured: MeasuredLabeling,
+                                 prior: Prior? = nil) -> InformationBound? {
         guard let simulated = try? simulator.simulate(simulable(state)), simulated.values.count == measured.mask.count,
               measured.stddev.count == measured.mask.count else { return nil }
         let rows = measured.mask.indices.filter { measured.mask[$0] }
-        let p = params(basis.freeFluxes(of: state))
+        if let dilution, dilution.count != dilutionCount { return nil }
+        let p = params(basis.freeFluxes(of: state), dilution: dilution)
         let t = theta(p)
         let problem = Problem(measured: MeasuredLabeling(layout: measured.layout, values: simulated.values,
                                                          stddev: measured.stddev, mask: measured.mask), rows: rows,
                               sigma: rows.map { measured.stddev[$0].isFinite ? measured.stddev[$0] : defaultStddev },
                               fluxes: [], prior: prior.map(parameterPrior) ?? [])
         guard let J = evaluate(p, problem, jacobian: true)?.J else { return nil }
-        let P = parameters.count, n = basis.count
+        // Columns: the varied free fluxes, then the dilution shares.
+        let P = p.count, n = basis.count
         let (inverse, determined) = Self.pseudoInverse(Self.normalMatrix(J, rows: J.count / max(P, 1), columns: P), size: P)
         // Covariance of θ (row-major): the chain-scaled parameter covariance over the determined
         // free fluxes; an undetermined one gets an infinite variance (and no correlations), so
@@ -57,7 +64,7 @@ extension LeastSquaresMFA {
         }
         let propagated = FluxPrediction(free: t, freeCovariance: cov, basis: basis, network: network, temperature: temperature)
         return InformationBound(netSE: propagated.netSE, exchangeSE: propagated.exchangeSE, determined: known,
-                                identifiable: determined.filter { $0 }.count)
+                                identifiable: determined.prefix(parameters.count).filter { $0 }.count)
     }
 
     /// The flux space's bounds as a Gaussian prior centred at `free` (θ): per free flux the SD

@@ -102,4 +102,52 @@ import TestSupport
         #expect(report.chiSquared?.identifiable == 4)
         #expect((report.vssr ?? 1) < 1e-6)
     }
+
+    /// The Cramér–Rao bound with diluted pools: the shares are nuisance parameters, so the
+    /// flux bounds are the flux block of the inverse of the full 4 × 4 Fisher information,
+    /// built here from central differences in (v3.net, v2.xch, f_molC, f_molF) and inverted by
+    /// Gauss–Jordan elimination — and they are wider than the undiluted model's.
+    @Test func informationBoundTreatsSharesAsNuisanceParameters() throws {
+        let (mfa, plain, diluted, basis, layout) = try Self.problem()
+        let f = [0.7, 0.85], sigma = 0.01
+        func y(_ x: [Double]) throws -> [Double] {
+            try diluted.simulate(basis.fluxState(free: [1, x[0], x[1]]), dilution: [x[2], x[3]]).values
+        }
+        let x0 = [Self.truth[1], Self.truth[2], f[0], f[1]]
+        let d = try (0..<4).map { k -> [Double] in
+            let h = 1e-6 * max(abs(x0[k]), 1)
+            var up = x0, down = x0
+            up[k] += h
+            down[k] -= h
+            return zip(try y(up), try y(down)).map { ($0 - $1) / (2 * h) }
+        }
+        // Augmented [F | I], eliminated to [I | F⁻¹].
+        var a = (0..<4).map { i in (0..<4).map { j in zip(d[i], d[j]).reduce(0) { $0 + $1.0 * $1.1 } / (sigma * sigma) }
+            + (0..<4).map { $0 == i ? 1.0 : 0.0 } }
+        for c in 0..<4 {
+            let pivot = (c..<4).max { abs(a[$0][c]) < abs(a[$1][c]) }!
+            a.swapAt(c, pivot)
+            let v = a[c][c]
+            a[c] = a[c].map { $0 / v }
+            for r in 0..<4 where r != c {
+                let m = a[r][c]
+                a[r] = zip(a[r], a[c]).map { $0 - m * $1 }
+            }
+        }
+        let n = layout.count
+        let measured = MeasuredLabeling(layout: layout, values: [Double](repeating: .nan, count: n),
+                                        stddev: [Double](repeating: sigma, count: n), mask: [Bool](repeating: true, count: n))
+        let state = basis.fluxState(free: Self.truth)
+        let bound = try #require(mfa.informationBound(at: state, dilution: f, for: measured))
+        let net = basis.freeNet[1], xch = basis.freeExchange[0]
+        #expect(bound.identifiable == 2)
+        #expect(abs(bound.netSE[net] - a[0][4].squareRoot()) < 1e-4 * a[0][4].squareRoot())
+        #expect(abs(bound.exchangeSE[xch] - a[1][5].squareRoot()) < 1e-4 * a[1][5].squareRoot())
+        // The same entries without dilution determine the fluxes better.
+        let undiluted = LeastSquaresMFA(simulator: plain, basis: basis, network: plain.network,
+                                        bounds: [(1, 1), (0.001, 0.999), (0, 100)])
+        let sharp = try #require(undiluted.informationBound(at: state, for: measured))
+        #expect(sharp.netSE[net] < bound.netSE[net] && sharp.exchangeSE[xch] < bound.exchangeSE[xch])
+        #expect(mfa.informationBound(at: state, dilution: [0.7], for: measured) == nil)
+    }
 }
