@@ -210,6 +210,19 @@ public struct ANNPredictor: FluxPredictor {
         return predict(matrix: x, sigma: [MeasurementNoise.sampleSigma(measured.stddev, fallback: defaultStddev)])[0]
     }
 
+    /// The calibrated target-space distribution (mean, row-major covariance over the outputs)
+    /// for one complete measurement, from the network `predict(measured:)` would use (the exact
+    /// companion below its σ floor), and that network.
+    public func targetDistribution(measured: MeasuredLabeling) throws -> (network: ANNPredictor, mean: [Double], covariance: [Double]) {
+        guard measured.isComplete else { throw IncompleteLabelingError(predictor: name, missing: measured.mask.filter { !$0 }.count) }
+        if let j = measured.values.firstIndex(where: { !$0.isFinite }) { throw PredictionError.notFinite(sample: 0, entry: j) }
+        let x = Matrix(rows: 1, columns: layout.count, storage: measured.values.map(Float.init))
+        let sigma = MeasurementNoise.sampleSigma(measured.stddev, fallback: defaultStddev)
+        let net = exactCompanion.first.flatMap { sigma < (exactBelow ?? noise?.minimum ?? 0) ? $0 : nil } ?? self
+        let d = net.targetDistributions(x, sigma: [sigma])[0]
+        return (net, d.mean, d.covariance)
+    }
+
     /// Predictions for the rows of `x` (`[batch, layout.count]`, Float32 MIDs); `sigma` is each
     /// row's absolute measurement σ (noise-aware networks; default `defaultStddev`).
     public func predict(matrix x: Matrix, sigma: [Double]? = nil) -> [FluxPrediction] {

@@ -69,6 +69,21 @@ public struct FluxPosterior: Sendable {
         }
     }
 
+    /// The unnormalised log posterior density of parameters `p` (the fit's: net free fluxes as
+    /// they are, exchange free fluxes in log10): −VSSR/2 of `problem` plus the log prior; −∞
+    /// outside the polytope or where the state cannot be simulated.
+    func logDensity(_ problem: LeastSquaresMFA.Problem) -> @Sendable ([Double]) -> Double {
+        let model = mfa, priors = exchangePriors()
+        return { p in
+            let prior = Self.logPrior(p, priors)
+            guard prior > -.infinity, model.violation(at: p) <= 1e-12,
+                  let r = model.evaluate(p, problem, jacobian: false)?.r else { return -.infinity }
+            var s = 0.0
+            for i in 0..<problem.dataCount { s += r[i] * r[i] }
+            return -0.5 * s + prior
+        }
+    }
+
     public struct Result: Sendable {
         /// Free fluxes θ of every kept draw, chains one after another (`chains × samples` rows).
         public var draws: [[Double]]
@@ -80,9 +95,11 @@ public struct FluxPosterior: Sendable {
         public var acceptance: [Double]
         /// Accepted share of each chain's tempering swaps after burn-in (NaN without tempering).
         public var swapRate: [Double]
-        /// The least-squares fit the chains started around.
-        public var fit: LeastSquaresMFA.Fit
+        /// The least-squares fit the chains started around (nil: importance sampling, no fit).
+        public var fit: LeastSquaresMFA.Fit?
         public var seconds: Double
+        /// Importance sampling (`ImportancePosterior`): its weights' diagnostics; nil for MCMC.
+        public var importance: ImportancePosterior.Diagnostics? = nil
     }
 
     /// - Parameter progress: steps done over all chains, and the total.
@@ -96,15 +113,7 @@ public struct FluxPosterior: Sendable {
         let center = mfa.params(relative)
         let d = center.count
         let bounds = mfa.paramBounds
-        let model = mfa, priors = exchangePriors()
-        let logDensity: @Sendable ([Double]) -> Double = { p in
-            let prior = Self.logPrior(p, priors)
-            guard prior > -.infinity, model.violation(at: p) <= 1e-12,
-                  let r = model.evaluate(p, problem, jacobian: false)?.r else { return -.infinity }
-            var s = 0.0
-            for i in 0..<problem.dataCount { s += r[i] * r[i] }
-            return -0.5 * s + prior
-        }
+        let logDensity = self.logDensity(problem)
         guard logDensity(center).isFinite else { throw FitError.noValidStart }
         let covariance = laplaceCovariance(at: center, problem: problem, bounds: bounds)
         let factor = AdaptiveMetropolis.factor(covariance, d: d, scale: 1)

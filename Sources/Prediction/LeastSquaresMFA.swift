@@ -326,6 +326,17 @@ public struct LeastSquaresMFA: Sendable {
         return s
     }
 
+    /// What a fit of `measured` (and measured `fluxes`, with a `prior`) works on: the measured
+    /// entries, their σ (`defaultStddev` where none), censoring when `censorZeros`.
+    func problem(_ measured: MeasuredLabeling, fluxes: [FluxMeasurementRow], prior: Prior? = nil) -> Problem {
+        let rows = measured.mask.indices.filter { measured.mask[$0] }
+        return Problem(measured: measured, rows: rows,
+                       sigma: rows.map { measured.stddev[$0].isFinite ? measured.stddev[$0] : defaultStddev },
+                       fluxes: fluxes, scaled: fluxScale && !fluxes.isEmpty, prior: prior.map(parameterPrior) ?? [],
+                       priorConditioned: prior?.conditionedOnData ?? false,
+                       censoring: censorZeros ? CensoredMIDs(measured: measured, rows: rows) : nil)
+    }
+
     /// Fits one measurement (MIDs and optionally measured fluxes) from the given starting
     /// free-flux vectors, or from `startCount` sampled starts; with a `prior`, the maximum a
     /// posteriori estimate (its covariance then includes the prior).
@@ -337,12 +348,8 @@ public struct LeastSquaresMFA: Sendable {
               fluxes.allSatisfy({ f in f.value.isFinite && f.stddev.isFinite && f.stddev > 0
                   && f.terms.allSatisfy { network.reactions.indices.contains($0.reaction) } })
         else { return nil }
-        let rows = measured.mask.indices.filter { measured.mask[$0] }
-        let problem = Problem(measured: measured, rows: rows,
-                              sigma: rows.map { measured.stddev[$0].isFinite ? measured.stddev[$0] : defaultStddev },
-                              fluxes: fluxes, scaled: fluxScale && !fluxes.isEmpty, prior: prior.map(parameterPrior) ?? [],
-                              priorConditioned: prior?.conditionedOnData ?? false,
-                              censoring: censorZeros ? CensoredMIDs(measured: measured, rows: rows) : nil)
+        let problem = self.problem(measured, fluxes: fluxes, prior: prior)
+        let rows = problem.rows
         let candidates = starts.isEmpty ? randomStarts() : starts
         let floors = continuationFloors(problem.sigma)
         let outcomes = ParallelRows.map(count: candidates.count, threads: threads) { i in

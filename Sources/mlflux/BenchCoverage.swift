@@ -37,6 +37,8 @@ struct BenchCoverage: ParsableCommand {
     @Flag(help: "Also sample the Bayesian posterior (mlflux posterior: 4 chains) of every repeat and report the coverage of its 68 % and 95 % credible intervals.") var posterior = false
     @Flag(help: "Skip the profile likelihood (with --posterior, when only the posterior's coverage is wanted).") var noProfile = false
     @Flag(help: "With --posterior: compare the ANN's per-prediction distribution with the posterior of every repeat (issue 14, item 5): centre within 0.5 posterior σ, 68 % width within ±25 % (exchange fluxes in log10).") var ann = false
+    @Flag(help: "With --posterior: also sample each repeat's posterior by importance sampling with the ANN as the proposal (mlflux posterior --method importance) and compare it with the MCMC posterior like --ann.") var importance = false
+    @Option(help: "--importance: proposed flux vectors per repeat.") var proposals: Int = 4000
     @Option(help: "--posterior: kept draws per chain.") var posteriorSamples: Int = 2000
     @Option(help: "--posterior: adapting burn-in steps per chain (default: as many as --posterior-samples).") var posteriorBurnIn: Int?
     @Option(help: "Noise model: projected (Gaussian, each MID's noise projected onto sum zero) or clipped (Gaussian, each MID clipped at 0 and renormalised: the noise the networks train on and `evaluate --noise` adds).")
@@ -53,7 +55,8 @@ struct BenchCoverage: ParsableCommand {
         try OptionCheck.count(posteriorSamples, "--posterior-samples", in: 10...10_000_000)
         if let posteriorBurnIn { try OptionCheck.count(posteriorBurnIn, "--posterior-burn-in", in: 0...10_000_000) }
         guard format != .csv else { throw ValidationError("bench coverage supports --format table or json") }
-        if ann && !posterior { throw ValidationError("--ann compares with the posterior: add --posterior") }
+        if (ann || importance) && !posterior { throw ValidationError("--ann and --importance compare with the posterior: add --posterior") }
+        try OptionCheck.count(proposals, "--proposals", in: 100...10_000_000)
     }
 
     struct Row: Encodable {
@@ -81,6 +84,15 @@ struct BenchCoverage: ParsableCommand {
         var annBoth: Double?
         /// Centre within 0.5 posterior σ of the posterior mean and width within ±25 %.
         var annBothOfMean: Double?
+        /// --importance: the importance-sampled posterior's 68 % / 95 % coverage, its median ESS,
+        /// and the shares of repeats whose median lies within 0.5 MCMC σ of the MCMC median,
+        /// whose 68 % width is within ±25 % of the MCMC's, and both.
+        var importanceCoverage68: Double?
+        var importanceCoverage95: Double?
+        var importanceMedianESS: Double?
+        var importanceCentreWithinHalfSigma: Double?
+        var importanceWidthWithin25: Double?
+        var importanceBoth: Double?
     }
 
     /// One repeat's posterior against the truth (and the ANN) for one flux.
@@ -95,6 +107,13 @@ struct BenchCoverage: ParsableCommand {
         var annCentreFromMean: Double?
         /// ANN 68 % width / posterior 68 % width.
         var annWidth: Double?
+        /// --importance: whether its intervals hold the truth, its ESS, and its median's distance
+        /// and 68 % width against the MCMC posterior's (as for the ANN).
+        var importanceIn68: Bool?
+        var importanceIn95: Bool?
+        var importanceESS: Double?
+        var importanceCentre: Double?
+        var importanceWidth: Double?
     }
 
     struct Report: Encodable {
@@ -148,7 +167,9 @@ struct BenchCoverage: ParsableCommand {
         let withProfile = !noProfile, withPosterior = posterior, posteriorSamples = self.posteriorSamples, posteriorBurnIn = self.posteriorBurnIn ?? posteriorSamples
         var annOptions = StrategyRegistry.Options()
         annOptions.measurementStddev = sigma
-        let annPredictor = ann ? try StrategyRegistry.predictor("ann", bundle: bundle, options: annOptions) as? ANNPredictor : nil
+        let annPredictor = ann || importance ? try StrategyRegistry.predictor("ann", bundle: bundle, options: annOptions) as? ANNPredictor : nil
+        if importance && annPredictor == nil { throw CLIError("--importance: model \(model) has no ANN to propose from") }
+        let withImportance = importance, proposals = self.proposals, withANN = ann
         // Per repeat and target: the posterior's intervals against the truth (and the ANN).
         typealias Credible = [CredibleCheck]
         let results = ParallelRows.map(count: repeats, threads: threads) { rep -> (LeastSquaresMFA.ProfileResult?, Double, Int, Credible, [Double])? in
@@ -190,13 +211,23 @@ struct BenchCoverage: ParsableCommand {
                 sampler.burnIn = posteriorBurnIn
                 sampler.seed = UInt64(rep) &+ 1
                 if let post = try? sampler.sample(measured) {
-                    let annPrediction = try? annPredictor?.predict(measured: measured)
-                    credible = targets.enumerated().map { j, f in
-                        let values = post.draws.map { d -> Double in
+                    let annPrediction = withANN ? try? annPredictor?.predict(measured: measured) : nil
+                    let weighted: FluxPosterior.Result? = withImportance ? annPredictor.flatMap { a in
+                        var s = ImportancePosterior(posterior: sampler, ann: a)
+                        s.proposals = proposals
+                        return try? s.sample(measured)
+                    } : nil
+                    /// Sorted values of target `f` over `draws`.
+                    func sortedValues(_ draws: [[Double]], _ f: ProfiledFlux) -> [Double] {
+                        draws.map { d -> Double in
                             let st = basis.fluxState(free: d)
                             return f.kind == .net ? st.net[f.reaction] : max(st.exchange[f.reaction], 0)
                         }.sorted()
-                        func q(_ p: Double) -> Double { values[min(Int(p * Double(values.count - 1)), values.count - 1)] }
+                    }
+                    func quantile(_ values: [Double], _ p: Double) -> Double { values[min(Int(p * Double(values.count - 1)), values.count - 1)] }
+                    credible = targets.enumerated().map { j, f in
+                        let values = sortedValues(post.draws, f)
+                        func q(_ p: Double) -> Double { quantile(values, p) }
                         let k = f.kind == .net ? basis.freeNet.firstIndex(of: f.reaction) : basis.freeExchange.firstIndex(of: f.reaction).map { $0 + basis.freeNet.count }
                         var check = CredibleCheck(in68: (q(0.16)...q(0.84)).contains(truth[j]), in95: (q(0.025)...q(0.975)).contains(truth[j]),
                                                   ess: k.map { post.ess[$0] } ?? .nan, rHat: k.map { post.rHat[$0] } ?? .nan)
@@ -210,6 +241,16 @@ struct BenchCoverage: ParsableCommand {
                             let mean = values.reduce(0) { $0 + tr($1) } / Double(values.count)
                             check.annCentreFromMean = abs(tr(centre) - mean) / half
                             check.annWidth = se / half
+                        }
+                        if let w = weighted {
+                            let tr: (Double) -> Double = f.kind == .net ? { $0 } : { log10(max($0, 1e-12)) }
+                            let v = sortedValues(w.draws, f)
+                            let half = (tr(q(0.84)) - tr(q(0.16))) / 2
+                            check.importanceIn68 = (quantile(v, 0.16)...quantile(v, 0.84)).contains(truth[j])
+                            check.importanceIn95 = (quantile(v, 0.025)...quantile(v, 0.975)).contains(truth[j])
+                            check.importanceESS = w.importance?.effectiveSampleSize
+                            check.importanceCentre = abs(tr(quantile(v, 0.5)) - tr(q(0.5))) / half
+                            check.importanceWidth = (tr(quantile(v, 0.84)) - tr(quantile(v, 0.16))) / 2 / half
                         }
                         return check
                     }
@@ -231,6 +272,7 @@ struct BenchCoverage: ParsableCommand {
             let compared = c.filter { $0.annCentre != nil }, na = Double(max(compared.count, 1))
             func centreOK(_ x: CredibleCheck) -> Bool { x.annCentre! <= 0.5 }
             func widthOK(_ x: CredibleCheck) -> Bool { abs(x.annWidth! - 1) <= 0.25 }
+            let weighted = c.filter { $0.importanceIn68 != nil }, nw = Double(max(weighted.count, 1))
             rows.append(Row(
                 flux: f.name(in: network), truth: fromPrior ? .nan : exampleTruth[j],
                 profileCoverage: Double(zip(intervals, truths).filter { $0.profile?.contains($1) ?? false }.count) / n,
@@ -247,7 +289,13 @@ struct BenchCoverage: ParsableCommand {
                 annCentreWithinHalfSigmaOfMean: compared.isEmpty ? nil : Double(compared.filter { $0.annCentreFromMean! <= 0.5 }.count) / na,
                 annWidthWithin25: compared.isEmpty ? nil : Double(compared.filter(widthOK).count) / na,
                 annBoth: compared.isEmpty ? nil : Double(compared.filter { centreOK($0) && widthOK($0) }.count) / na,
-                annBothOfMean: compared.isEmpty ? nil : Double(compared.filter { $0.annCentreFromMean! <= 0.5 && widthOK($0) }.count) / na))
+                annBothOfMean: compared.isEmpty ? nil : Double(compared.filter { $0.annCentreFromMean! <= 0.5 && widthOK($0) }.count) / na,
+                importanceCoverage68: weighted.isEmpty ? nil : Double(weighted.filter { $0.importanceIn68! }.count) / nw,
+                importanceCoverage95: weighted.isEmpty ? nil : Double(weighted.filter { $0.importanceIn95! }.count) / nw,
+                importanceMedianESS: weighted.isEmpty ? nil : weighted.map { $0.importanceESS ?? .nan }.sorted()[weighted.count / 2],
+                importanceCentreWithinHalfSigma: weighted.isEmpty ? nil : Double(weighted.filter { $0.importanceCentre! <= 0.5 }.count) / nw,
+                importanceWidthWithin25: weighted.isEmpty ? nil : Double(weighted.filter { abs($0.importanceWidth! - 1) <= 0.25 }.count) / nw,
+                importanceBoth: weighted.isEmpty ? nil : Double(weighted.filter { $0.importanceCentre! <= 0.5 && abs($0.importanceWidth! - 1) <= 0.25 }.count) / nw))
         }
         let all = done.flatMap(\.fluxes)
         #if DEBUG
@@ -290,6 +338,16 @@ struct BenchCoverage: ParsableCommand {
                                   pct(r.annWidthWithin25), pct(r.annBoth), pct(r.annBothOfMean)])
             }
             print(TextTable.render(amortized, rightAligned: [1, 2, 3, 4, 5]))
+        }
+        if importance {
+            func pct(_ x: Double?) -> String { x.map { String(format: "%.1f %%", 100 * $0) } ?? "" }
+            var t = [["FLUX", "IMPORTANCE 68 % COVER", "95 % COVER", "MEDIAN ESS", "MEDIAN ≤ 0.5 MCMC σ", "68 % WIDTH ±25 %", "BOTH"]]
+            for r in rows {
+                t.append([r.flux, pct(r.importanceCoverage68), pct(r.importanceCoverage95),
+                          r.importanceMedianESS.map { String(format: "%.0f", $0) } ?? "",
+                          pct(r.importanceCentreWithinHalfSigma), pct(r.importanceWidthWithin25), pct(r.importanceBoth)])
+            }
+            print(TextTable.render(t, rightAligned: Set(1..<7)))
         }
     }
 }

@@ -23,11 +23,22 @@ struct Posterior: ParsableCommand {
             posterior median and 68 % / 95 % credible intervals of every net and exchange flux \
             and ΔG, and R-hat and effective sample size (ESS) of every free flux; --out writes \
             the draws of the free fluxes as .npy (float64, [draws × free fluxes], chains one \
-            after another; names in the JSON output and `mlflux describe`).
+            after another; names in the JSON output and `mlflux describe`). \
+            --method importance samples the same posterior by importance sampling with the \
+            bundle's ANN as the proposal (--proposals simulations, no chains; in well under a \
+            second on the shipped bundles): the ANN's per-prediction distribution, corrected \
+            to the posterior; its effective sample size (ESS, one for all fluxes) says how well \
+            the network's distribution covered the posterior. --method auto does so and falls \
+            back to MCMC when the ESS is below --min-ess.
             """)
+
+    enum Method: String, ExpressibleByArgument, CaseIterable { case mcmc, importance, auto }
 
     @Option(help: "Model bundle name.") var model: String
     @Argument(help: "Measured MIDs (long-form CSV).") var input: String
+    @Option(help: "Sampler: mcmc (adaptive Metropolis chains), importance (the bundle's ANN as the proposal of importance sampling) or auto (importance, then MCMC when its ESS is below --min-ess).")
+    var method: Method = .mcmc
+    @Option(help: "--method importance/auto: proposed flux vectors (one simulation each).") var proposals: Int = 4000
     @Option(help: "Chains (run in parallel).") var chains: Int = 4
     @Option(help: "Kept draws per chain.") var samples: Int = 5000
     @Option(help: "Adapting burn-in steps per chain (discarded).") var burnIn: Int = 5000
@@ -37,7 +48,7 @@ struct Posterior: ParsableCommand {
     var historyJumps: Double = FluxPosterior.defaultHistoryJumps
     @Flag(help: "Rerun with doubled --samples and --burn-in until every free flux has R-hat ≤ 1.01 and ESS ≥ --min-ess, up to --max-samples kept draws per chain.")
     var untilConverged = false
-    @Option(help: "With --until-converged: the smallest effective sample size accepted.") var minEss: Double = 400
+    @Option(help: "With --until-converged or --method auto: the smallest effective sample size accepted.") var minEss: Double = 400
     @Option(help: "With --until-converged: the most kept draws per chain.") var maxSamples: Int = 160_000
     @Option(help: "Write the draws of the free fluxes to this .npy file.") var out: String?
     @Option(help: "Output format: table, csv or json.") var format: OutputFormat = .table
@@ -64,11 +75,13 @@ struct Posterior: ParsableCommand {
         }
         try OptionCheck.number(historyJumps, "--history-jumps", in: 0...1)
         try OptionCheck.count(chains, "--chains", in: 2...64)
+        try OptionCheck.count(proposals, "--proposals", in: 100...10_000_000)
         try OptionCheck.count(samples, "--samples", in: 10...10_000_000)
         try OptionCheck.count(burnIn, "--burn-in", in: 0...10_000_000)
         guard chains.multipliedReportingOverflow(by: samples).overflow == false, chains * samples <= 50_000_000 else {
             throw ValidationError("--chains × --samples must be at most 50,000,000 draws")
         }
+        if method != .mcmc { try OptionCheck.number(minEss, "--min-ess", in: 10...1e7) }
         if untilConverged {
             try OptionCheck.count(maxSamples, "--max-samples", in: samples...10_000_000)
             try OptionCheck.number(minEss, "--min-ess", in: 10...1e7)
@@ -104,6 +117,27 @@ struct Posterior: ParsableCommand {
         sampler.ladder = try betas
         sampler.historyJumps = historyJumps
         var result: FluxPosterior.Result
+        var importanceNote: String? = nil
+        if method != .mcmc {
+            guard let ann = try StrategyRegistry.predictor("ann", bundle: bundle, options: options) as? ANNPredictor else {
+                throw CLIError("--method \(method.rawValue): model \(model) has no trained ANN to propose from (use --method mcmc)")
+            }
+            var importance = ImportancePosterior(posterior: sampler, ann: ann)
+            importance.proposals = proposals
+            let line = ProgressLine(label: "importance sampling")
+            do {
+                result = try importance.sample(measured) { done, total in line.report(done, total) }
+                let ess = result.importance?.effectiveSampleSize ?? 0
+                if method == .importance || ess >= minEss {
+                    return try finish(result, bundle: bundle, inputs: inputs)
+                }
+                importanceNote = "importance sampling ESS \(String(format: "%.0f", ess)) < --min-ess \(String(format: "%.0f", minEss)); sampling by MCMC instead"
+            } catch let e as ImportancePosterior.ImportanceError {
+                guard method == .auto else { throw CLIError("\(input): \(e)") }
+                importanceNote = "\(e); sampling by MCMC instead"
+            }
+            FileHandle.standardError.write(Data("note: \(input): \(importanceNote!)\n".utf8))
+        }
         var round = 1
         while true {
             let line = ProgressLine(label: untilConverged ? "MCMC steps (round \(round), \(sampler.samples) draws per chain)" : "MCMC steps")
@@ -116,6 +150,11 @@ struct Posterior: ParsableCommand {
             sampler.burnIn *= 2
             round += 1
         }
+        try finish(result, bundle: bundle, inputs: inputs)
+    }
+
+    /// Writes the draws (--out), warns about poor convergence and prints the summary.
+    func finish(_ result: FluxPosterior.Result, bundle: ModelBundle, inputs: [String]) throws {
         let summary = PosteriorSummary(result, bundle: bundle, temperature: measurement.temperature)
         if let out {
             let d = bundle.basis.count
@@ -123,7 +162,11 @@ struct Posterior: ParsableCommand {
             try NPYArray(result.draws.flatMap { $0 }, shape: [result.draws.count, d]).write(to: out)
         }
         let (maxRHat, minESS) = Self.convergence(result)
-        if maxRHat > 1.01 || minESS < (untilConverged ? minEss : 400) {
+        if let importance = result.importance {
+            if importance.effectiveSampleSize < minEss {
+                FileHandle.standardError.write(Data("warning: \(input): importance sampling ESS \(String(format: "%.0f", importance.effectiveSampleSize)) of \(importance.proposals) proposals (below \(String(format: "%.0f", minEss))): the ANN's distribution misses the posterior; use more --proposals or --method mcmc\n".utf8))
+            }
+        } else if maxRHat > 1.01 || minESS < (untilConverged ? minEss : 400) {
             FileHandle.standardError.write(Data("warning: \(input): the chains have not converged well (largest R-hat \(String(format: "%.3f", maxRHat)), smallest ESS \(String(format: "%.0f", minESS))); run longer (--samples, --burn-in)\n".utf8))
         }
         let text: String
@@ -159,7 +202,12 @@ struct PosteriorSummary: Encodable {
     var acceptance: [Double]
     /// Accepted share of each chain's tempering swaps (absent without tempering).
     var swapRate: [Double]?
-    var leastSquaresVSSR: Double
+    /// "mcmc" or "importance".
+    var method: String
+    /// The least-squares optimum the chains started around (absent: importance sampling).
+    var leastSquaresVSSR: Double?
+    /// Importance sampling: its weights' diagnostics.
+    var importance: ImportancePosterior.Diagnostics?
     var free: [FreeFlux]
     var fluxes: [Interval]
 
@@ -192,7 +240,9 @@ struct PosteriorSummary: Encodable {
         seconds = r.seconds
         acceptance = r.acceptance
         swapRate = r.swapRate.allSatisfy(\.isNaN) ? nil : r.swapRate
-        leastSquaresVSSR = r.fit.vssr
+        leastSquaresVSSR = r.fit?.vssr
+        method = r.importance == nil ? "mcmc" : "importance"
+        importance = r.importance
         free = basis.names.indices.filter { basis.fixed[$0] == nil }.map {
             FreeFlux(name: basis.names[$0], rHat: r.rHat[$0], ess: r.ess[$0])
         }
@@ -206,11 +256,17 @@ struct PosteriorSummary: Encodable {
             t.append([f.quantity, f.reaction, n(f.median), n(f.lower68), n(f.upper68), n(f.lower95), n(f.upper95)])
         }
         var out = TextTable.render(t, rightAligned: Set(2..<7)) + "\n\n"
+        if let importance {
+            out += String(format: "importance sampling: %d proposals from the ANN's distribution in %.2f s; effective sample size %.0f; %.1f %% inside the polytope; largest weight %.3g; %d draws resampled\n",
+                          importance.proposals, seconds, importance.effectiveSampleSize, 100 * importance.insideShare,
+                          importance.largestWeight, draws)
+            return out
+        }
         var d = [["FREE FLUX", "R-HAT", "ESS"]]
         for f in free { d.append([f.name, String(format: "%.4f", f.rHat), String(format: "%.0f", f.ess)]) }
         out += TextTable.render(d, rightAligned: [1, 2]) + "\n"
         out += String(format: "\n%d draws from %d chains in %.1f s; acceptance %@; least-squares optimum VSSR %.4g\n",
-                      draws, chains, seconds, acceptance.map { String(format: "%.2f", $0) }.joined(separator: " "), leastSquaresVSSR)
+                      draws, chains, seconds, acceptance.map { String(format: "%.2f", $0) }.joined(separator: " "), leastSquaresVSSR ?? .nan)
         if let swapRate { out += "tempering swaps accepted " + swapRate.map { String(format: "%.2f", $0) }.joined(separator: " ") + "\n" }
         return out
     }

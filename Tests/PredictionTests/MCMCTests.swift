@@ -186,8 +186,8 @@ final class MCMCTests: XCTestCase {
             let x = r.draws.map { $0[k] }
             let mean = x.reduce(0, +) / Double(x.count)
             let sd = (x.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(x.count)).squareRoot()
-            XCTAssertEqual(mean, r.fit.prediction.free[k], accuracy: 0.3 * sd, "\(k)")
-            XCTAssertEqual(sd, r.fit.prediction.freeSE[k], accuracy: 0.25 * r.fit.prediction.freeSE[k], "\(k)")
+            XCTAssertEqual(mean, r.fit!.prediction.free[k], accuracy: 0.3 * sd, "\(k)")
+            XCTAssertEqual(sd, r.fit!.prediction.freeSE[k], accuracy: 0.25 * r.fit!.prediction.freeSE[k], "\(k)")
         }
         XCTAssertTrue(r.draws.allSatisfy { $0[0] == 1 && $0[1] >= 0.001 && $0[1] <= 0.999 })
     }
