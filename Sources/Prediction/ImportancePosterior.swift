@@ -15,7 +15,9 @@ import MLFluxCore
 /// log10), in which the network's targets are affine, so its Gaussian carries over exactly.
 /// Proposal: a defensive mixture of multivariate Student-t distributions (`tailDegrees`) around
 /// the network's mean, with its calibrated covariance scaled by each `components` factor, so
-/// the weights stay bounded where the posterior's tails are heavier than the network's.
+/// the weights stay bounded where the posterior's tails are heavier than the network's — and,
+/// with `laplaceShare`, the same around the least-squares optimum reached from the network's
+/// mean with the Laplace covariance there (the MCMC's proposal shape).
 /// Weights are truncated at w̄·√N (Ionides 2008, truncated importance sampling), and the
 /// weighted proposals resampled systematically into `proposals` equally weighted draws.
 public struct ImportancePosterior: Sendable {
@@ -29,6 +31,57 @@ public struct ImportancePosterior: Sendable {
     public var tailDegrees = 5.0
     /// Mixture weight and covariance scale (of σ) of each component.
     public var components: [(weight: Double, scale: Double)] = [(0.7, 1.0), (0.3, 2.0)]
+    /// Share of the proposal centred on the Laplace approximation (the least-squares optimum
+    /// reached from the network's mean, `FluxPosterior`'s proposal covariance there) instead of
+    /// on the network's Gaussian: a network's free-flux covariance does not state the
+    /// near-deterministic combinations that keep fluxes fixed by mass balance inside the
+    /// polytope (glycolysis: free fluxes ~1000, derived ones ~1), so its draws mostly leave it.
+    /// 0: the network alone, no fit.
+    public var laplaceShare = 0.5
+
+    /// One centre of the proposal mixture: mean, lower Cholesky factor L (column-major) of its
+    /// covariance and log|L|.
+    struct Centre {
+        let mean: [Double]
+        let factor: [Double]
+        let logDeterminant: Double
+
+        init?(mean: [Double], covariance: [Double]) {
+            let d = mean.count
+            guard var f = AdaptiveMetropolis.factor(covariance, d: d, scale: 1)
+                    ?? AdaptiveMetropolis.factor((0..<(d * d)).map { $0 % (d + 1) == 0 ? covariance[$0] * (1 + 1e-9) + 1e-12 : covariance[$0] },
+                                                 d: d, scale: 1) else { return nil }
+            for col in 0..<d { for row in 0..<col { f[row + d * col] = 0 } }
+            self.mean = mean
+            factor = f
+            logDeterminant = (0..<d).reduce(0) { $0 + log(f[$1 + d * $1]) }
+        }
+
+        /// m + s·L·z.
+        func point(_ z: [Double], scale s: Double) -> [Double] {
+            let d = mean.count
+            var x = mean
+            for col in 0..<d { for row in col..<d { x[row] += s * factor[row + d * col] * z[col] } }
+            return x
+        }
+
+        /// ‖L⁻¹(x − m)‖².
+        func squaredDistance(_ x: [Double]) -> Double {
+            let d = mean.count
+            var y = zip(x, mean).map { $0 - $1 }
+            for row in 0..<d {
+                var v = y[row]
+                for col in 0..<row { v -= factor[row + d * col] * y[col] }
+                y[row] = v / factor[row + d * row]
+            }
+            return y.reduce(0) { $0 + $1 * $1 }
+        }
+    }
+
+    /// `p` moved into the parameters' box (a start for the fit).
+    func clampedToBounds(_ p: [Double]) -> [Double] {
+        zip(p, posterior.mfa.paramBounds).map { min(max($0, $1.0), $1.1) }
+    }
 
     public init(posterior: FluxPosterior, ann: ANNPredictor?) {
         self.posterior = posterior
@@ -95,38 +148,49 @@ public struct ImportancePosterior: Sendable {
         guard d == mfa.parameters.count, cov.count == d * d, (mean + cov).allSatisfy(\.isFinite) else {
             throw ImportanceError.unsupported("a finite proposal over the \(mfa.parameters.count) parameters the fit varies")
         }
-        guard var factor = AdaptiveMetropolis.factor(cov, d: d, scale: 1)
-                ?? AdaptiveMetropolis.factor((0..<(d * d)).map { $0 % (d + 1) == 0 ? cov[$0] + 1e-12 : cov[$0] }, d: d, scale: 1) else {
-            throw ImportanceError.unsupported("a positive definite covariance from the network")
+        // Centres of the mixture: the network's Gaussian and, with `laplaceShare`, the Laplace
+        // approximation at the least-squares optimum reached from the network's mean.
+        var centres: [Centre] = []
+        guard let annCentre = Centre(mean: mean, covariance: cov) else {
+            throw ImportanceError.unsupported("a positive definite proposal covariance")
         }
-        for col in 0..<d { for row in 0..<col { factor[row + d * col] = 0 } }
+        centres.append(annCentre)
+        var fit: LeastSquaresMFA.Fit? = nil
+        if laplaceShare > 0, let f = mfa.fit(measured, starts: [mfa.theta(clampedToBounds(mean))]), let p = f.problem {
+            let centre = mfa.params(f.prediction.free)
+            if let c = Centre(mean: centre, covariance: posterior.laplaceCovariance(at: centre, problem: p, bounds: mfa.paramBounds)) {
+                centres.append(c)
+                fit = f
+            }
+        }
         let logDensity = posterior.logDensity(problem)
-        let nu = tailDegrees, comps = components, total = comps.reduce(0) { $0 + $1.weight }
+        let nu = tailDegrees
+        // Components: every centre × every (weight, scale); the Laplace centre gets `laplaceShare`.
+        var comps: [(centre: Int, weight: Double, scale: Double)] = []
+        let scaleTotal = components.reduce(0) { $0 + $1.weight }
+        for c in centres.indices {
+            let share = centres.count == 1 ? 1 : (c == 0 ? 1 - laplaceShare : laplaceShare)
+            for k in components { comps.append((c, share * k.weight / scaleTotal, k.scale)) }
+        }
         // Draws: component by its weight, z ~ N(0, I), u ~ χ²_ν/ν; x = m + s·L·z/√u.
         var rng = SplitMix64(seed: SplitMix64.mix(posterior.seed &+ 0x1_5000))
         var draws: [[Double]] = []
         draws.reserveCapacity(proposals)
         for _ in 0..<proposals {
-            var pick = Double(rng.next() >> 11) * 0x1p-53 * total, c = 0
+            var pick = Double(rng.next() >> 11) * 0x1p-53, c = 0
             while c < comps.count - 1, pick >= comps[c].weight { pick -= comps[c].weight; c += 1 }
             let z = (0..<d).map { _ in rng.nextGaussian() }
             let chi = (0..<Int(nu)).reduce(0.0) { acc, _ in let g = rng.nextGaussian(); return acc + g * g } / nu
-            let s = comps[c].scale / chi.squareRoot()
-            var x = mean
-            for col in 0..<d { for row in col..<d { x[row] += s * factor[row + d * col] * z[col] } }
-            draws.append(x)
+            draws.append(centres[comps[c].centre].point(z, scale: comps[c].scale / chi.squareRoot()))
         }
-        // log q up to the constant shared by the components (Γ terms, |L|): per component
-        // log α − d·log s − (ν + d)/2 · log(1 + δ²/(s²ν)), δ² = ‖L⁻¹(x − m)‖².
+        // log q up to the constant shared by the components (Γ terms): per component
+        // log α − log|s·L| − (ν + d)/2 · log(1 + δ²/(s²ν)), δ² = ‖L⁻¹(x − m)‖².
         func logProposal(_ x: [Double]) -> Double {
-            var y = zip(x, mean).map { $0 - $1 }
-            for row in 0..<d {
-                var v = y[row]
-                for col in 0..<row { v -= factor[row + d * col] * y[col] }
-                y[row] = v / factor[row + d * row]
+            let delta = centres.map { $0.squaredDistance(x) }
+            let terms = comps.map { k in
+                log(k.weight) - Double(d) * log(k.scale) - centres[k.centre].logDeterminant
+                    - (nu + Double(d)) / 2 * log(1 + delta[k.centre] / (k.scale * k.scale * nu))
             }
-            let delta = y.reduce(0) { $0 + $1 * $1 }
-            let terms = comps.map { log($0.weight / total) - Double(d) * log($0.scale) - (nu + Double(d)) / 2 * log(1 + delta / ($0.scale * $0.scale * nu)) }
             let top = terms.max()!
             return top + log(terms.reduce(0) { $0 + exp($1 - top) })
         }
@@ -160,7 +224,7 @@ public struct ImportancePosterior: Sendable {
         var ess = [Double](repeating: .nan, count: mfa.basis.count)
         for k in mfa.parameters { ess[k] = diagnostics.effectiveSampleSize }
         return FluxPosterior.Result(draws: kept, chains: 1, rHat: [Double](repeating: .nan, count: mfa.basis.count), ess: ess,
-                                    acceptance: [], swapRate: [], fit: nil, seconds: Date().timeIntervalSince(clock),
+                                    acceptance: [], swapRate: [], fit: fit, seconds: Date().timeIntervalSince(clock),
                                     importance: diagnostics)
     }
 }

@@ -19,6 +19,7 @@ final class ImportancePosteriorTests: XCTestCase {
         post.threads = 2
         var importance = ImportancePosterior(posterior: post, ann: nil)
         importance.proposals = 8000
+        importance.laplaceShare = 0
         let r = try importance.sample(measuredLabeling(clean, layout, sd: 10), proposal: (mean: [0.5, 0], covariance: [0.09, 0, 0, 2.25]))
         let ess = try XCTUnwrap(r.importance).effectiveSampleSize
         XCTAssertGreaterThan(ess, 1000)
@@ -54,6 +55,7 @@ final class ImportancePosteriorTests: XCTestCase {
         post.threads = 2
         var importance = ImportancePosterior(posterior: post, ann: nil)
         importance.proposals = 8000
+        importance.laplaceShare = 0
         let r = try importance.sample(measured, proposal: proposal)
         XCTAssertGreaterThan(try XCTUnwrap(r.importance).effectiveSampleSize, 1000)
         for k in [1, 2] {
@@ -74,12 +76,20 @@ final class ImportancePosteriorTests: XCTestCase {
         let measured = measuredLabeling(noisyMIDs(clean, layout, sd: 0.01, &rng), layout, sd: 0.01)
         var importance = ImportancePosterior(posterior: FluxPosterior(mfa: mfa), ann: nil)
         importance.proposals = 2000
+        importance.laplaceShare = 0
+        let bad = (mean: [0.6, 1.5], covariance: [1e-6, 0, 0, 1e-6])
         do {
-            let r = try importance.sample(measured, proposal: (mean: [0.6, 1.5], covariance: [1e-6, 0, 0, 1e-6]))
+            let r = try importance.sample(measured, proposal: bad)
             XCTAssertLessThan(try XCTUnwrap(r.importance).effectiveSampleSize, 50)
         } catch let e as ImportancePosterior.ImportanceError {
             XCTAssertEqual(e, .noWeight)
         }
+        // Half the proposal around the least-squares optimum reached from the bad centre (the
+        // Laplace approximation) rescues it: hundreds of effective draws, and the fit it made.
+        importance.laplaceShare = 0.5
+        let rescued = try importance.sample(measured, proposal: bad)
+        XCTAssertGreaterThan(try XCTUnwrap(rescued.importance).effectiveSampleSize, 300)
+        XCTAssertNotNil(rescued.fit)
         XCTAssertThrowsError(try importance.sample(measured, proposal: (mean: [0.5], covariance: [1])))
         XCTAssertThrowsError(try importance.sample(measured))      // no network, no proposal
     }
