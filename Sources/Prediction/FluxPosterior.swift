@@ -164,7 +164,8 @@ public struct FluxPosterior: Sendable {
     /// between the floor and their bounds, or from `exchangePrior`) — by rejection from the
     /// parameters' box; nil when `tries` box draws all leave the polytope. Truths drawn so make
     /// the credible intervals' coverage nominal by construction when the sampler is right
-    /// (simulation-based calibration).
+    /// (simulation-based calibration). Where no box draw lands inside and an `exchangePrior` is
+    /// set, one draw of its sampler (hit-and-run over the polytope).
     public func priorDraw(using rng: inout SplitMix64, tries: Int = 100_000) -> [Double]? {
         let bounds = mfa.paramBounds, priors = exchangePriors() ?? []
         for _ in 0..<tries {
@@ -175,19 +176,28 @@ public struct FluxPosterior: Sendable {
             }
             if mfa.violation(at: p) <= 1e-12 { return mfa.theta(p) }
         }
+        // A polytope too thin for the box (glycolysis): with an `exchangePrior`, the prior is the
+        // sampler's own distribution (hit-and-run over the polytope), so draw from it.
+        if let settings = exchangePrior, let sampler = try? FluxSpaceSampler(network: mfa.network, basis: mfa.basis, settings: settings),
+           let theta = sampler.sample(count: 1, using: &rng).first, mfa.violation(at: mfa.params(theta)) <= 1e-12 {
+            return theta
+        }
         return nil
     }
 
     /// (JᵀJ + P)⁻¹ at `p`: the Laplace covariance of the data, with P = diag(12/width²) — the
     /// precision of a uniform prior over each parameter's range — so directions the data do
-    /// not determine get the prior's width instead of ∞.
-    func laplaceCovariance(at p: [Double], problem: LeastSquaresMFA.Problem, bounds: [(Double, Double)]) -> [Double] {
+    /// not determine get the prior's width instead of ∞; or with a given prior precision
+    /// (column-major d × d, e.g. of draws over the polytope, which knows its thin directions).
+    func laplaceCovariance(at p: [Double], problem: LeastSquaresMFA.Problem, bounds: [(Double, Double)],
+                           priorPrecision: [Double]? = nil) -> [Double] {
         let d = p.count
         var a = [Double](repeating: 0, count: d * d)
         for j in 0..<d {
             let w = bounds[j].1 - bounds[j].0
             a[j + d * j] = w > 0 && w.isFinite ? 12 / (w * w) : 1
         }
+        if let priorPrecision, priorPrecision.count == d * d { a = priorPrecision }
         if let (r, J) = mfa.evaluate(p, problem, jacobian: true) {
             let m = r.count, rows = problem.dataCount
             for c in 0..<d { for b in 0..<d {
@@ -196,16 +206,18 @@ public struct FluxPosterior: Sendable {
                 a[b + d * c] += s
             } }
         }
+        return Self.symmetricInverse(a, d: d) ?? (0..<(d * d)).map { i in i % (d + 1) == 0 ? 1 / a[i] : 0 }
+    }
+
+    /// The inverse of a symmetric d × d matrix (LU; symmetrised against round-off), or nil when singular.
+    static func symmetricInverse(_ a: [Double], d: Int) -> [Double]? {
         var inverse = [Double](repeating: 0, count: d * d)
         for j in 0..<d { inverse[j + d * j] = 1 }
         var lu = a
         var pivots = [Int32](repeating: 0, count: d)
-        let ok = LinearAlgebra.luFactor(n: d, a: &lu, lda: d, pivots: &pivots) == 0
-            && LinearAlgebra.luSolve(n: d, nrhs: d, lu: lu, lda: d, pivots: pivots, b: &inverse, ldb: d)
-        guard ok else {
-            return (0..<(d * d)).map { i in i % (d + 1) == 0 ? 1 / a[i] : 0 }
-        }
-        // Symmetrise (round-off).
+        guard LinearAlgebra.luFactor(n: d, a: &lu, lda: d, pivots: &pivots) == 0,
+              LinearAlgebra.luSolve(n: d, nrhs: d, lu: lu, lda: d, pivots: pivots, b: &inverse, ldb: d),
+              inverse.allSatisfy(\.isFinite) else { return nil }
         for c in 0..<d { for r in 0..<c { let v = (inverse[r + d * c] + inverse[c + d * r]) / 2; inverse[r + d * c] = v; inverse[c + d * r] = v } }
         return inverse
     }

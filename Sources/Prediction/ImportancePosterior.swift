@@ -1,3 +1,4 @@
+import FluxSampling
 import Foundation
 import LinearAlgebra
 import MLFluxCore
@@ -78,6 +79,27 @@ public struct ImportancePosterior: Sendable {
         }
     }
 
+    /// Draws over the flux polytope (the sampler of `posterior.exchangePrior`, or the bundle's
+    /// automatic one) whose covariance narrows the proposal along the polytope's thin
+    /// directions; 0: none.
+    public var priorDraws = 2000
+
+    /// The inverse covariance of `priorDraws` draws over the polytope in the fit's parameters,
+    /// or nil (no draws, a sampler that cannot start, a singular covariance).
+    func priorPrecision() -> [Double]? {
+        let mfa = posterior.mfa
+        guard priorDraws > 1, let sampler = try? FluxSpaceSampler(network: mfa.network, basis: mfa.basis,
+                                                                  settings: posterior.exchangePrior ?? .automatic(for: mfa.basis)) else { return nil }
+        var rng = SplitMix64(seed: SplitMix64.mix(posterior.seed &+ 0x2_5000))
+        let draws = sampler.sample(count: priorDraws, using: &rng).map { mfa.params($0) }
+        guard let d = draws.first?.count, d > 0 else { return nil }
+        let n = Double(draws.count)
+        let mean = (0..<d).map { j in draws.reduce(0) { $0 + $1[j] } / n }
+        var cov = [Double](repeating: 0, count: d * d)
+        for x in draws { for c in 0..<d { for r in 0..<d { cov[r + d * c] += (x[r] - mean[r]) * (x[c] - mean[c]) / (n - 1) } } }
+        return FluxPosterior.symmetricInverse(cov, d: d)
+    }
+
     /// `p` moved into the parameters' box (a start for the fit).
     func clampedToBounds(_ p: [Double]) -> [Double] {
         zip(p, posterior.mfa.paramBounds).map { min(max($0, $1.0), $1.1) }
@@ -150,15 +172,21 @@ public struct ImportancePosterior: Sendable {
         }
         // Centres of the mixture: the network's Gaussian and, with `laplaceShare`, the Laplace
         // approximation at the least-squares optimum reached from the network's mean.
+        // Both are narrowed by the polytope's own covariance (`priorDraws`): (C⁻¹ + Σ_prior⁻¹)⁻¹.
         var centres: [Centre] = []
-        guard let annCentre = Centre(mean: mean, covariance: cov) else {
+        let priorPrecision = self.priorPrecision()
+        let shaped = priorPrecision.flatMap { pp in
+            FluxPosterior.symmetricInverse(cov, d: d).flatMap { FluxPosterior.symmetricInverse(zip($0, pp).map { $0 + $1 }, d: d) }
+        } ?? cov
+        guard let annCentre = Centre(mean: mean, covariance: shaped) else {
             throw ImportanceError.unsupported("a positive definite proposal covariance")
         }
         centres.append(annCentre)
         var fit: LeastSquaresMFA.Fit? = nil
         if laplaceShare > 0, let f = mfa.fit(measured, starts: [mfa.theta(clampedToBounds(mean))]), let p = f.problem {
             let centre = mfa.params(f.prediction.free)
-            if let c = Centre(mean: centre, covariance: posterior.laplaceCovariance(at: centre, problem: p, bounds: mfa.paramBounds)) {
+            if let c = Centre(mean: centre, covariance: posterior.laplaceCovariance(at: centre, problem: p, bounds: mfa.paramBounds,
+                                                                                    priorPrecision: priorPrecision)) {
                 centres.append(c)
                 fit = f
             }
