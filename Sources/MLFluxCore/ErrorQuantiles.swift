@@ -111,4 +111,16 @@ extension FluxPrediction {
         let z = standardizedError(free: k, truth: truth, basis: basis)
         return freeErrorQuantiles?.cdf(z, flux: k) ?? 0.5 * erfc(-z / 2.0.squareRoot())
     }
+
+    /// The central interval of probability `level` (e.g. 0.68, 0.95) of free flux `k` under
+    /// `freeErrorQuantiles` (nil without a map for the flux): predicted + F̂⁻¹((1 ∓ level)/2)·SE,
+    /// an exchange flux in log10, predicted·10^(z·SE/(predicted·ln 10)). In general asymmetric.
+    public func shapedInterval(free k: Int, level: Double, basis: FreeFluxBasis) -> (lower: Double, upper: Double)? {
+        guard let q = freeErrorQuantiles, let zl = q.quantile((1 - level) / 2, flux: k),
+              let zu = q.quantile((1 + level) / 2, flux: k) else { return nil }
+        guard k >= basis.freeNet.count else { return (free[k] + zl * freeSE[k], free[k] + zu * freeSE[k]) }
+        guard free[k] > 0 else { return nil }
+        let logSE = freeSE[k] / (free[k] * 2.302_585_092_994_046)
+        return (free[k] * pow(10, zl * logSE), free[k] * pow(10, zu * logSE))
+    }
 }

@@ -119,6 +119,29 @@ final class QuantileCalibrationTests: XCTestCase {
         XCTAssertEqual(try XCTUnwrap(e.quantile(0.5, flux: 1)), 1.25 * (log(2) - 1), accuracy: 1e-12)
     }
 
+    /// Asymmetric intervals from the map: z uniform on ±√3 (net) gives the 68 % interval
+    /// predicted ± 0.68·√3·SE; a map shifted by +1 in z moves an exchange flux's interval up by
+    /// a factor 10^(SE_log10) at both ends.
+    func testShapedIntervalsFollowTheMap() throws {
+        let network = try toyNetwork()
+        let basis = try FreeFluxBasis(network: network)
+        var p = Self.predictions(1, seed: 1, basis: basis, network: network) { _ in (0, 0) }.predictions[0]
+        XCTAssertNil(p.shapedInterval(free: Self.netFlux, level: 0.68, basis: basis), "no map: none")
+        let grid = QuantileCalibration.defaultProbabilities
+        let uniform = grid.map { 3.0.squareRoot() * (2 * $0 - 1) }
+        let ramp = grid   // any increasing knots: only the shift by +1 matters below
+        p.freeErrorQuantiles = ErrorQuantiles(probabilities: grid, knots: [nil, uniform, ramp.map { $0 + 1 }])
+        let net = try XCTUnwrap(p.shapedInterval(free: Self.netFlux, level: 0.68, basis: basis))
+        XCTAssertEqual(net.lower, 0.3 - 0.68 * 3.0.squareRoot() * 0.01, accuracy: 1e-12)
+        XCTAssertEqual(net.upper, 0.3 + 0.68 * 3.0.squareRoot() * 0.01, accuracy: 1e-12)
+        var unshifted = p
+        unshifted.freeErrorQuantiles = ErrorQuantiles(probabilities: grid, knots: [nil, uniform, ramp])
+        let x = try XCTUnwrap(p.shapedInterval(free: Self.exchangeFlux, level: 0.95, basis: basis))
+        let x0 = try XCTUnwrap(unshifted.shapedInterval(free: Self.exchangeFlux, level: 0.95, basis: basis))
+        XCTAssertEqual(x.lower / x0.lower, pow(10, 0.05), accuracy: 1e-9)   // SE in log10: 0.05
+        XCTAssertEqual(x.upper / x0.upper, pow(10, 0.05), accuracy: 1e-9)
+    }
+
     /// Classes of the measurement σ: each class's knots at its centre, interpolated in log10 σ
     /// between centres, the nearest outside them.
     func testSigmaClassesInterpolateInLogSigma() throws {
