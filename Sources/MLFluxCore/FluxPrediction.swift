@@ -18,6 +18,9 @@ public struct FluxPrediction: Sendable, Equatable {
     public var deltaGSE: [Double]
     /// Temperature (K) used for ΔG.
     public var temperature: Double
+    /// The calibrated shape of each free flux's error beyond its SE (nil: Gaussian), from a
+    /// predictor that fitted one (`ErrorQuantiles`).
+    public var freeErrorQuantiles: ErrorQuantiles? = nil
 
     /// Expands free fluxes and their standard errors through the kernels (independent
     /// errors: var(v_r) = Σ_k K[r,k]² σ_k²), clamps exchange fluxes at 0, and derives ΔG

@@ -86,6 +86,13 @@ public enum PredictionOutput {
         public var deltaG: Double?; public var deltaGSE: Double?
     }
 
+    /// A free flux's central 68 % and 95 % intervals from its calibrated error shape
+    /// (`FluxPrediction.shapedInterval`; in general asymmetric about the prediction).
+    public struct FreeIntervalJSON: Encodable, Sendable {
+        public var lower68: Double; public var upper68: Double
+        public var lower95: Double; public var upper95: Double
+    }
+
     /// The JSON object of one prediction (`mlflux predict --format json`, one sample).
     public struct Document: Encodable, Sendable {
         public var model: String; public var predictor: String; public var temperature: Double
@@ -93,11 +100,13 @@ public enum PredictionOutput {
         public var intervals: [String: ProfileOption.IntervalJSON]?
         public var version: String?; public var bundle: String?; public var bundleSHA256: String?
         public var freeFluxes: [String]?; public var freeCovariance: [[Double]]?
+        /// Per free flux with a calibrated error shape (ANN bundles fitted by `train calibrate`).
+        public var freeIntervals: [String: FreeIntervalJSON]?
     }
 
     public static func document(_ p: FluxPrediction, fit: FitReport, network: MetabolicNetwork, model: String, predictor: String,
                                 freeNames: [String] = [], provenance: Provenance? = nil,
-                                intervals: [String: ProfileOption.IntervalJSON]? = nil) -> Document {
+                                intervals: [String: ProfileOption.IntervalJSON]? = nil, basis: FreeFluxBasis? = nil) -> Document {
         var fluxes: [String: FluxJSON] = [:]
         for (r, reaction) in network.reactions.enumerated() {
             let bi = network.isBidirectional[r]
@@ -106,16 +115,26 @@ public enum PredictionOutput {
                                            deltaGSE: bi ? p.deltaGSE[r] : nil)
         }
         let n = p.free.count
+        var shaped: [String: FreeIntervalJSON] = [:]
+        if let basis {
+            for k in basis.names.indices {
+                guard let a = p.shapedInterval(free: k, level: 0.68, basis: basis),
+                      let b = p.shapedInterval(free: k, level: 0.95, basis: basis) else { continue }
+                shaped[basis.names[k]] = FreeIntervalJSON(lower68: a.lower, upper68: a.upper, lower95: b.lower, upper95: b.upper)
+            }
+        }
         return Document(model: model, predictor: predictor, temperature: p.temperature,
                         fluxes: fluxes, fit: fit, intervals: intervals,
                         version: provenance?.version, bundle: provenance?.bundle, bundleSHA256: provenance?.bundleSHA256,
                         freeFluxes: p.freeCovariance == nil ? nil : freeNames,
-                        freeCovariance: p.freeCovariance.map { c in (0..<n).map { i in Array(c[(i * n)..<((i + 1) * n)]) } })
+                        freeCovariance: p.freeCovariance.map { c in (0..<n).map { i in Array(c[(i * n)..<((i + 1) * n)]) } },
+                        freeIntervals: shaped.isEmpty ? nil : shaped)
     }
 
     public static func json(_ p: FluxPrediction, fit: FitReport, network: MetabolicNetwork, model: String, predictor: String,
-                            freeNames: [String] = [], provenance: Provenance? = nil, intervals: [String: ProfileOption.IntervalJSON]? = nil) throws -> String {
+                            freeNames: [String] = [], provenance: Provenance? = nil, intervals: [String: ProfileOption.IntervalJSON]? = nil,
+                            basis: FreeFluxBasis? = nil) throws -> String {
         try JSONOutput.string(document(p, fit: fit, network: network, model: model, predictor: predictor, freeNames: freeNames,
-                                       provenance: provenance, intervals: intervals)) + "\n"
+                                       provenance: provenance, intervals: intervals, basis: basis)) + "\n"
     }
 }

@@ -163,6 +163,9 @@ public struct ANNPredictor: FluxPredictor {
     public var independentErrors = false
     /// Factors on the propagated σ of every net flux, exchange flux and ΔG (`nil`: none).
     public var derivedCalibration: DerivedCalibration?
+    /// The calibrated shape of each free flux's standardised error, attached to every
+    /// prediction as `FluxPrediction.freeErrorQuantiles` (`nil`: Gaussian).
+    public var quantileCalibration: QuantileCalibration?
     /// A network trained on exact MIDs that predicts the rows whose stated σ is below
     /// `exactBelow` (at most one element; an array only to hold a value of this type): a
     /// noise-aware network trades accuracy on exact input for calibrated uncertainty on
@@ -256,7 +259,8 @@ public struct ANNPredictor: FluxPredictor {
             // A mean outside the flux polytope (noisy input) moves to its nearest feasible point.
             let free = FeasibleProjection.project(transform.free(fromTargets: mean.map(Float.init)),
                                                   scale: (0..<n).map { freeCov[$0 * n + $0].squareRoot() }, basis: basis)
-            let p = FluxPrediction(free: free, freeCovariance: freeCov, basis: basis, network: network, temperature: temperature)
+            var p = FluxPrediction(free: free, freeCovariance: freeCov, basis: basis, network: network, temperature: temperature)
+            p.freeErrorQuantiles = quantileCalibration?.quantiles(sigma: told?[r])
             guard let derived = derivedCalibration, !independentErrors else { return p }
             return derived.apply(p, sigma: told?[r])
         }
@@ -315,7 +319,12 @@ public struct ANNPredictor: FluxPredictor {
     /// Corrects the over- or under-confidence of the likelihood heads and of small ensembles
     /// without retraining. `bins: 1, contextClasses: 1` = one factor per target. A noise-aware
     /// network's classes are classes of the σ it is told (`SigmaCalibration.ContextKind.sigma`).
-    public func calibrated(on x: Matrix, sigma: [Double]? = nil, free: [[Double]], bins: Int = 6, contextClasses: Int? = nil) -> ANNPredictor {
+    /// Then, on the same rows, the derived fluxes' factors (`DerivedCalibration`) and the shape
+    /// of the free fluxes' errors (`QuantileCalibration`, `shapeClasses` classes of the told σ;
+    /// default 4 for a noise-aware network — the shape changes with the noise — and 1 otherwise;
+    /// 0 = none).
+    public func calibrated(on x: Matrix, sigma: [Double]? = nil, free: [[Double]], bins: Int = 6, contextClasses: Int? = nil,
+                           shapeClasses: Int? = nil) -> ANNPredictor {
         let moments = targetMoments(x, sigma: sigma, calibrated: false)
         let told = networkSigma(sigma, rows: x.rows)
         let transform = members[0].transform
@@ -326,10 +335,18 @@ public struct ANNPredictor: FluxPredictor {
                                                 sigmas: told, contextClasses: contextClasses ?? (isNoiseAware ? 4 : 2), bins: bins)
         // Then the derived fluxes' own factors, on the same rows with the new free-flux σ.
         copy.derivedCalibration = nil
+        copy.quantileCalibration = nil
         copy.independentErrors = false
-        copy.derivedCalibration = DerivedCalibration.fit(predictions: copy.predict(matrix: x, sigma: sigma),
+        let predictions = copy.predict(matrix: x, sigma: sigma)
+        copy.derivedCalibration = DerivedCalibration.fit(predictions: predictions,
                                                          truth: free.map { basis.fluxState(free: $0) }, sigmas: told,
                                                          classes: contextClasses ?? (isNoiseAware ? 4 : 2))
+        // The free fluxes' SEs do not depend on the derived factors: the same predictions serve.
+        let shapes = shapeClasses ?? (isNoiseAware ? 4 : 1)
+        if shapes > 0 {
+            copy.quantileCalibration = QuantileCalibration.fit(predictions: predictions, truthFree: free, basis: basis,
+                                                               sigmas: told, classes: shapes)
+        }
         return copy
     }
 }

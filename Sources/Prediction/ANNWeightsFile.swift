@@ -14,7 +14,9 @@ import SafeIO
 /// `Loss.gaussianCholeskyNLL`), `noise` (JSON `MeasurementNoise`, noise-aware networks only),
 /// and optionally `sigma_calibration` (JSON `SigmaCalibration`: σ factors per context class,
 /// target and predicted range; files with the older per-target `sigma_scale` still load) and
-/// `derived_calibration` (JSON `DerivedCalibration`: factors on every flux's and ΔG's propagated σ).
+/// `derived_calibration` (JSON `DerivedCalibration`: factors on every flux's and ΔG's propagated σ)
+/// and `quantile_calibration` (JSON `QuantileCalibration`: the shape of each free flux's
+/// standardised error; absent = Gaussian, as in files before it).
 ///
 /// Files of format `mlflux-ann-1` (before noise-aware training and covariance heads) load as
 /// `head = diagonal` without `noise`.
@@ -60,6 +62,7 @@ public enum ANNWeightsFile {
         if let noise = p.noise { meta["noise"] = try json(noise) }
         if let c = p.calibration { meta["sigma_calibration"] = try json(c) }
         if let d = p.derivedCalibration { meta["derived_calibration"] = try json(d) }
+        if let q = p.quantileCalibration { meta["quantile_calibration"] = try json(q) }
         return SafeTensors(tensors: tensors, metadata: meta)
     }
 
@@ -167,6 +170,13 @@ public enum ANNWeightsFile {
                 throw PredictionError.incompatibleWeights(file: file, reason: "metadata 'derived_calibration': \(why)")
             }
             predictor.derivedCalibration = d
+        }
+        if st.metadata["quantile_calibration"] != nil {
+            let q = try decode(QuantileCalibration.self, "quantile_calibration")
+            if let why = q.inconsistency(names: basis.names) {
+                throw PredictionError.incompatibleWeights(file: file, reason: "metadata 'quantile_calibration': \(why)")
+            }
+            predictor.quantileCalibration = q
         }
         return predictor
     }

@@ -55,7 +55,8 @@ public struct EvaluationReport: Codable, Sendable {
     /// Overall coverage of the stated 1σ over all non-fixed free fluxes.
     public var coverage68: Double
     /// Simulation-based calibration per non-fixed free flux: the rank histogram of the truth
-    /// under each prediction's Gaussian (exchange fluxes in log10) and its uniformity test.
+    /// under each prediction's distribution (its Gaussian, exchange fluxes in log10, or the
+    /// calibrated shape `FluxPrediction.freeErrorQuantiles`) and its uniformity test.
     public var rankHistograms: [RankCalibration.Histogram] = []
 }
 
@@ -93,15 +94,11 @@ public enum Evaluation {
         var ranks: [RankCalibration.Histogram] = []
         for k in 0..<basis.count where basis.fixed[k] == nil {
             let p = predictions.map { $0.free[k] }, t = truthFree.map { $0[k] }, se = predictions.map { $0.freeSE[k] }
-            // Standardised errors where the predictors' distributions are Gaussian: net fluxes as
-            // they are, exchange fluxes in log10 (σ_log = σ / (value · ln 10)).
-            let exchange = k >= basis.freeNet.count
-            let z = (0..<n).map { i -> Double in
-                guard exchange else { return (t[i] - p[i]) / se[i] }
-                guard p[i] > 0, t[i] > 0 else { return .nan }
-                return (log10(t[i]) - log10(p[i])) / (se[i] / (p[i] * 2.302_585_092_994_046))
-            }
-            ranks.append(RankCalibration.histogram(name: basis.names[k], standardizedErrors: z))
+            // u = Φ(z) of the standardised error (net fluxes as they are, exchange fluxes in log10),
+            // or F̂(z) where the prediction carries a calibrated shape (`ErrorQuantiles`).
+            ranks.append(RankCalibration.histogram(name: basis.names[k], ranks: (0..<n).map {
+                predictions[$0].rank(free: k, truth: t[$0], basis: basis)
+            }))
             quantities.append(stats(basis.names[k], "free", p, t, se, relative: true,
                                     ok: k < basis.freeNet.count ? within5 : within5Relative))
             for i in 0..<n { countedFree += 1; if abs(p[i] - t[i]) <= se[i] { coveredFree += 1 } }

@@ -19,11 +19,16 @@ public enum RankCalibration {
 
     /// The histogram of u = Φ(z) for standardised errors z = (truth − μ)/σ (non-finite z skipped).
     public static func histogram(name: String, standardizedErrors z: [Double], bins: Int = 10) -> Histogram {
+        histogram(name: name, ranks: z.filter(\.isFinite).map { 0.5 * (1 + erf($0 / 2.0.squareRoot())) }, bins: bins)
+    }
+
+    /// The histogram of normalised ranks u ∈ [0, 1] (e.g. u = F̂(z) of a calibrated, non-Gaussian
+    /// predictive distribution, `FluxPrediction.rank`; non-finite u skipped).
+    public static func histogram(name: String, ranks: [Double], bins: Int = 10) -> Histogram {
         precondition(bins >= 2)
         var counts = [Int](repeating: 0, count: bins)
-        for x in z where x.isFinite {
-            let u = 0.5 * (1 + erf(x / 2.0.squareRoot()))
-            counts[min(Int(u * Double(bins)), bins - 1)] += 1
+        for u in ranks where u.isFinite {
+            counts[min(max(Int(u * Double(bins)), 0), bins - 1)] += 1
         }
         let n = counts.reduce(0, +)
         guard n > 0 else { return Histogram(name: name, counts: counts, chiSquared: .nan, pValue: .nan) }

@@ -109,7 +109,8 @@ struct Predict: ParsableCommand {
                                                      freeNames: bundle.basis.names,
                                                      provenance: .init(version: MLFluxVersion.current, bundle: bundle.directory,
                                                                        bundleSHA256: try bundle.fingerprint()),
-                                                     intervals: o.intervals.map { ProfileOption.json($0, network: bundle.network) })
+                                                     intervals: o.intervals.map { ProfileOption.json($0, network: bundle.network) },
+                                                     basis: bundle.basis)
         }
         return text2
     }

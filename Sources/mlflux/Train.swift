@@ -150,18 +150,23 @@ struct TrainCalibrate: ParsableCommand {
             of the predicted value, in classes of the mean predicted exchange flux (metadata \
             'sigma_calibration'; the network weights are unchanged) into a new bundle (--out DIR) \
             or the model's own (--in-place). A noise-aware network is calibrated on the rows \
-            perturbed by its training noise model (σ drawn per row, --seed).
+            perturbed by its training noise model (σ drawn per row, --seed). Then, on the same rows, \
+            factors on every derived flux's σ ('derived_calibration') and the shape of each free \
+            flux's error beyond its σ ('quantile_calibration': quantiles of the standardised \
+            error, which make the simulation-based-calibration ranks of `evaluate` uniform).
             """)
     @Option(help: "Model bundle name.") var model: String
     @Option(help: "Validation dataset folder; repeat to calibrate on several (e.g. uniform and log-uniform exchange sampling).") var data: [String]
     @Option(help: "Equal-count ranges of the predicted value per flux, each with its own factor (1 = one factor per flux).") var bins: Int = 6
     @Option(help: "Equal-count classes of the mean predicted exchange flux (noise-aware networks: of the measurement σ), each calibrated on its own (1 = no classes; default 2, noise-aware 4).") var contexts: Int?
     @Option(help: "Noise-aware networks: seed of the noise drawn on the calibration rows.") var seed: UInt64 = 1
+    @Option(help: "Classes of the measurement σ with their own error shape (noise-aware networks; interpolated in log σ between class centres; default 4, other networks 1); 0 = none (Gaussian).") var shapeClasses: Int?
     @OptionGroup var destination: BundleDestination
 
     func validate() throws {
         try OptionCheck.count(bins, "--bins", in: 1...1000, "ranges of the predicted value per flux")
         if let contexts { try OptionCheck.count(contexts, "--contexts", in: 1...100, "classes of the mean exchange flux") }
+        if let shapeClasses { try OptionCheck.count(shapeClasses, "--shape-classes", in: 0...100, "classes of the measurement σ with their own error shape") }
     }
 
     func run() throws {
@@ -190,7 +195,8 @@ struct TrainCalibrate: ParsableCommand {
             noise.perturb(&mids, layout: bundle.layout, sigma: s, using: &rng)
             sigma = s
         }
-        let calibrated = ann.calibrated(on: mids, sigma: sigma, free: set.free, bins: bins, contextClasses: contexts)
+        let calibrated = ann.calibrated(on: mids, sigma: sigma, free: set.free, bins: bins, contextClasses: contexts,
+                                         shapeClasses: shapeClasses)
         let original = try SafeTensors(contentsOf: URL(fileURLWithPath: path)).metadata
         // A new bundle keeps the model's weights file (replaced below) and its other files.
         let targetBundle = try destination.bundle(from: bundle, replacing: nil)
@@ -205,6 +211,18 @@ struct TrainCalibrate: ParsableCommand {
             if c.factors.count > 1 { print(" class \(k + 1)") }
             for (name, f) in zip(names, classFactors) {
                 print("  \(name): " + f.map { String(format: "%.3f", $0) }.joined(separator: " "))
+            }
+        }
+        if let q = calibrated.quantileCalibration {
+            // The shape in a few numbers: z at 2.5, 16, 50, 84 and 97.5 % (Gaussian: −1.96 −1 0 1 1.96).
+            let shown: [Double] = [0.025, 0.16, 0.5, 0.84, 0.975]
+            print("error shape: z at \(shown.map { String(format: "%g", 100 * $0) }.joined(separator: ", ")) % (Gaussian: -1.96 -1 0 1 1.96), \(q.knots.count) measurement-σ class(es)")
+            for (c, centre) in q.sigmaCentres.enumerated() {
+                if q.knots.count > 1 { print(" class \(c + 1) (σ \(String(format: "%.3g", pow(10, Double(centre)))))") }
+                let e = q.quantiles(sigma: q.knots.count > 1 ? powf(10, centre) : nil)
+                for k in bundle.basis.names.indices where e.covers(k) {
+                    print("  \(bundle.basis.names[k]): " + shown.map { String(format: "%.2f", e.quantile($0, flux: k)!) }.joined(separator: " "))
+                }
             }
         }
     }
