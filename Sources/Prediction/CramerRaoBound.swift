@@ -40,7 +40,7 @@ extension LeastSquaresMFA {
         let problem = Problem(measured: MeasuredLabeling(layout: measured.layout, values: simulated.values,
                                                          stddev: measured.stddev, mask: measured.mask), rows: rows,
                               sigma: rows.map { measured.stddev[$0].isFinite ? measured.stddev[$0] : defaultStddev },
-                              fluxes: [], prior: prior.map(parameterPrior) ?? [])
+                              fluxes: [], prior: prior.map(parameterPrior) ?? .none)
         guard let J = evaluate(p, problem, jacobian: true)?.J else { return nil }
         let P = parameters.count, n = basis.count
         let (inverse, determined) = Self.pseudoInverse(Self.normalMatrix(J, rows: J.count / max(P, 1), columns: P), size: P)
