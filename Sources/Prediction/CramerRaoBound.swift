@@ -46,7 +46,7 @@ extension LeastSquaresMFA {
         let problem = Problem(measured: MeasuredLabeling(layout: measured.layout, values: simulated.values,
                                                          stddev: measured.stddev, mask: measured.mask), rows: rows,
                               sigma: rows.map { measured.stddev[$0].isFinite ? measured.stddev[$0] : defaultStddev },
-                              fluxes: [], prior: prior.map(parameterPrior) ?? [])
+                              fluxes: [], prior: prior.map(parameterPrior) ?? .none)
         guard let J = evaluate(p, problem, jacobian: true)?.J else { return nil }
         // Columns: the varied free fluxes, then the dilution shares.
         let P = p.count, n = basis.count

@@ -105,14 +105,65 @@ public struct LeastSquaresMFA: Sendable {
         public var sd: [Double]
         /// The prior is itself a posterior given the same measurement (an ANN's prediction from
         /// these MIDs), so its precision already holds the data's: the MAP's covariance then
-        /// takes, per parameter, the larger of the prior's and the data's precision instead of
-        /// their sum (which would count the data twice and state too small errors); directions
-        /// the data resolve get the data's errors, the others the prior's.
+        /// takes the larger of the prior's and the data's precision per direction of the basis
+        /// that diagonalises both (`LargerPrecision`) instead of their sum (which would count
+        /// the data twice and state too small errors); directions the data resolve get the
+        /// data's errors, the others the prior's.
         public var conditionedOnData: Bool
-        public init(mean: [Double], sd: [Double], conditionedOnData: Bool = false) {
+        /// The full covariance of θ (row-major `basis.count²`, e.g. `FluxPrediction.freeCovariance`
+        /// of a network with a full-covariance head), nil: independent errors `sd`. It is taken
+        /// in parameter space by the delta method at `mean` (exchange fluxes: Gaussian in log10
+        /// θ, as the network states them), and the prior's residuals are the whitened
+        /// `L⁻¹·(p − mean)`, `L·Lᵀ` that covariance. A covariance that is not finite or has no
+        /// positive eigenvalue falls back to `sd`.
+        public var covariance: [Double]?
+        public init(mean: [Double], sd: [Double], covariance: [Double]? = nil, conditionedOnData: Bool = false) {
             self.mean = mean
             self.sd = sd
+            self.covariance = covariance
             self.conditionedOnData = conditionedOnData
+        }
+    }
+
+    /// A prior in parameter space (net fluxes as they are, exchange fluxes in log10) over the
+    /// non-fixed free fluxes: residual rows `W·(p − mean)`, `WᵀW` its precision.
+    struct ParameterPrior: Sendable {
+        var mean: [Double]
+        /// `W`, column-major `count × count`: diagonal 1/σ for independent errors (0 where σ is
+        /// infinite: no prior on that parameter), the inverse root of the covariance otherwise.
+        var whitening: [Double]
+        /// The parameters with a prior (positive precision) and, over them, `R = W⁻¹` and `W`
+        /// (column-major): what the larger-precision rule needs.
+        var covered: [Int]
+        var root: [Double]
+        var coveredWhitening: [Double]
+        var count: Int { mean.count }
+        var isEmpty: Bool { mean.isEmpty }
+        static let none = ParameterPrior(mean: [], whitening: [], covered: [], root: [], coveredWhitening: [])
+
+        /// `W·(p − mean)` for the first `count` entries of `p`.
+        func residuals(_ p: [Double]) -> [Double] {
+            let n = count
+            return (0..<n).map { i in (0..<n).reduce(0.0) { $0 + whitening[i + n * $1] * (p[$1] - mean[$1]) } }
+        }
+
+        /// Independent errors: weight 1/σ per parameter (0: none).
+        init(mean: [Double], weights: [Double]) {
+            let n = mean.count
+            var W = [Double](repeating: 0, count: n * n)
+            for i in 0..<n { W[i + n * i] = weights[i] }
+            let covered = (0..<n).filter { weights[$0] > 0 }, q = covered.count
+            var R = [Double](repeating: 0, count: q * q), Wq = R
+            for (a, i) in covered.enumerated() { R[a + q * a] = 1 / weights[i]; Wq[a + q * a] = weights[i] }
+            self.init(mean: mean, whitening: W, covered: covered, root: R, coveredWhitening: Wq)
+        }
+
+        init(mean: [Double], whitening: [Double], covered: [Int], root: [Double], coveredWhitening: [Double]) {
+            self.mean = mean
+            self.whitening = whitening
+            self.covered = covered
+            self.root = root
+            self.coveredWhitening = coveredWhitening
         }
     }
 
@@ -229,13 +280,26 @@ public struct LeastSquaresMFA: Sendable {
         isExchange(k) ? sd / (max(value, exchangeFloor) * 2.302_585_092_994_046) : sd
     }
 
-    /// The prior in parameter space: (mean, 1/σ) per parameter.
-    func parameterPrior(_ prior: Prior) -> [(mean: Double, weight: Double)] {
-        let means = params(prior.mean)
-        return parameters.enumerated().map { i, k in
-            let sd = parameterSD(prior.sd[k], at: prior.mean[k], free: k)
-            return (means[i], sd.isFinite && sd > 0 ? 1 / sd : 0)
+    /// The prior in parameter space: its means, and the whitening of its covariance (dense) or
+    /// 1/σ per parameter (independent errors).
+    func parameterPrior(_ prior: Prior) -> ParameterPrior {
+        let means = Array(params(prior.mean).prefix(parameters.count))
+        let n = basis.count, P = parameters.count
+        if let cov = prior.covariance, cov.count == n * n, P > 0 {
+            // dθ_k/dp at the prior's mean: 1 for net fluxes, θ·ln 10 for exchange fluxes (θ ≥ the floor).
+            let g = parameters.map { k in isExchange(k) ? max(prior.mean[k], exchangeFloor) * 2.302_585_092_994_046 : 1 }
+            var S = [Double](repeating: 0, count: P * P)
+            for (i, k) in parameters.enumerated() {
+                for (j, l) in parameters.enumerated() { S[i + P * j] = (cov[k * n + l] + cov[l * n + k]) / 2 / (g[i] * g[j]) }
+            }
+            if S.allSatisfy(\.isFinite), let (R, W) = LargerPrecision.roots(ofCovariance: S, n: P) {
+                return ParameterPrior(mean: means, whitening: W, covered: Array(0..<P), root: R, coveredWhitening: W)
+            }
         }
+        return ParameterPrior(mean: means, weights: parameters.map { k in
+            let sd = parameterSD(prior.sd[k], at: prior.mean[k], free: k)
+            return sd.isFinite && sd > 0 ? 1 / sd : 0
+        })
     }
 
     /// What one fit works on: the measured data with their weights and the prior.
@@ -246,7 +310,7 @@ public struct LeastSquaresMFA: Sendable {
         let fluxes: [FluxMeasurementRow]
         /// Measured fluxes compared with s·v (s fitted), not v: `fluxScale`.
         var scaled = false
-        let prior: [(mean: Double, weight: Double)]
+        let prior: ParameterPrior
         /// `Prior.conditionedOnData`.
         var priorConditioned = false
         /// Entries at 0 fitted as censored (`censorZeros`), nil: all Gaussian.
@@ -282,7 +346,7 @@ public struct LeastSquaresMFA: Sendable {
             ?? zip(problem.rows, w).map { (mu[$0] - problem.measured.values[$0]) * $1 }
         let s = problem.scaled ? Self.scale(problem.fluxes, state) : 1
         for f in problem.fluxes { r.append((s * f.simulated(state) - f.value) / f.stddev) }
-        r += zip(p, problem.prior).map { ($0 - $1.mean) * $1.weight }
+        if !problem.prior.isEmpty { r += problem.prior.residuals(p) }
         guard jacobian, let jac else { return (r, []) }
         let P = p.count, m = r.count, R = problem.rows.count
         var J = [Double](repeating: 0, count: m * P)   // column-major m × P
@@ -303,7 +367,8 @@ public struct LeastSquaresMFA: Sendable {
                 // gradient is exact because ∂cost/∂s = 0 there).
                 J[R + i + m * c] = s * d * scale / f.stddev
             }
-            if !problem.prior.isEmpty { J[problem.dataCount + c + m * c] = problem.prior[c].weight }
+            let q = problem.prior.count
+            for i in 0..<q { J[problem.dataCount + i + m * c] = problem.prior.whitening[i + q * c] }
         }
         // Dilution shares: ∂y/∂f from the simulator's columns after the free fluxes; no flux or prior rows.
         for g in 0..<G {
@@ -332,7 +397,7 @@ public struct LeastSquaresMFA: Sendable {
         let rows = measured.mask.indices.filter { measured.mask[$0] }
         return Problem(measured: measured, rows: rows,
                        sigma: rows.map { measured.stddev[$0].isFinite ? measured.stddev[$0] : defaultStddev },
-                       fluxes: fluxes, scaled: fluxScale && !fluxes.isEmpty, prior: prior.map(parameterPrior) ?? [],
+                       fluxes: fluxes, scaled: fluxScale && !fluxes.isEmpty, prior: prior.map(parameterPrior) ?? .none,
                        priorConditioned: prior?.conditionedOnData ?? false,
                        censoring: censorZeros ? CensoredMIDs(measured: measured, rows: rows) : nil)
     }
@@ -483,19 +548,13 @@ public struct LeastSquaresMFA: Sendable {
         let P0 = best.p.count, m = best.r.count, d = problem.dataCount
         let J = best.J + (scaleColumn ?? [])
         let P = P0 + (scaleColumn == nil ? 0 : 1)
-        var jtj = Self.normalMatrix(J, rows: m, columns: P)
-        if problem.priorConditioned {
-            // Diagonal: data precision + prior precision → max(data precision, prior precision).
-            for (c, w) in problem.prior.enumerated() where w.weight > 0 {
-                let prior = w.weight * w.weight, data = jtj[c + P * c] - prior
-                jtj[c + P * c] = max(data, prior)
-            }
-        }
         var dataJ = [Double](repeating: 0, count: d * P)
         for c in 0..<P { for i in 0..<d { dataJ[i + d * c] = J[i + m * c] } }
+        let conditioned = problem.priorConditioned && !problem.prior.covered.isEmpty
+            ? Self.largerPrecision(data: Self.normalMatrix(dataJ, rows: d, columns: P), prior: problem.prior, size: P) : nil
         let sv = LinearAlgebra.singularValues(m: d, n: P, a: &dataJ) ?? []
         let rank = sv.filter { $0 > 1e-8 * (sv.first ?? 0) }.count
-        let (inverse, determined) = Self.pseudoInverse(jtj, size: P)
+        let (inverse, determined) = conditioned ?? Self.pseudoInverse(Self.normalMatrix(J, rows: m, columns: P), size: P)
         let solved = determined.contains(true) || P == 0
         let pb = paramBounds
         var se = [Double](repeating: 0, count: basis.count)
@@ -549,6 +608,27 @@ public struct LeastSquaresMFA: Sendable {
         }
         // The scale is a parameter the data determine (one measured flux suffices).
         return (se, rank, varS.squareRoot(), nil, dilutionSE)
+    }
+
+    /// The covariance of the parameters when the prior is itself a posterior given the same data
+    /// (`Prior.conditionedOnData`): over the parameters with a prior, the data's precision
+    /// `data` (`JᵀJ` of the data rows, `size²`) and the prior's are combined by
+    /// `LargerPrecision` (per direction of their joint eigenbasis the larger, instead of the
+    /// sum); parameters without a prior (dilution shares, the flux scale) keep the data's
+    /// precision and its couplings. With a prior on every parameter the covariance is the
+    /// combination's own inverse (every parameter determined); otherwise `pseudoInverse` of the
+    /// combined precision. `nil` when LAPACK fails.
+    static func largerPrecision(data: [Double], prior: ParameterPrior, size P: Int) -> (inverse: [Double], determined: [Bool])? {
+        let I = prior.covered, q = I.count
+        var block = [Double](repeating: 0, count: q * q)
+        for (b, j) in I.enumerated() { for (a, i) in I.enumerated() { block[a + q * b] = data[i + P * j] } }
+        guard let combined = LargerPrecision.combine(data: block, root: prior.root, whitening: prior.coveredWhitening, n: q) else {
+            return nil
+        }
+        if q == P, I == Array(0..<P) { return (combined.covariance, [Bool](repeating: true, count: P)) }
+        var precision = data
+        for (b, j) in I.enumerated() { for (a, i) in I.enumerated() { precision[i + P * j] = combined.precision[a + q * b] } }
+        return pseudoInverse(precision, size: P)
     }
 
     /// `JᵀJ` (P × P) of a column-major `m × P` matrix `J`.

@@ -99,7 +99,7 @@ final class CensoredLikelihoodTests: XCTestCase {
         let censoring = try XCTUnwrap(CensoredMIDs(measured: measured, rows: rows))
         XCTAssertFalse(censoring.scaledGroups.isEmpty)
         let problem = LeastSquaresMFA.Problem(measured: measured, rows: rows, sigma: rows.map { measured.stddev[$0] },
-                                              fluxes: [], prior: [], censoring: censoring)
+                                              fluxes: [], prior: .none, censoring: censoring)
         let p = mfa.params([1, 0.3, 0.5])
         let at = try XCTUnwrap(mfa.evaluate(p, problem, jacobian: true))
         let m = at.r.count, h = 1e-6
