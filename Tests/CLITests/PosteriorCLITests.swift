@@ -45,6 +45,33 @@ import TestSupport
         #expect(converged || perChain == 800, "\(free)")
     }
 
+    /// --method importance: the ANN proposes, the posterior weighs — intervals that contain the
+    /// example state, an effective sample size reported, no chains; --method auto keeps it
+    /// when the ESS is enough, falls back to the chains when --min-ess is out of reach; a fitted
+    /// flux scale (measured rates in their own unit) is refused with one line.
+    @Test func importanceSamplingFromTheANN() throws {
+        let r = try mlflux(["posterior", "--model", "toy", "Plugins/toy/example_mids.csv", "--stddev", "0.01",
+                            "--method", "importance", "--exchange-prior", "mixed", "--threads", "2", "--format", "json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        #expect(json["method"] as? String == "importance")
+        let importance = try #require(json["importance"] as? [String: Any])
+        #expect((importance["effectiveSampleSize"] as? Double ?? 0) > 400, "\(importance)")
+        #expect(json["draws"] as? Int == 4000)
+        let fluxes = try #require(json["fluxes"] as? [[String: Any]])
+        for (q, reaction, truth) in [("net", "v2", 0.6), ("xch", "v2", 0.5), ("net", "v3", 0.2)] {
+            let row = try #require(fluxes.first { $0["quantity"] as? String == q && $0["reaction"] as? String == reaction })
+            let lo = try #require(row["lower95"] as? Double), hi = try #require(row["upper95"] as? Double)
+            #expect(lo <= truth && truth <= hi, "\(q) \(reaction): [\(lo), \(hi)]")
+        }
+        let auto = try mlflux(["posterior", "--model", "toy", "Plugins/toy/example_mids.csv", "--stddev", "0.01", "--method", "auto",
+                               "--proposals", "200", "--min-ess", "100000", "--samples", "200", "--burn-in", "200", "--threads", "2"])
+        #expect(auto.status == 0 && auto.stderr.contains("sampling by MCMC instead") && auto.stdout.contains("R-HAT"), "\(auto.stderr)")
+        let scaled = try mlflux(["posterior", "--model", "toy", "Plugins/toy/example_mids.csv", "--method", "importance",
+                                 "--measured-fluxes", "Plugins/toy/example_rates.csv"])
+        #expect(scaled.status != 0 && scaled.stderr.contains("importance sampling needs"), "\(scaled.stderr)")
+    }
+
     @Test func badOptionsAreOneLine() throws {
         let r = try mlflux(["posterior", "--model", "toy", "Plugins/toy/example_mids.csv", "--chains", "1"])
         #expect(r.status != 0 && r.stderr.contains("--chains"), "\(r.stderr)")
