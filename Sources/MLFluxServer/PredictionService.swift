@@ -129,7 +129,8 @@ public struct PredictionService: Sendable {
                         o.notes = sample.labeling.notes + o.notes
                         let simulated = try prepared.simulator.simulate(o.prediction.fluxState).values
                         let document = PredictionOutput.document(o.prediction, fit: o.fit, network: bundle.network, model: bundle.name,
-                                                                 predictor: name, freeNames: bundle.basis.names, provenance: provenance)
+                                                                 predictor: name, freeNames: bundle.basis.names, provenance: provenance,
+                                                                 basis: bundle.basis)
                         return .init(predictor: name, outcome: o, simulated: simulated, document: document)
                     }
                     return PredictionResults.Sample(name: sample.sample, measured: sample.labeling, predictions: predictions)

@@ -79,6 +79,14 @@ private func expectTrueState(_ prediction: [String: Any]) throws {
         let tolerance = predictor == "mfa" ? 1e-3 : max(2 * se, 1e-6)
         #expect(abs(net - t["net"]!) <= tolerance, "\(predictor) \(id) net \(net) ± \(se) vs \(t["net"]!)")
     }
+    // The ANN's calibrated error shape: a 95 % interval of the free net flux v3 that holds the truth.
+    if predictor == "ann" {
+        let result = try #require(prediction["result"] as? [String: Any])
+        let intervals = try #require(result["freeIntervals"] as? [String: [String: Double]], "no freeIntervals")
+        let v3 = try #require(intervals["v3.net"])
+        #expect(v3["lower95"]! <= truth["v3"]!["net"]! && truth["v3"]!["net"]! <= v3["upper95"]!, "\(v3)")
+        #expect(v3["lower95"]! <= v3["lower68"]! && v3["upper68"]! <= v3["upper95"]!)
+    }
 }
 
 /// Serialized: requests share one worker pool, and the test client waits at most 20 s.
