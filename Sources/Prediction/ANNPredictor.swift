@@ -176,6 +176,8 @@ public struct ANNPredictor: FluxPredictor {
     /// Stated σ below which rows go to `exactCompanion` (default: the noise-aware network's
     /// smallest trained σ).
     public var exactBelow: Double?
+    /// `exactBelow`, or the noise-aware network's smallest trained σ (0 without one).
+    var exactFloor: Double { exactBelow ?? noise?.minimum ?? 0 }
 
     public init(network: MetabolicNetwork, basis: FreeFluxBasis, layout: LabelingLayout, members: [ANNMember],
                 temperature: Double = Thermodynamics.bodyTemperature, calibration: SigmaCalibration? = nil,
@@ -207,21 +209,25 @@ public struct ANNPredictor: FluxPredictor {
     /// The prediction for one complete measurement; a noise-aware network is told the
     /// median of its `stddev` entries (`defaultStddev` when it has none).
     public func predict(measured: MeasuredLabeling) throws -> FluxPrediction {
+        let (x, sigma) = try networkInput(measured)
+        return predict(matrix: x, sigma: [sigma])[0]
+    }
+
+    /// One complete measurement as the network's input row and the σ it is told (the median of
+    /// its `stddev` entries, `defaultStddev` when it has none).
+    func networkInput(_ measured: MeasuredLabeling) throws -> (row: Matrix, sigma: Double) {
         guard measured.isComplete else { throw IncompleteLabelingError(predictor: name, missing: measured.mask.filter { !$0 }.count) }
         if let j = measured.values.firstIndex(where: { !$0.isFinite }) { throw PredictionError.notFinite(sample: 0, entry: j) }
-        let x = Matrix(rows: 1, columns: layout.count, storage: measured.values.map(Float.init))
-        return predict(matrix: x, sigma: [MeasurementNoise.sampleSigma(measured.stddev, fallback: defaultStddev)])[0]
+        return (Matrix(rows: 1, columns: layout.count, storage: measured.values.map(Float.init)),
+                MeasurementNoise.sampleSigma(measured.stddev, fallback: defaultStddev))
     }
 
     /// The calibrated target-space distribution (mean, row-major covariance over the outputs)
     /// for one complete measurement, from the network `predict(measured:)` would use (the exact
     /// companion below its σ floor), and that network.
     public func targetDistribution(measured: MeasuredLabeling) throws -> (network: ANNPredictor, mean: [Double], covariance: [Double]) {
-        guard measured.isComplete else { throw IncompleteLabelingError(predictor: name, missing: measured.mask.filter { !$0 }.count) }
-        if let j = measured.values.firstIndex(where: { !$0.isFinite }) { throw PredictionError.notFinite(sample: 0, entry: j) }
-        let x = Matrix(rows: 1, columns: layout.count, storage: measured.values.map(Float.init))
-        let sigma = MeasurementNoise.sampleSigma(measured.stddev, fallback: defaultStddev)
-        let net = exactCompanion.first.flatMap { sigma < (exactBelow ?? noise?.minimum ?? 0) ? $0 : nil } ?? self
+        let (x, sigma) = try networkInput(measured)
+        let net = exactCompanion.first.flatMap { sigma < exactFloor ? $0 : nil } ?? self
         let d = net.targetDistributions(x, sigma: [sigma])[0]
         return (net, d.mean, d.covariance)
     }
@@ -232,7 +238,7 @@ public struct ANNPredictor: FluxPredictor {
         if var exact = exactCompanion.first, let sigma {
             exact.temperature = temperature
             exact.independentErrors = independentErrors
-            let floor = exactBelow ?? noise?.minimum ?? 0
+            let floor = exactFloor
             let rows = (0..<x.rows).filter { sigma[$0] < floor }
             if !rows.isEmpty {
                 var own = self

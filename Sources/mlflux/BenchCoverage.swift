@@ -231,21 +231,20 @@ struct BenchCoverage: ParsableCommand {
                         let k = f.kind == .net ? basis.freeNet.firstIndex(of: f.reaction) : basis.freeExchange.firstIndex(of: f.reaction).map { $0 + basis.freeNet.count }
                         var check = CredibleCheck(in68: (q(0.16)...q(0.84)).contains(truth[j]), in95: (q(0.025)...q(0.975)).contains(truth[j]),
                                                   ess: k.map { post.ess[$0] } ?? .nan, rHat: k.map { post.rHat[$0] } ?? .nan)
+                        // Comparisons with the posterior: net fluxes as they are, exchange fluxes in
+                        // log10 (where both are closest to Gaussian), in units of its σ (half its 68 % width).
+                        let tr: (Double) -> Double = f.kind == .net ? { $0 } : { log10(max($0, 1e-12)) }
+                        let half = (tr(q(0.84)) - tr(q(0.16))) / 2
                         if let a = annPrediction {
-                            // Net fluxes as they are; exchange fluxes in log10, where both are closest to Gaussian.
-                            let tr: (Double) -> Double = f.kind == .net ? { $0 } : { log10(max($0, 1e-12)) }
                             let centre = f.kind == .net ? a.net[f.reaction] : a.exchange[f.reaction]
                             let se = f.kind == .net ? a.netSE[f.reaction] : a.exchangeSE[f.reaction] / (max(centre, 1e-12) * 2.302_585_092_994_046)
-                            let half = (tr(q(0.84)) - tr(q(0.16))) / 2
                             check.annCentre = abs(tr(centre) - tr(q(0.5))) / half
                             let mean = values.reduce(0) { $0 + tr($1) } / Double(values.count)
                             check.annCentreFromMean = abs(tr(centre) - mean) / half
                             check.annWidth = se / half
                         }
                         if let w = weighted {
-                            let tr: (Double) -> Double = f.kind == .net ? { $0 } : { log10(max($0, 1e-12)) }
                             let v = sortedValues(w.draws, f)
-                            let half = (tr(q(0.84)) - tr(q(0.16))) / 2
                             check.importanceIn68 = (quantile(v, 0.16)...quantile(v, 0.84)).contains(truth[j])
                             check.importanceIn95 = (quantile(v, 0.025)...quantile(v, 0.975)).contains(truth[j])
                             check.importanceESS = w.importance?.effectiveSampleSize
