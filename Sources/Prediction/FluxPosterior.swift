@@ -100,6 +100,17 @@ public struct FluxPosterior: Sendable {
         public var seconds: Double
         /// Importance sampling (`ImportancePosterior`): its weights' diagnostics; nil for MCMC.
         public var importance: ImportancePosterior.Diagnostics? = nil
+
+        /// Largest split R-hat and smallest ESS over the free fluxes (NaN entries, fixed fluxes, skipped).
+        public var convergence: (rHat: Double, ess: Double) {
+            (rHat.filter { !$0.isNaN }.max() ?? .nan, ess.filter { !$0.isNaN }.min() ?? .nan)
+        }
+
+        /// Every free flux's split R-hat at most 1.01 and its ESS at least `minESS` (Vehtari et al. 2021).
+        public func converged(minESS: Double) -> Bool {
+            let (r, e) = convergence
+            return r <= 1.01 && e >= minESS
+        }
     }
 
     /// - Parameter progress: steps done over all chains, and the total.

@@ -41,6 +41,10 @@ struct BenchCoverage: ParsableCommand {
     @Option(help: "--importance: proposed flux vectors per repeat.") var proposals: Int = 4000
     @Option(help: "--posterior: kept draws per chain.") var posteriorSamples: Int = 2000
     @Option(help: "--posterior: adapting burn-in steps per chain (default: as many as --posterior-samples).") var posteriorBurnIn: Int?
+    @Flag(help: "--posterior: while a repeat's chains have a split R-hat above 1.01 or an ESS below --min-ess, double its draws and burn-in and sample again (as mlflux posterior --until-converged), up to --max-posterior-samples.")
+    var untilConverged = false
+    @Option(help: "--until-converged: the smallest effective sample size accepted.") var minEss: Double = 400
+    @Option(help: "--until-converged: the most kept draws per chain.") var maxPosteriorSamples: Int = 160_000
     @Option(help: "Noise model: projected (Gaussian, each MID's noise projected onto sum zero) or clipped (Gaussian, each MID clipped at 0 and renormalised: the noise the networks train on and `evaluate --noise` adds).")
     var noiseModel: NoiseModel = .projected
     @OptionGroup var prior: ExchangePriorOptions
@@ -57,6 +61,11 @@ struct BenchCoverage: ParsableCommand {
         guard format != .csv else { throw ValidationError("bench coverage supports --format table or json") }
         if (ann || importance) && !posterior { throw ValidationError("--ann and --importance compare with the posterior: add --posterior") }
         try OptionCheck.count(proposals, "--proposals", in: 100...10_000_000)
+        if untilConverged {
+            guard posterior else { throw ValidationError("--until-converged applies to --posterior") }
+            try OptionCheck.number(minEss, "--min-ess", in: 10...1e7)
+            try OptionCheck.count(maxPosteriorSamples, "--max-posterior-samples", in: posteriorSamples...10_000_000)
+        }
     }
 
     struct Row: Encodable {
@@ -74,6 +83,11 @@ struct BenchCoverage: ParsableCommand {
         /// Smallest ESS and largest R-hat of the flux over the repeats (free fluxes).
         var minPosteriorESS: Double?
         var maxPosteriorRHat: Double?
+        /// Repeats whose chains met R-hat ≤ 1.01 and ESS ≥ --min-ess for every free flux, and
+        /// the 68 % / 95 % coverage over those repeats alone.
+        var convergedRepeats: Int?
+        var convergedCoverage68: Double?
+        var convergedCoverage95: Double?
         /// --ann: shares of repeats whose ANN centre lies within 0.5 posterior σ of the posterior
         /// median, whose ANN 68 % width is within ±25 % of the posterior's, and both.
         var annCentreWithinHalfSigma: Double?
@@ -101,6 +115,8 @@ struct BenchCoverage: ParsableCommand {
         var in95: Bool
         var ess: Double
         var rHat: Double
+        /// Every free flux of this repeat's chains converged (R-hat ≤ 1.01, ESS ≥ --min-ess).
+        var converged = false
         /// |ANN centre − posterior median| / posterior σ (half the 68 % width).
         var annCentre: Double?
         /// |ANN centre − posterior mean| / posterior σ (mean of log10 for exchange fluxes).
@@ -170,6 +186,7 @@ struct BenchCoverage: ParsableCommand {
         let annPredictor = ann || importance ? try StrategyRegistry.predictor("ann", bundle: bundle, options: annOptions) as? ANNPredictor : nil
         if importance && annPredictor == nil { throw CLIError("--importance: model \(model) has no ANN to propose from") }
         let withImportance = importance, proposals = self.proposals, withANN = ann
+        let untilConverged = self.untilConverged, minESS = self.minEss, maxSamples = self.maxPosteriorSamples
         // Per repeat and target: the posterior's intervals against the truth (and the ANN).
         typealias Credible = [CredibleCheck]
         let results = ParallelRows.map(count: repeats, threads: threads) { rep -> (LeastSquaresMFA.ProfileResult?, Double, Int, Credible, [Double])? in
@@ -210,7 +227,14 @@ struct BenchCoverage: ParsableCommand {
                 sampler.samples = posteriorSamples
                 sampler.burnIn = posteriorBurnIn
                 sampler.seed = UInt64(rep) &+ 1
-                if let post = try? sampler.sample(measured) {
+                var sampled = try? sampler.sample(measured)
+                while untilConverged, let s = sampled, !s.converged(minESS: minESS), sampler.samples < maxSamples {
+                    sampler.samples = min(2 * sampler.samples, maxSamples)
+                    sampler.burnIn *= 2
+                    sampled = try? sampler.sample(measured)
+                }
+                if let post = sampled {
+                    let converged = post.converged(minESS: minESS)
                     let annPrediction = withANN ? try? annPredictor?.predict(measured: measured) : nil
                     let weighted: FluxPosterior.Result? = withImportance ? annPredictor.flatMap { a in
                         var s = ImportancePosterior(posterior: sampler, ann: a)
@@ -230,7 +254,8 @@ struct BenchCoverage: ParsableCommand {
                         func q(_ p: Double) -> Double { quantile(values, p) }
                         let k = f.kind == .net ? basis.freeNet.firstIndex(of: f.reaction) : basis.freeExchange.firstIndex(of: f.reaction).map { $0 + basis.freeNet.count }
                         var check = CredibleCheck(in68: (q(0.16)...q(0.84)).contains(truth[j]), in95: (q(0.025)...q(0.975)).contains(truth[j]),
-                                                  ess: k.map { post.ess[$0] } ?? .nan, rHat: k.map { post.rHat[$0] } ?? .nan)
+                                                  ess: k.map { post.ess[$0] } ?? .nan, rHat: k.map { post.rHat[$0] } ?? .nan,
+                                                  converged: converged)
                         // Comparisons with the posterior: net fluxes as they are, exchange fluxes in
                         // log10 (where both are closest to Gaussian), in units of its σ (half its 68 % width).
                         let tr: (Double) -> Double = f.kind == .net ? { $0 } : { log10(max($0, 1e-12)) }
@@ -284,6 +309,9 @@ struct BenchCoverage: ParsableCommand {
                 posteriorCoverage95: c.isEmpty ? nil : Double(c.filter(\.in95).count) / nc,
                 medianPosteriorESS: ess.isEmpty ? nil : ess[ess.count / 2], minPosteriorESS: ess.first,
                 maxPosteriorRHat: c.map(\.rHat).max(),
+                convergedRepeats: c.isEmpty ? nil : c.filter(\.converged).count,
+                convergedCoverage68: c.isEmpty ? nil : Double(c.filter { $0.converged && $0.in68 }.count) / Double(max(c.filter(\.converged).count, 1)),
+                convergedCoverage95: c.isEmpty ? nil : Double(c.filter { $0.converged && $0.in95 }.count) / Double(max(c.filter(\.converged).count, 1)),
                 annCentreWithinHalfSigma: compared.isEmpty ? nil : Double(compared.filter(centreOK).count) / na,
                 annCentreWithinHalfSigmaOfMean: compared.isEmpty ? nil : Double(compared.filter { $0.annCentreFromMean! <= 0.5 }.count) / na,
                 annWidthWithin25: compared.isEmpty ? nil : Double(compared.filter(widthOK).count) / na,
@@ -319,15 +347,16 @@ struct BenchCoverage: ParsableCommand {
         }
         print(TextTable.render(table, rightAligned: Set(1..<8)))
         if posterior {
-            var post = [["FLUX", "POSTERIOR 68 % COVER", "POSTERIOR 95 % COVER", "MEDIAN ESS", "MIN ESS", "MAX R-HAT"]]
+            var post = [["FLUX", "POSTERIOR 68 % COVER", "POSTERIOR 95 % COVER", "MEDIAN ESS", "MIN ESS", "MAX R-HAT", "CONVERGED", "68 % (CONVERGED)", "95 % (CONVERGED)"]]
+            func pct(_ x: Double?) -> String { x.map { String(format: "%.1f %%", 100 * $0) } ?? "" }
             for r in rows {
-                post.append([r.flux, r.posteriorCoverage68.map { String(format: "%.1f %%", 100 * $0) } ?? "",
-                             r.posteriorCoverage95.map { String(format: "%.1f %%", 100 * $0) } ?? "",
+                post.append([r.flux, pct(r.posteriorCoverage68), pct(r.posteriorCoverage95),
                              r.medianPosteriorESS.map { String(format: "%.0f", $0) } ?? "",
                              r.minPosteriorESS.map { String(format: "%.0f", $0) } ?? "",
-                             r.maxPosteriorRHat.map { String(format: "%.4f", $0) } ?? ""])
+                             r.maxPosteriorRHat.map { String(format: "%.4f", $0) } ?? "",
+                             r.convergedRepeats.map(String.init) ?? "", pct(r.convergedCoverage68), pct(r.convergedCoverage95)])
             }
-            print(TextTable.render(post, rightAligned: [1, 2, 3, 4, 5]))
+            print(TextTable.render(post, rightAligned: Set(1..<9)))
         }
         if ann {
             func pct(_ x: Double?) -> String { x.map { String(format: "%.1f %%", 100 * $0) } ?? "" }

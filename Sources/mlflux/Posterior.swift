@@ -91,11 +91,6 @@ struct Posterior: ParsableCommand {
         }
     }
 
-    /// Largest split R-hat and smallest ESS over the free fluxes (NaN entries, fixed fluxes, skipped).
-    static func convergence(_ r: FluxPosterior.Result) -> (rHat: Double, ess: Double) {
-        (r.rHat.filter { !$0.isNaN }.max() ?? .nan, r.ess.filter { !$0.isNaN }.min() ?? .nan)
-    }
-
     func run() throws {
         let bundle = try BundleRegistry(searchPaths: .standard()).load(model)
         try bundle.refuseDilution("posterior")
@@ -143,8 +138,8 @@ struct Posterior: ParsableCommand {
             let line = ProgressLine(label: untilConverged ? "MCMC steps (round \(round), \(sampler.samples) draws per chain)" : "MCMC steps")
             do { result = try sampler.sample(measured) { done, total in line.report(done, total) } }
             catch let e as FitError { throw CLIError("\(input): \(e)") }
-            let (rHat, ess) = Self.convergence(result)
-            guard untilConverged, !(rHat <= 1.01 && ess >= minEss), sampler.samples < maxSamples else { break }
+            let (rHat, ess) = result.convergence
+            guard untilConverged, !result.converged(minESS: minEss), sampler.samples < maxSamples else { break }
             FileHandle.standardError.write(Data("note: round \(round): largest R-hat \(String(format: "%.3f", rHat)), smallest ESS \(String(format: "%.0f", ess)); doubling --samples and --burn-in\n".utf8))
             sampler.samples = min(2 * sampler.samples, maxSamples)
             sampler.burnIn *= 2
@@ -161,7 +156,7 @@ struct Posterior: ParsableCommand {
             try OutputFile.check(out, force: force, inputs: inputs)
             try NPYArray(result.draws.flatMap { $0 }, shape: [result.draws.count, d]).write(to: out)
         }
-        let (maxRHat, minESS) = Self.convergence(result)
+        let (maxRHat, minESS) = result.convergence
         if let importance = result.importance {
             if importance.effectiveSampleSize < minEss {
                 FileHandle.standardError.write(Data("warning: \(input): importance sampling ESS \(String(format: "%.0f", importance.effectiveSampleSize)) of \(importance.proposals) proposals (below \(String(format: "%.0f", minEss))): the ANN's distribution misses the posterior; use more --proposals or --method mcmc\n".utf8))
