@@ -100,6 +100,8 @@ public struct FluxPosterior: Sendable {
         public var seconds: Double
         /// Importance sampling (`ImportancePosterior`): its weights' diagnostics; nil for MCMC.
         public var importance: ImportancePosterior.Diagnostics? = nil
+        /// Sequential Monte Carlo (`TemperedPosterior`): its diagnostics; nil otherwise.
+        public var tempering: TemperedPosterior.Diagnostics? = nil
 
         /// Largest split R-hat and smallest ESS over the free fluxes (NaN entries, fixed fluxes, skipped).
         public var convergence: (rHat: Double, ess: Double) {

@@ -40,45 +40,6 @@ public struct ImportancePosterior: Sendable {
     /// 0: the network alone, no fit.
     public var laplaceShare = 0.5
 
-    /// One centre of the proposal mixture: mean, lower Cholesky factor L (column-major) of its
-    /// covariance and log|L|.
-    struct Centre {
-        let mean: [Double]
-        let factor: [Double]
-        let logDeterminant: Double
-
-        init?(mean: [Double], covariance: [Double]) {
-            let d = mean.count
-            guard var f = AdaptiveMetropolis.factor(covariance, d: d, scale: 1)
-                    ?? AdaptiveMetropolis.factor((0..<(d * d)).map { $0 % (d + 1) == 0 ? covariance[$0] * (1 + 1e-9) + 1e-12 : covariance[$0] },
-                                                 d: d, scale: 1) else { return nil }
-            for col in 0..<d { for row in 0..<col { f[row + d * col] = 0 } }
-            self.mean = mean
-            factor = f
-            logDeterminant = (0..<d).reduce(0) { $0 + log(f[$1 + d * $1]) }
-        }
-
-        /// m + s·L·z.
-        func point(_ z: [Double], scale s: Double) -> [Double] {
-            let d = mean.count
-            var x = mean
-            for col in 0..<d { for row in col..<d { x[row] += s * factor[row + d * col] * z[col] } }
-            return x
-        }
-
-        /// ‖L⁻¹(x − m)‖².
-        func squaredDistance(_ x: [Double]) -> Double {
-            let d = mean.count
-            var y = zip(x, mean).map { $0 - $1 }
-            for row in 0..<d {
-                var v = y[row]
-                for col in 0..<row { v -= factor[row + d * col] * y[col] }
-                y[row] = v / factor[row + d * row]
-            }
-            return y.reduce(0) { $0 + $1 * $1 }
-        }
-    }
-
     /// Draws over the flux polytope (the sampler of `posterior.exchangePrior`, or the bundle's
     /// automatic one) whose covariance narrows the proposal along the polytope's thin
     /// directions; 0: none.
@@ -155,6 +116,45 @@ public struct ImportancePosterior: Sendable {
         return (m, c)
     }
 
+    /// The proposal for `measured`: the mixture of Student-t components around `proposal` (the
+    /// fit's parameters: mean and column-major d × d covariance over `posterior.mfa.parameters`)
+    /// and, with `laplaceShare`, around the least-squares optimum reached from its mean (and
+    /// that fit); both narrowed by the polytope's own covariance (`priorDraws`): (C⁻¹ + Σ_prior⁻¹)⁻¹.
+    func mixture(_ measured: MeasuredLabeling, proposal: (mean: [Double], covariance: [Double])) throws -> (ProposalMixture, LeastSquaresMFA.Fit?) {
+        let mfa = posterior.mfa
+        let (mean, cov) = proposal
+        let d = mean.count
+        guard d == mfa.parameters.count, cov.count == d * d, (mean + cov).allSatisfy(\.isFinite) else {
+            throw ImportanceError.unsupported("a finite proposal over the \(mfa.parameters.count) parameters the fit varies")
+        }
+        var centres: [ProposalMixture.Centre] = []
+        let priorPrecision = self.priorPrecision()
+        let shaped = priorPrecision.flatMap { pp in
+            FluxPosterior.symmetricInverse(cov, d: d).flatMap { FluxPosterior.symmetricInverse(zip($0, pp).map { $0 + $1 }, d: d) }
+        } ?? cov
+        guard let annCentre = ProposalMixture.Centre(mean: mean, covariance: shaped) else {
+            throw ImportanceError.unsupported("a positive definite proposal covariance")
+        }
+        centres.append(annCentre)
+        var fit: LeastSquaresMFA.Fit? = nil
+        if laplaceShare > 0, let f = mfa.fit(measured, starts: [mfa.theta(clampedToBounds(mean))]), let p = f.problem {
+            let centre = mfa.params(f.prediction.free)
+            if let c = ProposalMixture.Centre(mean: centre, covariance: posterior.laplaceCovariance(at: centre, problem: p, bounds: mfa.paramBounds,
+                                                                                                   priorPrecision: priorPrecision)) {
+                centres.append(c)
+                fit = f
+            }
+        }
+        // Components: every centre × every (weight, scale); the Laplace centre gets `laplaceShare`.
+        var comps: [ProposalMixture.Component] = []
+        let scaleTotal = components.reduce(0) { $0 + $1.weight }
+        for c in centres.indices {
+            let share = centres.count == 1 ? 1 : (c == 0 ? 1 - laplaceShare : laplaceShare)
+            for k in components { comps.append(.init(centre: c, weight: share * k.weight / scaleTotal, scale: k.scale)) }
+        }
+        return (ProposalMixture(centres: centres, components: comps, tailDegrees: tailDegrees), fit)
+    }
+
     /// Samples the posterior of `measured` (complete labeling; no fitted flux scale). The
     /// proposal's centre is `proposal`'s mean and covariance (the fit's parameters, column-major
     /// d × d over `posterior.mfa.parameters`), by default the network's for `measured`.
@@ -165,63 +165,10 @@ public struct ImportancePosterior: Sendable {
         try mfa.check(measured)
         let problem = mfa.problem(measured, fluxes: mfa.fluxMeasurements)
         guard !problem.scaled else { throw ImportanceError.unsupported("fluxes in the network's unit (measured fluxes without a fitted scale)") }
-        let (mean, cov) = try proposal ?? proposalGaussian(measured)
-        let d = mean.count
-        guard d == mfa.parameters.count, cov.count == d * d, (mean + cov).allSatisfy(\.isFinite) else {
-            throw ImportanceError.unsupported("a finite proposal over the \(mfa.parameters.count) parameters the fit varies")
-        }
-        // Centres of the mixture: the network's Gaussian and, with `laplaceShare`, the Laplace
-        // approximation at the least-squares optimum reached from the network's mean.
-        // Both are narrowed by the polytope's own covariance (`priorDraws`): (C⁻¹ + Σ_prior⁻¹)⁻¹.
-        var centres: [Centre] = []
-        let priorPrecision = self.priorPrecision()
-        let shaped = priorPrecision.flatMap { pp in
-            FluxPosterior.symmetricInverse(cov, d: d).flatMap { FluxPosterior.symmetricInverse(zip($0, pp).map { $0 + $1 }, d: d) }
-        } ?? cov
-        guard let annCentre = Centre(mean: mean, covariance: shaped) else {
-            throw ImportanceError.unsupported("a positive definite proposal covariance")
-        }
-        centres.append(annCentre)
-        var fit: LeastSquaresMFA.Fit? = nil
-        if laplaceShare > 0, let f = mfa.fit(measured, starts: [mfa.theta(clampedToBounds(mean))]), let p = f.problem {
-            let centre = mfa.params(f.prediction.free)
-            if let c = Centre(mean: centre, covariance: posterior.laplaceCovariance(at: centre, problem: p, bounds: mfa.paramBounds,
-                                                                                    priorPrecision: priorPrecision)) {
-                centres.append(c)
-                fit = f
-            }
-        }
+        let (mixture, fit) = try self.mixture(measured, proposal: proposal ?? proposalGaussian(measured))
         let logDensity = posterior.logDensity(problem)
-        let nu = tailDegrees
-        // Components: every centre × every (weight, scale); the Laplace centre gets `laplaceShare`.
-        var comps: [(centre: Int, weight: Double, scale: Double)] = []
-        let scaleTotal = components.reduce(0) { $0 + $1.weight }
-        for c in centres.indices {
-            let share = centres.count == 1 ? 1 : (c == 0 ? 1 - laplaceShare : laplaceShare)
-            for k in components { comps.append((c, share * k.weight / scaleTotal, k.scale)) }
-        }
-        // Draws: component by its weight, z ~ N(0, I), u ~ χ²_ν/ν; x = m + s·L·z/√u.
         var rng = SplitMix64(seed: SplitMix64.mix(posterior.seed &+ 0x1_5000))
-        var draws: [[Double]] = []
-        draws.reserveCapacity(proposals)
-        for _ in 0..<proposals {
-            var pick = Double(rng.next() >> 11) * 0x1p-53, c = 0
-            while c < comps.count - 1, pick >= comps[c].weight { pick -= comps[c].weight; c += 1 }
-            let z = (0..<d).map { _ in rng.nextGaussian() }
-            let chi = (0..<Int(nu)).reduce(0.0) { acc, _ in let g = rng.nextGaussian(); return acc + g * g } / nu
-            draws.append(centres[comps[c].centre].point(z, scale: comps[c].scale / chi.squareRoot()))
-        }
-        // log q up to the constant shared by the components (Γ terms): per component
-        // log α − log|s·L| − (ν + d)/2 · log(1 + δ²/(s²ν)), δ² = ‖L⁻¹(x − m)‖².
-        func logProposal(_ x: [Double]) -> Double {
-            let delta = centres.map { $0.squaredDistance(x) }
-            let terms = comps.map { k in
-                log(k.weight) - Double(d) * log(k.scale) - centres[k.centre].logDeterminant
-                    - (nu + Double(d)) / 2 * log(1 + delta[k.centre] / (k.scale * k.scale * nu))
-            }
-            let top = terms.max()!
-            return top + log(terms.reduce(0) { $0 + exp($1 - top) })
-        }
+        let draws = (0..<proposals).map { _ in mixture.draw(using: &rng) }
         let counter = ProgressCounter(), proposed = draws
         let logTarget = ParallelRows.map(count: proposed.count, threads: posterior.threads) { i -> Double in
             let v = logDensity(proposed[i])
@@ -229,7 +176,7 @@ public struct ImportancePosterior: Sendable {
             if i % 64 == 0 { progress?(counter.value, proposed.count) }
             return v
         }.map { (try? $0.get()) ?? -.infinity }
-        let logWeights = zip(logTarget, draws).map { $0.isFinite ? $0 - logProposal($1) : -.infinity }
+        let logWeights = zip(logTarget, draws).map { $0.isFinite ? $0 - mixture.logDensity($1) : -.infinity }
         guard let top = logWeights.filter(\.isFinite).max() else { throw ImportanceError.noWeight }
         var w = logWeights.map { $0.isFinite ? exp($0 - top) : 0 }
         let cap = w.reduce(0, +) / Double(w.count) * Double(w.count).squareRoot()
@@ -240,19 +187,27 @@ public struct ImportancePosterior: Sendable {
                                       insideShare: Double(logWeights.filter(\.isFinite).count) / Double(draws.count),
                                       largestWeight: w.max() ?? 0)
         // Systematic resampling into equally weighted draws.
-        let u0 = Double(rng.next() >> 11) * 0x1p-53
-        var kept: [[Double]] = []
-        kept.reserveCapacity(draws.count)
-        var cumulative = 0.0, i = 0
-        for k in 0..<draws.count {
-            let target = (Double(k) + u0) / Double(draws.count)
-            while i < draws.count - 1, cumulative + w[i] <= target { cumulative += w[i]; i += 1 }
-            kept.append(mfa.theta(draws[i]))
-        }
+        let kept = Self.systematicResample(w, using: &rng).map { mfa.theta(draws[$0]) }
         var ess = [Double](repeating: .nan, count: mfa.basis.count)
         for k in mfa.parameters { ess[k] = diagnostics.effectiveSampleSize }
         return FluxPosterior.Result(draws: kept, chains: 1, rHat: [Double](repeating: .nan, count: mfa.basis.count), ess: ess,
                                     acceptance: [], swapRate: [], fit: fit, seconds: Date().timeIntervalSince(clock),
                                     importance: diagnostics)
+    }
+
+    /// Systematic resampling: `weights.count` indices, index i about weights[i]·n times (the
+    /// weights sum to 1), in ascending order (descendants of one draw side by side).
+    static func systematicResample(_ weights: [Double], using rng: inout SplitMix64) -> [Int] {
+        let n = weights.count
+        let u0 = Double(rng.next() >> 11) * 0x1p-53
+        var kept: [Int] = []
+        kept.reserveCapacity(n)
+        var cumulative = 0.0, i = 0
+        for k in 0..<n {
+            let target = (Double(k) + u0) / Double(n)
+            while i < n - 1, cumulative + weights[i] <= target { cumulative += weights[i]; i += 1 }
+            kept.append(i)
+        }
+        return kept
     }
 }

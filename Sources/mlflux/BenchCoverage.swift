@@ -38,7 +38,9 @@ struct BenchCoverage: ParsableCommand {
     @Flag(help: "Skip the profile likelihood (with --posterior, when only the posterior's coverage is wanted).") var noProfile = false
     @Flag(help: "With --posterior: compare the ANN's per-prediction distribution with the posterior of every repeat (issue 14, item 5): centre within 0.5 posterior σ, 68 % width within ±25 % (exchange fluxes in log10).") var ann = false
     @Flag(help: "With --posterior: also sample each repeat's posterior by importance sampling with the ANN as the proposal (mlflux posterior --method importance) and compare it with the MCMC posterior like --ann.") var importance = false
+    @Flag(help: "With --posterior: sample each repeat's posterior by sequential Monte Carlo from the ANN's proposal (mlflux posterior --method smc) instead of importance sampling, and compare it with the MCMC posterior like --importance.") var smc = false
     @Option(help: "--importance: proposed flux vectors per repeat.") var proposals: Int = 4000
+    @Option(help: "--smc: particles per population (4 populations).") var particles: Int = 1000
     @Option(help: "--posterior: kept draws per chain.") var posteriorSamples: Int = 2000
     @Option(help: "--posterior: adapting burn-in steps per chain (default: as many as --posterior-samples).") var posteriorBurnIn: Int?
     @Flag(help: "--posterior: while a repeat's chains have a split R-hat above 1.01 or an ESS below --min-ess, double its draws and burn-in and sample again (as mlflux posterior --until-converged), up to --max-posterior-samples.")
@@ -59,7 +61,9 @@ struct BenchCoverage: ParsableCommand {
         try OptionCheck.count(posteriorSamples, "--posterior-samples", in: 10...10_000_000)
         if let posteriorBurnIn { try OptionCheck.count(posteriorBurnIn, "--posterior-burn-in", in: 0...10_000_000) }
         guard format != .csv else { throw ValidationError("bench coverage supports --format table or json") }
-        if (ann || importance) && !posterior { throw ValidationError("--ann and --importance compare with the posterior: add --posterior") }
+        if (ann || importance || smc) && !posterior { throw ValidationError("--ann, --importance and --smc compare with the posterior: add --posterior") }
+        if importance && smc { throw ValidationError("give --importance or --smc, not both") }
+        try OptionCheck.count(particles, "--particles", in: 50...1_000_000)
         try OptionCheck.count(proposals, "--proposals", in: 100...10_000_000)
         if untilConverged {
             guard posterior else { throw ValidationError("--until-converged applies to --posterior") }
@@ -98,15 +102,19 @@ struct BenchCoverage: ParsableCommand {
         var annBoth: Double?
         /// Centre within 0.5 posterior σ of the posterior mean and width within ±25 %.
         var annBothOfMean: Double?
-        /// --importance: the importance-sampled posterior's 68 % / 95 % coverage, its median ESS,
+        /// --importance / --smc: the corrected posterior's 68 % / 95 % coverage, its median ESS
+        /// (importance: Kish's; smc: the smallest over the free fluxes across populations),
+        /// its median largest R-hat (smc) and median seconds,
         /// and the shares of repeats whose median lies within 0.5 MCMC σ of the MCMC median,
         /// whose 68 % width is within ±25 % of the MCMC's, and both.
-        var importanceCoverage68: Double?
-        var importanceCoverage95: Double?
-        var importanceMedianESS: Double?
-        var importanceCentreWithinHalfSigma: Double?
-        var importanceWidthWithin25: Double?
-        var importanceBoth: Double?
+        var correctedCoverage68: Double?
+        var correctedCoverage95: Double?
+        var correctedMedianESS: Double?
+        var correctedMedianRHat: Double?
+        var correctedMedianSeconds: Double?
+        var correctedCentreWithinHalfSigma: Double?
+        var correctedWidthWithin25: Double?
+        var correctedBoth: Double?
     }
 
     /// One repeat's posterior against the truth (and the ANN) for one flux.
@@ -123,13 +131,16 @@ struct BenchCoverage: ParsableCommand {
         var annCentreFromMean: Double?
         /// ANN 68 % width / posterior 68 % width.
         var annWidth: Double?
-        /// --importance: whether its intervals hold the truth, its ESS, and its median's distance
+        /// --importance / --smc: whether its intervals hold the truth, its ESS, and its median's distance
         /// and 68 % width against the MCMC posterior's (as for the ANN).
-        var importanceIn68: Bool?
-        var importanceIn95: Bool?
-        var importanceESS: Double?
-        var importanceCentre: Double?
-        var importanceWidth: Double?
+        var correctedIn68: Bool?
+        var correctedIn95: Bool?
+        var correctedESS: Double?
+        /// --smc: the largest R-hat across its populations, and its wall time.
+        var correctedRHat: Double?
+        var correctedSeconds: Double?
+        var correctedCentre: Double?
+        var correctedWidth: Double?
     }
 
     struct Report: Encodable {
@@ -183,9 +194,9 @@ struct BenchCoverage: ParsableCommand {
         let withProfile = !noProfile, withPosterior = posterior, posteriorSamples = self.posteriorSamples, posteriorBurnIn = self.posteriorBurnIn ?? posteriorSamples
         var annOptions = StrategyRegistry.Options()
         annOptions.measurementStddev = sigma
-        let annPredictor = ann || importance ? try StrategyRegistry.predictor("ann", bundle: bundle, options: annOptions) as? ANNPredictor : nil
-        if importance && annPredictor == nil { throw CLIError("--importance: model \(model) has no ANN to propose from") }
-        let withImportance = importance, proposals = self.proposals, withANN = ann
+        let annPredictor = ann || importance || smc ? try StrategyRegistry.predictor("ann", bundle: bundle, options: annOptions) as? ANNPredictor : nil
+        if (importance || smc) && annPredictor == nil { throw CLIError("--importance/--smc: model \(model) has no ANN to propose from") }
+        let withImportance = importance, withSMC = smc, proposals = self.proposals, particles = self.particles, withANN = ann
         let untilConverged = self.untilConverged, minESS = self.minEss, maxSamples = self.maxPosteriorSamples
         // Per repeat and target: the posterior's intervals against the truth (and the ANN).
         typealias Credible = [CredibleCheck]
@@ -236,10 +247,13 @@ struct BenchCoverage: ParsableCommand {
                 if let post = sampled {
                     let converged = post.converged(minESS: minESS)
                     let annPrediction = withANN ? try? annPredictor?.predict(measured: measured) : nil
-                    let weighted: FluxPosterior.Result? = withImportance ? annPredictor.flatMap { a in
+                    let weighted: FluxPosterior.Result? = withImportance || withSMC ? annPredictor.flatMap { a in
                         var s = ImportancePosterior(posterior: sampler, ann: a)
                         s.proposals = proposals
-                        return try? s.sample(measured)
+                        guard withSMC else { return try? s.sample(measured) }
+                        var t = TemperedPosterior(importance: s)
+                        t.particles = particles
+                        return try? t.sample(measured)
                     } : nil
                     /// Sorted values of target `f` over `draws`.
                     func sortedValues(_ draws: [[Double]], _ f: ProfiledFlux) -> [Double] {
@@ -270,11 +284,13 @@ struct BenchCoverage: ParsableCommand {
                         }
                         if let w = weighted {
                             let v = sortedValues(w.draws, f)
-                            check.importanceIn68 = (quantile(v, 0.16)...quantile(v, 0.84)).contains(truth[j])
-                            check.importanceIn95 = (quantile(v, 0.025)...quantile(v, 0.975)).contains(truth[j])
-                            check.importanceESS = w.importance?.effectiveSampleSize
-                            check.importanceCentre = abs(tr(quantile(v, 0.5)) - tr(q(0.5))) / half
-                            check.importanceWidth = (tr(quantile(v, 0.84)) - tr(quantile(v, 0.16))) / 2 / half
+                            check.correctedIn68 = (quantile(v, 0.16)...quantile(v, 0.84)).contains(truth[j])
+                            check.correctedIn95 = (quantile(v, 0.025)...quantile(v, 0.975)).contains(truth[j])
+                            check.correctedESS = w.importance?.effectiveSampleSize ?? w.ess.filter { !$0.isNaN }.min()
+                            check.correctedRHat = w.rHat.filter { !$0.isNaN }.max()
+                            check.correctedSeconds = w.seconds
+                            check.correctedCentre = abs(tr(quantile(v, 0.5)) - tr(q(0.5))) / half
+                            check.correctedWidth = (tr(quantile(v, 0.84)) - tr(quantile(v, 0.16))) / 2 / half
                         }
                         return check
                     }
@@ -296,7 +312,7 @@ struct BenchCoverage: ParsableCommand {
             let compared = c.filter { $0.annCentre != nil }, na = Double(max(compared.count, 1))
             func centreOK(_ x: CredibleCheck) -> Bool { x.annCentre! <= 0.5 }
             func widthOK(_ x: CredibleCheck) -> Bool { abs(x.annWidth! - 1) <= 0.25 }
-            let weighted = c.filter { $0.importanceIn68 != nil }, nw = Double(max(weighted.count, 1))
+            let weighted = c.filter { $0.correctedIn68 != nil }, nw = Double(max(weighted.count, 1))
             rows.append(Row(
                 flux: f.name(in: network), truth: fromPrior ? .nan : exampleTruth[j],
                 profileCoverage: Double(zip(intervals, truths).filter { $0.profile?.contains($1) ?? false }.count) / n,
@@ -317,12 +333,14 @@ struct BenchCoverage: ParsableCommand {
                 annWidthWithin25: compared.isEmpty ? nil : Double(compared.filter(widthOK).count) / na,
                 annBoth: compared.isEmpty ? nil : Double(compared.filter { centreOK($0) && widthOK($0) }.count) / na,
                 annBothOfMean: compared.isEmpty ? nil : Double(compared.filter { $0.annCentreFromMean! <= 0.5 && widthOK($0) }.count) / na,
-                importanceCoverage68: weighted.isEmpty ? nil : Double(weighted.filter { $0.importanceIn68! }.count) / nw,
-                importanceCoverage95: weighted.isEmpty ? nil : Double(weighted.filter { $0.importanceIn95! }.count) / nw,
-                importanceMedianESS: weighted.isEmpty ? nil : weighted.map { $0.importanceESS ?? .nan }.sorted()[weighted.count / 2],
-                importanceCentreWithinHalfSigma: weighted.isEmpty ? nil : Double(weighted.filter { $0.importanceCentre! <= 0.5 }.count) / nw,
-                importanceWidthWithin25: weighted.isEmpty ? nil : Double(weighted.filter { abs($0.importanceWidth! - 1) <= 0.25 }.count) / nw,
-                importanceBoth: weighted.isEmpty ? nil : Double(weighted.filter { $0.importanceCentre! <= 0.5 && abs($0.importanceWidth! - 1) <= 0.25 }.count) / nw))
+                correctedCoverage68: weighted.isEmpty ? nil : Double(weighted.filter { $0.correctedIn68! }.count) / nw,
+                correctedCoverage95: weighted.isEmpty ? nil : Double(weighted.filter { $0.correctedIn95! }.count) / nw,
+                correctedMedianESS: weighted.isEmpty ? nil : weighted.map { $0.correctedESS ?? .nan }.sorted()[weighted.count / 2],
+                correctedMedianRHat: weighted.isEmpty || !smc ? nil : weighted.map { $0.correctedRHat ?? .nan }.sorted()[weighted.count / 2],
+                correctedMedianSeconds: weighted.isEmpty ? nil : weighted.map { $0.correctedSeconds ?? .nan }.sorted()[weighted.count / 2],
+                correctedCentreWithinHalfSigma: weighted.isEmpty ? nil : Double(weighted.filter { $0.correctedCentre! <= 0.5 }.count) / nw,
+                correctedWidthWithin25: weighted.isEmpty ? nil : Double(weighted.filter { abs($0.correctedWidth! - 1) <= 0.25 }.count) / nw,
+                correctedBoth: weighted.isEmpty ? nil : Double(weighted.filter { $0.correctedCentre! <= 0.5 && abs($0.correctedWidth! - 1) <= 0.25 }.count) / nw))
         }
         let all = done.flatMap(\.fluxes)
         #if DEBUG
@@ -367,15 +385,18 @@ struct BenchCoverage: ParsableCommand {
             }
             print(TextTable.render(amortized, rightAligned: [1, 2, 3, 4, 5]))
         }
-        if importance {
+        if importance || smc {
             func pct(_ x: Double?) -> String { x.map { String(format: "%.1f %%", 100 * $0) } ?? "" }
-            var t = [["FLUX", "IMPORTANCE 68 % COVER", "95 % COVER", "MEDIAN ESS", "MEDIAN ≤ 0.5 MCMC σ", "68 % WIDTH ±25 %", "BOTH"]]
+            var t = [["FLUX", "\(smc ? "SMC" : "IMPORTANCE") 68 % COVER", "95 % COVER", "MEDIAN ESS", "MEDIAN R-HAT", "MEDIAN s",
+                      "MEDIAN ≤ 0.5 MCMC σ", "68 % WIDTH ±25 %", "BOTH"]]
             for r in rows {
-                t.append([r.flux, pct(r.importanceCoverage68), pct(r.importanceCoverage95),
-                          r.importanceMedianESS.map { String(format: "%.0f", $0) } ?? "",
-                          pct(r.importanceCentreWithinHalfSigma), pct(r.importanceWidthWithin25), pct(r.importanceBoth)])
+                t.append([r.flux, pct(r.correctedCoverage68), pct(r.correctedCoverage95),
+                          r.correctedMedianESS.map { String(format: "%.0f", $0) } ?? "",
+                          r.correctedMedianRHat.map { String(format: "%.3f", $0) } ?? "",
+                          r.correctedMedianSeconds.map { String(format: "%.2f", $0) } ?? "",
+                          pct(r.correctedCentreWithinHalfSigma), pct(r.correctedWidthWithin25), pct(r.correctedBoth)])
             }
-            print(TextTable.render(t, rightAligned: Set(1..<7)))
+            print(TextTable.render(t, rightAligned: Set(1..<9)))
         }
     }
 }

@@ -29,17 +29,22 @@ struct Posterior: ParsableCommand {
             second on the shipped bundles): the ANN's per-prediction distribution, corrected \
             to the posterior; its effective sample size (ESS, one for all fluxes) says how well \
             the network's distribution covered the posterior. --method auto does so and falls \
-            back to MCMC when the ESS is below --min-ess.
+            back to MCMC when the ESS is below --min-ess. --method smc starts --particles \
+            particles in each of --chains populations from the same proposal and carries them \
+            to the posterior by tempering, resampling and Metropolis moves (sequential Monte \
+            Carlo): it needs the network only to overlap the posterior, and reports R-hat and \
+            ESS across the populations like the chains'.
             """)
 
-    enum Method: String, ExpressibleByArgument, CaseIterable { case mcmc, importance, auto }
+    enum Method: String, ExpressibleByArgument, CaseIterable { case mcmc, importance, smc, auto }
 
     @Option(help: "Model bundle name.") var model: String
     @Argument(help: "Measured MIDs (long-form CSV).") var input: String
-    @Option(help: "Sampler: mcmc (adaptive Metropolis chains), importance (the bundle's ANN as the proposal of importance sampling) or auto (importance, then MCMC when its ESS is below --min-ess).")
+    @Option(help: "Sampler: mcmc (adaptive Metropolis chains), importance (the bundle's ANN as the proposal of importance sampling), smc (sequential Monte Carlo from the ANN's proposal: tempering and moves) or auto (importance, then MCMC when its ESS is below --min-ess).")
     var method: Method = .mcmc
     @Option(help: "--method importance/auto: proposed flux vectors (one simulation each).") var proposals: Int = 4000
-    @Option(help: "Chains (run in parallel).") var chains: Int = 4
+    @Option(help: "--method smc: particles per population (--chains populations).") var particles: Int = 1000
+    @Option(help: "Chains (run in parallel); with --method smc, populations.") var chains: Int = 4
     @Option(help: "Kept draws per chain.") var samples: Int = 5000
     @Option(help: "Adapting burn-in steps per chain (discarded).") var burnIn: Int = 5000
     @Option(help: "Parallel tempering: inverse temperatures of each chain's walkers, comma-separated, descending from 1 (1 = none).")
@@ -76,6 +81,7 @@ struct Posterior: ParsableCommand {
         try OptionCheck.number(historyJumps, "--history-jumps", in: 0...1)
         try OptionCheck.count(chains, "--chains", in: 2...64)
         try OptionCheck.count(proposals, "--proposals", in: 100...10_000_000)
+        try OptionCheck.count(particles, "--particles", in: 50...1_000_000)
         try OptionCheck.count(samples, "--samples", in: 10...10_000_000)
         try OptionCheck.count(burnIn, "--burn-in", in: 0...10_000_000)
         guard chains.multipliedReportingOverflow(by: samples).overflow == false, chains * samples <= 50_000_000 else {
@@ -113,6 +119,18 @@ struct Posterior: ParsableCommand {
         sampler.historyJumps = historyJumps
         var result: FluxPosterior.Result
         var importanceNote: String? = nil
+        if method == .smc {
+            guard let ann = try StrategyRegistry.predictor("ann", bundle: bundle, options: options) as? ANNPredictor else {
+                throw CLIError("--method smc: model \(model) has no trained ANN to propose from (use --method mcmc)")
+            }
+            var smc = TemperedPosterior(importance: ImportancePosterior(posterior: sampler, ann: ann))
+            smc.particles = particles
+            smc.populations = chains
+            let line = ProgressLine(label: "tempering (β × 1000 per population)")
+            do { result = try smc.sample(measured) { done, total in line.report(done, total) } }
+            catch let e as ImportancePosterior.ImportanceError { throw CLIError("\(input): \(e)") }
+            return try finish(result, bundle: bundle, inputs: inputs)
+        }
         if method != .mcmc {
             guard let ann = try StrategyRegistry.predictor("ann", bundle: bundle, options: options) as? ANNPredictor else {
                 throw CLIError("--method \(method.rawValue): model \(model) has no trained ANN to propose from (use --method mcmc)")
@@ -161,6 +179,8 @@ struct Posterior: ParsableCommand {
             if importance.effectiveSampleSize < minEss {
                 FileHandle.standardError.write(Data("warning: \(input): importance sampling ESS \(String(format: "%.0f", importance.effectiveSampleSize)) of \(importance.proposals) proposals (below \(String(format: "%.0f", minEss))): the ANN's distribution misses the posterior; use more --proposals or --method mcmc\n".utf8))
             }
+        } else if result.tempering != nil, maxRHat > 1.01 || minESS < 400 {
+            FileHandle.standardError.write(Data("warning: \(input): the populations disagree (largest R-hat \(String(format: "%.3f", maxRHat)), smallest ESS \(String(format: "%.0f", minESS))); use more --particles or --method mcmc\n".utf8))
         } else if maxRHat > 1.01 || minESS < (untilConverged ? minEss : 400) {
             FileHandle.standardError.write(Data("warning: \(input): the chains have not converged well (largest R-hat \(String(format: "%.3f", maxRHat)), smallest ESS \(String(format: "%.0f", minESS))); run longer (--samples, --burn-in)\n".utf8))
         }
@@ -197,12 +217,14 @@ struct PosteriorSummary: Encodable {
     var acceptance: [Double]
     /// Accepted share of each chain's tempering swaps (absent without tempering).
     var swapRate: [Double]?
-    /// "mcmc" or "importance".
+    /// "mcmc", "importance" or "smc".
     var method: String
     /// The least-squares optimum the chains started around (absent: importance sampling).
     var leastSquaresVSSR: Double?
     /// Importance sampling: its weights' diagnostics.
     var importance: ImportancePosterior.Diagnostics?
+    /// Sequential Monte Carlo: what the tempering did.
+    var tempering: TemperedPosterior.Diagnostics?
     var free: [FreeFlux]
     var fluxes: [Interval]
 
@@ -236,8 +258,9 @@ struct PosteriorSummary: Encodable {
         acceptance = r.acceptance
         swapRate = r.swapRate.allSatisfy(\.isNaN) ? nil : r.swapRate
         leastSquaresVSSR = r.fit?.vssr
-        method = r.importance == nil ? "mcmc" : "importance"
+        method = r.importance != nil ? "importance" : r.tempering != nil ? "smc" : "mcmc"
         importance = r.importance
+        tempering = r.tempering
         free = basis.names.indices.filter { basis.fixed[$0] == nil }.map {
             FreeFlux(name: basis.names[$0], rHat: r.rHat[$0], ess: r.ess[$0])
         }
@@ -260,6 +283,11 @@ struct PosteriorSummary: Encodable {
         var d = [["FREE FLUX", "R-HAT", "ESS"]]
         for f in free { d.append([f.name, String(format: "%.4f", f.rHat), String(format: "%.0f", f.ess)]) }
         out += TextTable.render(d, rightAligned: [1, 2]) + "\n"
+        if let t = tempering {
+            out += String(format: "\nsequential Monte Carlo: %d draws from %d populations in %.1f s; %d tempering steps, %d simulations, move acceptance %.2f; importance sampling alone would have had ESS %.0f of %d\n",
+                          draws, chains, seconds, t.stages, t.simulations, t.acceptance, t.initialESS, t.particles / max(t.populations, 1))
+            return out
+        }
         out += String(format: "\n%d draws from %d chains in %.1f s; acceptance %@; least-squares optimum VSSR %.4g\n",
                       draws, chains, seconds, acceptance.map { String(format: "%.2f", $0) }.joined(separator: " "), leastSquaresVSSR ?? .nan)
         if let swapRate { out += "tempering swaps accepted " + swapRate.map { String(format: "%.2f", $0) }.joined(separator: " ") + "\n" }
