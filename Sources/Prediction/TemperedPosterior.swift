@@ -39,6 +39,12 @@ public struct TemperedPosterior: Sendable {
     public var maxMoves = 40
     /// Share of the moves that are differential-evolution jumps (the rest random walks).
     public var jumpShare = 0.5
+    /// After tempering: rounds of `finalSweeps` sweeps at β = 1 until every free flux's split
+    /// R-hat across the populations is at most 1.01 and its ESS at least `minESS`, at most
+    /// `maxFinalRounds` rounds.
+    public var finalSweeps = 5
+    public var minESS = 400.0
+    public var maxFinalRounds = 20
 
     public init(importance: ImportancePosterior) { self.importance = importance }
 
@@ -56,16 +62,8 @@ public struct TemperedPosterior: Sendable {
         public var initialESS: Double
         /// Mean acceptance rate of the moves.
         public var acceptance: Double
-    }
-
-    /// One population's result.
-    struct Population: Sendable {
-        var draws: [[Double]]
-        var stages: Int
-        var simulations: Int
-        var initialESS: Double
-        var accepted: Int
-        var moves: Int
+        /// Sweeps at β = 1 after the tempering (to reach R-hat ≤ 1.01 and ESS ≥ `minESS`).
+        public var finalSweeps: Int
     }
 
     /// Samples the posterior of `measured` (complete labeling; no fitted flux scale). The
@@ -86,53 +84,85 @@ public struct TemperedPosterior: Sendable {
         let logTarget = posterior.logDensity(problem)
         let counter = ProgressCounter(), total = 1000 * populations
         let settings = self
-        let runs = ParallelRows.map(count: populations, threads: posterior.threads) { c -> Population? in
+        let tempered = ParallelRows.map(count: populations, threads: posterior.threads) { c -> Population? in
             var last = 0
-            return settings.population(mixture: mixture, logTarget: logTarget, seed: SplitMix64.mix(posterior.seed &+ 0x3_5000 &+ UInt64(c))) { beta in
+            var p = Population(seed: SplitMix64.mix(posterior.seed &+ 0x3_5000 &+ UInt64(c)))
+            guard p.start(settings.particles, mixture: mixture, logTarget: logTarget) else { return nil }
+            p.temper(settings, mixture: mixture, logTarget: logTarget) { beta in
                 let now = Int(1000 * beta)
                 counter.add(now - last)
                 last = now
                 progress?(counter.value, total)
             }
+            return p
         }.map { (try? $0.get()) ?? nil }
-        guard runs.allSatisfy({ $0 != nil }) else { throw ImportancePosterior.ImportanceError.noWeight }
-        let done = runs.map { $0! }
-        let d = mfa.parameters.count
+        guard tempered.allSatisfy({ $0 != nil }) else { throw ImportancePosterior.ImportanceError.noWeight }
+        var done = tempered.map { $0! }
+        // At β = 1: more sweeps, in rounds, until the populations agree (R-hat) and their
+        // particles have decorrelated (ESS), or `maxFinalRounds`.
         var rHat = [Double](repeating: .nan, count: mfa.basis.count), ess = rHat
-        for (j, k) in mfa.parameters.enumerated() {
-            let perPopulation = done.map { $0.draws.map { $0[j] } }
-            rHat[k] = MCMCDiagnostics.splitRHat(perPopulation)
-            ess[k] = MCMCDiagnostics.effectiveSampleSize(perPopulation)
+        var rounds = 0
+        while true {
+            for (j, k) in mfa.parameters.enumerated() {
+                let perPopulation = done.map { $0.x.map { $0[j] } }
+                rHat[k] = MCMCDiagnostics.splitRHat(perPopulation)
+                ess[k] = MCMCDiagnostics.effectiveSampleSize(perPopulation)
+            }
+            let worstR = rHat.filter { !$0.isNaN }.max() ?? 1, worstESS = ess.filter { !$0.isNaN }.min() ?? .infinity
+            if (worstR <= 1.01 && worstESS >= minESS) || rounds >= maxFinalRounds { break }
+            let current = done
+            done = ParallelRows.map(count: populations, threads: posterior.threads) { c -> Population in
+                var p = current[c]
+                p.move(settings, beta: 1, mixture: mixture, logTarget: logTarget, sweeps: settings.finalSweeps)
+                return p
+            }.map { try! $0.get() }
+            rounds += 1
         }
         let diagnostics = Diagnostics(particles: particles * populations, populations: populations,
                                       stages: done.map(\.stages).max() ?? 0, simulations: done.reduce(0) { $0 + $1.simulations },
                                       initialESS: done[0].initialESS,
-                                      acceptance: Double(done.reduce(0) { $0 + $1.accepted }) / Double(max(done.reduce(0) { $0 + $1.moves }, 1)))
-        precondition(done.allSatisfy { $0.draws.allSatisfy { $0.count == d } })
-        return FluxPosterior.Result(draws: done.flatMap { $0.draws.map { mfa.theta($0) } }, chains: populations, rHat: rHat, ess: ess,
+                                      acceptance: Double(done.reduce(0) { $0 + $1.accepted }) / Double(max(done.reduce(0) { $0 + $1.moves }, 1)),
+                                      finalSweeps: rounds * finalSweeps)
+        return FluxPosterior.Result(draws: done.flatMap { $0.x.map { mfa.theta($0) } }, chains: populations, rHat: rHat, ess: ess,
                                     acceptance: done.map { Double($0.accepted) / Double(max($0.moves, 1)) }, swapRate: [], fit: fit,
                                     seconds: Date().timeIntervalSince(clock), tempering: diagnostics)
     }
 
-    /// Runs one population from `mixture` to the posterior; nil when no proposal draw (of
-    /// 1000 per particle) lies inside the support. `progress` gets β after each step.
-    func population(mixture: ProposalMixture, logTarget: ([Double]) -> Double, seed: UInt64,
-                    progress: (Double) -> Void) -> Population? {
-        var rng = SplitMix64(seed: seed)
-        let n = particles
-        var x: [[Double]] = [], lq: [Double] = [], lp: [Double] = []
-        var simulations = 0, tries = 0
-        while x.count < n {
-            guard tries < 1000 * n else { return nil }
-            tries += 1
-            let y = mixture.draw(using: &rng)
-            let v = logTarget(y)
-            simulations += 1
-            guard v.isFinite else { continue }
-            x.append(y); lp.append(v); lq.append(mixture.logDensity(y))
+    /// One population: its particles (the fit's parameters) with their log posterior and log
+    /// proposal densities, its random state, its walk scale and its counts.
+    struct Population: Sendable {
+        var x: [[Double]] = []
+        var lp: [Double] = []
+        var lq: [Double] = []
+        var rng: SplitMix64
+        var scale = 0.0
+        var stages = 0
+        var simulations = 0
+        var initialESS = Double.nan
+        var accepted = 0
+        var moves = 0
+
+        init(seed: UInt64) { rng = SplitMix64(seed: seed) }
+
+        /// `n` proposal draws inside the support (redrawn until the posterior density is finite);
+        /// false when 1000·n draws do not give them.
+        mutating func start(_ n: Int, mixture: ProposalMixture, logTarget: ([Double]) -> Double) -> Bool {
+            var tries = 0
+            while x.count < n {
+                guard tries < 1000 * n else { return false }
+                tries += 1
+                let y = mixture.draw(using: &rng)
+                let v = logTarget(y)
+                simulations += 1
+                guard v.isFinite else { continue }
+                x.append(y); lp.append(v); lq.append(mixture.logDensity(y))
+            }
+            scale = 2.38 / Double(x[0].count).squareRoot()
+            initialESS = weights(1).ess
+            return true
         }
-        let d = x[0].count
-        /// Kish ESS of weights exp(s·ℓᵢ), ℓ = log π − log q, and the normalised weights.
+
+        /// Kish ESS of the weights exp(s·ℓᵢ), ℓ = log π − log q, and the normalised weights.
         func weights(_ s: Double) -> (ess: Double, w: [Double]) {
             let l = zip(lp, lq).map { s * ($0 - $1) }
             let top = l.max()!
@@ -141,40 +171,57 @@ public struct TemperedPosterior: Sendable {
             w = w.map { $0 / sum }
             return (1 / w.reduce(0) { $0 + $1 * $1 }, w)
         }
-        let initialESS = weights(1).ess
-        var beta = 0.0, stages = 0, accepted = 0, moves = 0
-        var scale = 2.38 / Double(d).squareRoot()
-        while beta < 1 {
-            // The next β: 1 if it keeps `essShare` of the particles, else the β that keeps exactly that.
-            var next = 1.0
-            if weights(1 - beta).ess < essShare * Double(n) {
-                var lo = 0.0, hi = 1 - beta
-                for _ in 0..<60 {
-                    let mid = (lo + hi) / 2
-                    if weights(mid).ess >= essShare * Double(n) { lo = mid } else { hi = mid }
+
+        /// Tempers from β = 0 to 1: each step to the β that keeps `essShare` of the effective
+        /// sample size (or to 1), resampling, moves. `progress` gets β after each step.
+        mutating func temper(_ settings: TemperedPosterior, mixture: ProposalMixture, logTarget: ([Double]) -> Double,
+                             progress: (Double) -> Void) {
+            let n = Double(x.count)
+            var beta = 0.0
+            while beta < 1 {
+                var next = 1.0
+                if weights(1 - beta).ess < settings.essShare * n {
+                    var lo = 0.0, hi = 1 - beta
+                    for _ in 0..<60 {
+                        let mid = (lo + hi) / 2
+                        if weights(mid).ess >= settings.essShare * n { lo = mid } else { hi = mid }
+                    }
+                    next = beta + max(lo, 1e-9)
                 }
-                next = beta + max(lo, 1e-9)
+                let w = weights(next - beta).w
+                beta = min(next, 1)
+                stages += 1
+                let index = ImportancePosterior.systematicResample(w, using: &rng)
+                x = index.map { x[$0] }; lp = index.map { lp[$0] }; lq = index.map { lq[$0] }
+                move(settings, beta: beta, mixture: mixture, logTarget: logTarget, sweeps: nil)
+                progress(beta)
             }
-            let w = weights(next - beta).w
-            beta = min(next, 1)
-            stages += 1
-            let index = ImportancePosterior.systematicResample(w, using: &rng)
-            x = index.map { x[$0] }; lp = index.map { lp[$0] }; lq = index.map { lq[$0] }
-            // Moves invariant for π_β: random walks with the population's covariance, and jumps
-            // between two members of the population as resampled (fixed during this step, so
-            // the jump's distribution is symmetric).
+        }
+
+        /// Metropolis sweeps over every particle, invariant for π_β ∝ q^(1−β)·π^β: random walks
+        /// with the population's covariance, and jumps along the difference of two members of
+        /// the population as it was before the sweeps (fixed meanwhile, so the jump's
+        /// distribution is symmetric). `sweeps` of them, or (nil) until 1 − Π(1 − acceptance)
+        /// reaches `moveTarget` within `minMoves`…`maxMoves`.
+        mutating func move(_ settings: TemperedPosterior, beta: Double, mixture: ProposalMixture, logTarget: ([Double]) -> Double,
+                           sweeps: Int?) {
+            let n = x.count, d = x[0].count
             let snapshot = x
             let mean = (0..<d).map { j in x.reduce(0) { $0 + $1[j] } / Double(n) }
             var cov = [Double](repeating: 0, count: d * d)
             for p in x { for c in 0..<d { for r in 0..<d { cov[r + d * c] += (p[r] - mean[r]) * (p[c] - mean[c]) / Double(n) } } }
             let spread = (0..<d).map { max(cov[$0 + d * $0], 1e-24).squareRoot() }
-            let factor = ProposalMixture.Centre(mean: mean, covariance: (0..<(d * d)).map { $0 % (d + 1) == 0 ? cov[$0] + 1e-12 * spread[$0 / d] * spread[$0 / d] + 1e-24 : cov[$0] })?.factor
+            let factor = ProposalMixture.Centre(mean: mean, covariance: (0..<(d * d)).map {
+                $0 % (d + 1) == 0 ? cov[$0] + 1e-12 * spread[$0 / d] * spread[$0 / d] + 1e-24 : cov[$0]
+            })?.factor
             var stay = 1.0, k = 0
-            repeat {
+            while true {
+                if let sweeps { if k >= sweeps { break } }
+                else if k >= settings.maxMoves || (k >= settings.minMoves && 1 - stay >= settings.moveTarget) { break }
                 var acceptedNow = 0, walks = 0, walksAccepted = 0
                 for i in 0..<n {
                     var y = x[i]
-                    let jump = factor == nil || Double(rng.next() >> 11) * 0x1p-53 < jumpShare
+                    let jump = factor == nil || Double(rng.next() >> 11) * 0x1p-53 < settings.jumpShare
                     if jump {
                         let a = Int(rng.next() % UInt64(n))
                         var b = Int(rng.next() % UInt64(n - 1)); if b >= a { b += 1 }
@@ -188,8 +235,8 @@ public struct TemperedPosterior: Sendable {
                     let vp = logTarget(y)
                     simulations += 1
                     guard vp.isFinite else { continue }
-                    let vq = mixture.logDensity(y)
-                    let logRatio = (1 - beta) * (vq - lq[i]) + beta * (vp - lp[i])
+                    let vq = beta < 1 ? mixture.logDensity(y) : lq[i]
+                    let logRatio = beta < 1 ? (1 - beta) * (vq - lq[i]) + beta * (vp - lp[i]) : vp - lp[i]
                     if log(Double(rng.next() >> 11) * 0x1p-53) < logRatio {
                         x[i] = y; lp[i] = vp; lq[i] = vq
                         acceptedNow += 1
@@ -202,9 +249,7 @@ public struct TemperedPosterior: Sendable {
                 // The walk's scale follows its acceptance towards 0.234 (fixed within a sweep).
                 if walks > 0 { scale *= exp(Double(walksAccepted) / Double(walks) - 0.234) }
                 k += 1
-            } while k < maxMoves && (k < minMoves || 1 - stay < moveTarget)
-            progress(beta)
+            }
         }
-        return Population(draws: x, stages: stages, simulations: simulations, initialESS: initialESS, accepted: accepted, moves: moves)
     }
 }
