@@ -28,19 +28,20 @@ struct Posterior: ParsableCommand {
             bundle's ANN as the proposal (--proposals simulations, no chains; in well under a \
             second on the shipped bundles): the ANN's per-prediction distribution, corrected \
             to the posterior; its effective sample size (ESS, one for all fluxes) says how well \
-            the network's distribution covered the posterior. --method auto does so and falls \
-            back to MCMC when the ESS is below --min-ess. --method smc starts --particles \
+            the network's distribution covered the posterior. --method smc starts --particles \
             particles in each of --chains populations from the same proposal and carries them \
             to the posterior by tempering, resampling and Metropolis moves (sequential Monte \
             Carlo): it needs the network only to overlap the posterior, and reports R-hat and \
-            ESS across the populations like the chains'.
+            ESS across the populations like the chains' (sweeps continue until R-hat ≤ 1.01 \
+            and ESS ≥ --min-ess, or 100 sweeps). --method auto tries importance sampling, then \
+            smc when its ESS is below --min-ess, then MCMC when the populations do not converge.
             """)
 
     enum Method: String, ExpressibleByArgument, CaseIterable { case mcmc, importance, smc, auto }
 
     @Option(help: "Model bundle name.") var model: String
     @Argument(help: "Measured MIDs (long-form CSV).") var input: String
-    @Option(help: "Sampler: mcmc (adaptive Metropolis chains), importance (the bundle's ANN as the proposal of importance sampling), smc (sequential Monte Carlo from the ANN's proposal: tempering and moves) or auto (importance, then MCMC when its ESS is below --min-ess).")
+    @Option(help: "Sampler: mcmc (adaptive Metropolis chains), importance (the bundle's ANN as the proposal of importance sampling), smc (sequential Monte Carlo from the ANN's proposal: tempering and moves) or auto (importance; then smc when its ESS is below --min-ess; then MCMC when the populations have not converged).")
     var method: Method = .mcmc
     @Option(help: "--method importance/auto: proposed flux vectors (one simulation each).") var proposals: Int = 4000
     @Option(help: "--method smc: particles per population (--chains populations).") var particles: Int = 1000
@@ -53,7 +54,7 @@ struct Posterior: ParsableCommand {
     var historyJumps: Double = FluxPosterior.defaultHistoryJumps
     @Flag(help: "Rerun with doubled --samples and --burn-in until every free flux has R-hat ≤ 1.01 and ESS ≥ --min-ess, up to --max-samples kept draws per chain.")
     var untilConverged = false
-    @Option(help: "With --until-converged or --method auto: the smallest effective sample size accepted.") var minEss: Double = 400
+    @Option(help: "With --until-converged or --method smc/auto: the smallest effective sample size accepted.") var minEss: Double = 400
     @Option(help: "With --until-converged: the most kept draws per chain.") var maxSamples: Int = 160_000
     @Option(help: "Write the draws of the free fluxes to this .npy file.") var out: String?
     @Option(help: "Output format: table, csv or json.") var format: OutputFormat = .table
@@ -118,23 +119,14 @@ struct Posterior: ParsableCommand {
         sampler.ladder = try betas
         sampler.historyJumps = historyJumps
         var result: FluxPosterior.Result
-        var importanceNote: String? = nil
-        if method == .smc {
-            guard let ann = try StrategyRegistry.predictor("ann", bundle: bundle, options: options) as? ANNPredictor else {
-                throw CLIError("--method smc: model \(model) has no trained ANN to propose from (use --method mcmc)")
-            }
-            var smc = TemperedPosterior(importance: ImportancePosterior(posterior: sampler, ann: ann))
-            smc.particles = particles
-            smc.populations = chains
-            let line = ProgressLine(label: "tempering (β × 1000 per population)")
-            do { result = try smc.sample(measured) { done, total in line.report(done, total) } }
-            catch let e as ImportancePosterior.ImportanceError { throw CLIError("\(input): \(e)") }
-            return try finish(result, bundle: bundle, inputs: inputs)
+        // --method importance / smc / auto: the ANN's proposal, corrected; auto goes on from
+        // importance sampling to sequential Monte Carlo to MCMC while the one before falls short.
+        let ann = method == .mcmc ? nil : try StrategyRegistry.predictor("ann", bundle: bundle, options: options) as? ANNPredictor
+        if method != .mcmc && ann == nil {
+            throw CLIError("--method \(method.rawValue): model \(model) has no trained ANN to propose from (use --method mcmc)")
         }
-        if method != .mcmc {
-            guard let ann = try StrategyRegistry.predictor("ann", bundle: bundle, options: options) as? ANNPredictor else {
-                throw CLIError("--method \(method.rawValue): model \(model) has no trained ANN to propose from (use --method mcmc)")
-            }
+        func note(_ text: String) { FileHandle.standardError.write(Data("note: \(input): \(text)\n".utf8)) }
+        if method == .importance || method == .auto {
             var importance = ImportancePosterior(posterior: sampler, ann: ann)
             importance.proposals = proposals
             let line = ProgressLine(label: "importance sampling")
@@ -144,12 +136,27 @@ struct Posterior: ParsableCommand {
                 if method == .importance || ess >= minEss {
                     return try finish(result, bundle: bundle, inputs: inputs)
                 }
-                importanceNote = "importance sampling ESS \(String(format: "%.0f", ess)) < --min-ess \(String(format: "%.0f", minEss)); sampling by MCMC instead"
+                note("importance sampling ESS \(String(format: "%.0f", ess)) < --min-ess \(String(format: "%.0f", minEss)); sampling by sequential Monte Carlo instead")
             } catch let e as ImportancePosterior.ImportanceError {
                 guard method == .auto else { throw CLIError("\(input): \(e)") }
-                importanceNote = "\(e); sampling by MCMC instead"
+                note("\(e); sampling by sequential Monte Carlo instead")
             }
-            FileHandle.standardError.write(Data("note: \(input): \(importanceNote!)\n".utf8))
+        }
+        if method == .smc || method == .auto {
+            var smc = TemperedPosterior(importance: ImportancePosterior(posterior: sampler, ann: ann))
+            smc.particles = particles
+            smc.populations = chains
+            smc.minESS = minEss
+            let line = ProgressLine(label: "tempering (β × 1000 per population)")
+            do {
+                result = try smc.sample(measured) { done, total in line.report(done, total) }
+                if method == .smc || result.converged(minESS: minEss) { return try finish(result, bundle: bundle, inputs: inputs) }
+                let (rHat, ess) = result.convergence
+                note("sequential Monte Carlo: largest R-hat \(String(format: "%.3f", rHat)), smallest ESS \(String(format: "%.0f", ess)); sampling by MCMC instead")
+            } catch let e as ImportancePosterior.ImportanceError {
+                guard method == .auto else { throw CLIError("\(input): \(e)") }
+                note("\(e); sampling by MCMC instead")
+            }
         }
         var round = 1
         while true {
@@ -179,7 +186,7 @@ struct Posterior: ParsableCommand {
             if importance.effectiveSampleSize < minEss {
                 FileHandle.standardError.write(Data("warning: \(input): importance sampling ESS \(String(format: "%.0f", importance.effectiveSampleSize)) of \(importance.proposals) proposals (below \(String(format: "%.0f", minEss))): the ANN's distribution misses the posterior; use more --proposals or --method mcmc\n".utf8))
             }
-        } else if result.tempering != nil, maxRHat > 1.01 || minESS < 400 {
+        } else if result.tempering != nil, maxRHat > 1.01 || minESS < minEss {
             FileHandle.standardError.write(Data("warning: \(input): the populations disagree (largest R-hat \(String(format: "%.3f", maxRHat)), smallest ESS \(String(format: "%.0f", minESS))); use more --particles or --method mcmc\n".utf8))
         } else if maxRHat > 1.01 || minESS < (untilConverged ? minEss : 400) {
             FileHandle.standardError.write(Data("warning: \(input): the chains have not converged well (largest R-hat \(String(format: "%.3f", maxRHat)), smallest ESS \(String(format: "%.0f", minESS))); run longer (--samples, --burn-in)\n".utf8))
@@ -284,8 +291,8 @@ struct PosteriorSummary: Encodable {
         for f in free { d.append([f.name, String(format: "%.4f", f.rHat), String(format: "%.0f", f.ess)]) }
         out += TextTable.render(d, rightAligned: [1, 2]) + "\n"
         if let t = tempering {
-            out += String(format: "\nsequential Monte Carlo: %d draws from %d populations in %.1f s; %d tempering steps, %d simulations, move acceptance %.2f; importance sampling alone would have had ESS %.0f of %d\n",
-                          draws, chains, seconds, t.stages, t.simulations, t.acceptance, t.initialESS, t.particles / max(t.populations, 1))
+            out += String(format: "\nsequential Monte Carlo: %d draws from %d populations in %.1f s; %d tempering steps and %d sweeps after them, %d simulations, move acceptance %.2f; importance sampling alone would have had ESS %.0f of %d\n",
+                          draws, chains, seconds, t.stages, t.finalSweeps, t.simulations, t.acceptance, t.initialESS, t.particles / max(t.populations, 1))
             return out
         }
         out += String(format: "\n%d draws from %d chains in %.1f s; acceptance %@; least-squares optimum VSSR %.4g\n",

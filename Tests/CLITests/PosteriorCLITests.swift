@@ -65,11 +65,35 @@ import TestSupport
             #expect(lo <= truth && truth <= hi, "\(q) \(reaction): [\(lo), \(hi)]")
         }
         let auto = try mlflux(["posterior", "--model", "toy", "Plugins/toy/example_mids.csv", "--stddev", "0.01", "--method", "auto",
-                               "--proposals", "200", "--min-ess", "100000", "--samples", "200", "--burn-in", "200", "--threads", "2"])
-        #expect(auto.status == 0 && auto.stderr.contains("sampling by MCMC instead") && auto.stdout.contains("R-HAT"), "\(auto.stderr)")
+                               "--proposals", "200", "--particles", "60", "--min-ess", "100000", "--samples", "200", "--burn-in", "200", "--threads", "2"])
+        #expect(auto.status == 0 && auto.stderr.contains("sampling by sequential Monte Carlo instead")
+                && auto.stderr.contains("sampling by MCMC instead") && auto.stdout.contains("R-HAT"), "\(auto.stderr)")
         let scaled = try mlflux(["posterior", "--model", "toy", "Plugins/toy/example_mids.csv", "--method", "importance",
                                  "--measured-fluxes", "Plugins/toy/example_rates.csv"])
         #expect(scaled.status != 0 && scaled.stderr.contains("importance sampling needs"), "\(scaled.stderr)")
+    }
+
+    /// Sequential Monte Carlo from the toy ANN's proposal: the example state (exact MIDs, σ 0.01)
+    /// inside its 95 % intervals, the populations agreeing, the tempering reported.
+    @Test func sequentialMonteCarloFromTheANN() throws {
+        let r = try mlflux(["posterior", "--model", "toy", "Plugins/toy/example_mids.csv", "--stddev", "0.01",
+                            "--method", "smc", "--particles", "250", "--exchange-prior", "mixed", "--threads", "2", "--format", "json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        #expect(json["method"] as? String == "smc")
+        let tempering = try #require(json["tempering"] as? [String: Any])
+        #expect((tempering["stages"] as? Int ?? 0) >= 1 && tempering["particles"] as? Int == 1000, "\(tempering)")
+        #expect(json["draws"] as? Int == 1000)
+        let free = try #require(json["free"] as? [[String: Any]])
+        #expect(free.allSatisfy { ($0["rHat"] as? Double ?? 9) < 1.05 }, "\(free)")
+        let fluxes = try #require(json["fluxes"] as? [[String: Any]])
+        for (q, reaction, truth) in [("net", "v2", 0.6), ("xch", "v2", 0.5), ("net", "v3", 0.2)] {
+            let row = try #require(fluxes.first { $0["quantity"] as? String == q && $0["reaction"] as? String == reaction })
+            let lo = try #require(row["lower95"] as? Double), hi = try #require(row["upper95"] as? Double)
+            #expect(lo <= truth && truth <= hi, "\(q) \(reaction): [\(lo), \(hi)]")
+        }
+        let few = try mlflux(["posterior", "--model", "toy", "Plugins/toy/example_mids.csv", "--method", "smc", "--particles", "10"])
+        #expect(few.status != 0 && few.stderr.contains("--particles"), "\(few.stderr)")
     }
 
     @Test func badOptionsAreOneLine() throws {

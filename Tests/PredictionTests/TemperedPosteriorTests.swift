@@ -27,7 +27,6 @@ final class TemperedPosteriorTests: XCTestCase {
         smc.particles = 250
         let r = try smc.sample(measured, proposal: (mean: [0.6, 1.5], covariance: [1e-6, 0, 0, 1e-6]))
         let t = try XCTUnwrap(r.tempering)
-        print("SMCDIAG", t, r.seconds)
         XCTAssertLessThan(t.initialESS, 50)
         XCTAssertGreaterThan(t.stages, 1)
         XCTAssertEqual(r.draws.count, 1000)
