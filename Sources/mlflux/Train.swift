@@ -180,10 +180,16 @@ struct TrainCalibrate: ParsableCommand {
         try destination.checkFree()
         let ann = try ANNWeightsFile.read(URL(fileURLWithPath: path), network: bundle.network,
                                           basis: bundle.basis, layout: bundle.layout)
-        let set = LoadedDataset.concatenate(try data.map { dir in
+        let parts = try data.map { dir in
             let validationDir = (dir as NSString).appendingPathComponent("validation")
             return try LoadedDataset.reading(FileManager.default.fileExists(atPath: validationDir) ? validationDir : dir, for: bundle)
-        })
+        }
+        let set = LoadedDataset.concatenate(parts)
+        // What the rows were, reproducible without this machine's paths.
+        let provenance = parts.map { p in
+            let d = p.description
+            return "\((p.directory as NSString).lastPathComponent): \(p.count) states of \(d.model), net \(d.sampler.net.rawValue), exchange \(d.sampler.exchange.rawValue), seed \(d.seed)"
+        }.joined(separator: "; ")
         guard set.count >= 1 else {
             throw TrainingDataError(message: "--data \(data.joined(separator: ",")): no rows to calibrate on; \(path) is unchanged")
         }
@@ -203,7 +209,7 @@ struct TrainCalibrate: ParsableCommand {
         let target = try targetBundle.outputPath(weightsName, create: false)
         try ANNWeightsFile.write(calibrated, to: URL(fileURLWithPath: target),
                                  extraMetadata: original.filter { ["trained_on", "training_rows"].contains($0.key) }
-                                    .merging(["calibrated_on": data.joined(separator: ",")]) { $1 })
+                                    .merging(["calibrated_on": provenance]) { $1 })
         let names = calibrated.members[0].transform.outputs.map { bundle.basis.names[$0.free] }
         let c = calibrated.calibration!
         print("σ factors per range of the prediction (\(set.count) rows, \(c.factors.count) \(c.contextKind == .sigma ? "measurement σ" : "exchange") context class(es)):")

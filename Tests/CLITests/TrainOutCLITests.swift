@@ -39,6 +39,10 @@ import TestSupport
         let p2 = try mlflux(["predict", "--model", cal, "--format", "json", repositoryRoot() + "/Plugins/toy/example_mids.csv"])
         let hash2 = (try JSONSerialization.jsonObject(with: Data(p2.stdout.utf8)) as? [String: Any])?["bundleSHA256"] as? String
         #expect(hash2 != nil && hash2 != hash)
+        // The weights record what they were calibrated on without this machine's paths.
+        let header = try safetensorsMetadata(cal + "/ann.safetensors")
+        let provenance = header["calibrated_on"] ?? ""
+        #expect(provenance.contains("40 states of toy") && provenance.contains("seed") && !provenance.contains(b.root), "\(provenance)")
 
         let again = try b.run(["train", "ann", "--model", b.name, "--data", data, "--epochs", "1", "--hidden", "4", "--out", out])
         #expect(oneLineError(again, naming: out) && again.stderr.contains("exists"), "\(again.stderr)")
@@ -69,4 +73,12 @@ import TestSupport
         let v = r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(r.status == 0 && v.split(separator: ".").count == 3 && v.split(separator: ".").allSatisfy { Int($0) != nil }, "\(v)")
     }
+}
+
+/// The `__metadata__` map of a safetensors file (8-byte little-endian header length, JSON header).
+private func safetensorsMetadata(_ path: String) throws -> [String: String] {
+    let data = try Data(contentsOf: URL(fileURLWithPath: path))
+    let n = data.prefix(8).enumerated().reduce(0) { $0 | (Int($1.element) << (8 * $1.offset)) }
+    let json = try JSONSerialization.jsonObject(with: data.subdata(in: 8..<(8 + n))) as? [String: Any]
+    return json?["__metadata__"] as? [String: String] ?? [:]
 }
