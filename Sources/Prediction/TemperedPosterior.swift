@@ -80,6 +80,9 @@ public struct TemperedPosterior: Sendable {
         guard !problem.scaled else {
             throw ImportancePosterior.ImportanceError.unsupported("fluxes in the network's unit (measured fluxes without a fitted scale)")
         }
+        guard particles >= 2, populations >= 1 else {
+            throw ImportancePosterior.ImportanceError.unsupported("at least 2 particles in at least 1 population")
+        }
         let (mixture, fit) = try importance.mixture(measured, proposal: proposal ?? importance.proposalGaussian(measured))
         let logTarget = posterior.logDensity(problem)
         let counter = ProgressCounter(), total = 1000 * populations
