@@ -35,6 +35,9 @@ struct BenchCoverage: ParsableCommand {
     @Option(help: "Worker threads (one repeat each).") var threads: Int = ProcessInfo.processInfo.activeProcessorCount
     @Option(help: "Output format: table or json.") var format: OutputFormat = .table
     @Flag(help: "Also sample the Bayesian posterior (mlflux posterior: 4 chains) of every repeat and report the coverage of its 68 % and 95 % credible intervals.") var posterior = false
+    @Option(help: "--posterior: the sampler whose credible intervals are checked: mcmc (the chains) or smc (sequential Monte Carlo from the ANN's proposal, --particles per population, sweeping until R-hat ≤ 1.01 and ESS ≥ --min-ess).")
+    var posteriorMethod: PosteriorMethod = .mcmc
+    enum PosteriorMethod: String, ExpressibleByArgument, CaseIterable { case mcmc, smc }
     @Flag(help: "Skip the profile likelihood (with --posterior, when only the posterior's coverage is wanted).") var noProfile = false
     @Flag(help: "With --posterior: compare the ANN's per-prediction distribution with the posterior of every repeat (issue 14, item 5): centre within 0.5 posterior σ, 68 % width within ±25 % (exchange fluxes in log10).") var ann = false
     @Flag(help: "With --posterior: also sample each repeat's posterior by importance sampling with the ANN as the proposal (mlflux posterior --method importance) and compare it with the MCMC posterior like --ann.") var importance = false
@@ -63,6 +66,9 @@ struct BenchCoverage: ParsableCommand {
         guard format != .csv else { throw ValidationError("bench coverage supports --format table or json") }
         if (ann || importance || smc) && !posterior { throw ValidationError("--ann, --importance and --smc compare with the posterior: add --posterior") }
         if importance && smc { throw ValidationError("give --importance or --smc, not both") }
+        if posteriorMethod == .smc && (importance || smc || untilConverged) {
+            throw ValidationError("--posterior-method smc: --importance, --smc and --until-converged compare with or extend the chains; leave them out")
+        }
         try OptionCheck.count(particles, "--particles", in: 50...1_000_000)
         try OptionCheck.count(proposals, "--proposals", in: 100...10_000_000)
         if untilConverged {
@@ -194,9 +200,10 @@ struct BenchCoverage: ParsableCommand {
         let withProfile = !noProfile, withPosterior = posterior, posteriorSamples = self.posteriorSamples, posteriorBurnIn = self.posteriorBurnIn ?? posteriorSamples
         var annOptions = StrategyRegistry.Options()
         annOptions.measurementStddev = sigma
-        let annPredictor = ann || importance || smc ? try StrategyRegistry.predictor("ann", bundle: bundle, options: annOptions) as? ANNPredictor : nil
-        if (importance || smc) && annPredictor == nil { throw CLIError("--importance/--smc: model \(model) has no ANN to propose from") }
+        let annPredictor = ann || importance || smc || posteriorMethod == .smc ? try StrategyRegistry.predictor("ann", bundle: bundle, options: annOptions) as? ANNPredictor : nil
+        if (importance || smc || posteriorMethod == .smc) && annPredictor == nil { throw CLIError("--importance/--smc: model \(model) has no ANN to propose from") }
         let withImportance = importance, withSMC = smc, proposals = self.proposals, particles = self.particles, withANN = ann
+        let smcPosterior = posteriorMethod == .smc
         let untilConverged = self.untilConverged, minESS = self.minEss, maxSamples = self.maxPosteriorSamples
         // Per repeat and target: the posterior's intervals against the truth (and the ANN).
         typealias Credible = [CredibleCheck]
@@ -238,8 +245,16 @@ struct BenchCoverage: ParsableCommand {
                 sampler.samples = posteriorSamples
                 sampler.burnIn = posteriorBurnIn
                 sampler.seed = UInt64(rep) &+ 1
-                var sampled = try? sampler.sample(measured)
-                while untilConverged, let s = sampled, !s.converged(minESS: minESS), sampler.samples < maxSamples {
+                var sampled: FluxPosterior.Result?
+                if smcPosterior, let a = annPredictor {
+                    var t = TemperedPosterior(importance: ImportancePosterior(posterior: sampler, ann: a))
+                    t.particles = particles
+                    t.minESS = minESS
+                    sampled = try? t.sample(measured)
+                } else {
+                    sampled = try? sampler.sample(measured)
+                }
+                while !smcPosterior, untilConverged, let s = sampled, !s.converged(minESS: minESS), sampler.samples < maxSamples {
                     sampler.samples = min(2 * sampler.samples, maxSamples)
                     sampler.burnIn *= 2
                     sampled = try? sampler.sample(measured)
