@@ -177,8 +177,7 @@ public struct FluxPosterior: Sendable {
     /// between the floor and their bounds, or from `exchangePrior`) — by rejection from the
     /// parameters' box; nil when `tries` box draws all leave the polytope. Truths drawn so make
     /// the credible intervals' coverage nominal by construction when the sampler is right
-    /// (simulation-based calibration). Where no box draw lands inside and an `exchangePrior` is
-    /// set, one draw of its sampler (hit-and-run over the polytope).
+    /// (simulation-based calibration).
     public func priorDraw(using rng: inout SplitMix64, tries: Int = 100_000) -> [Double]? {
         let bounds = mfa.paramBounds, priors = exchangePriors() ?? []
         for _ in 0..<tries {
@@ -189,13 +188,24 @@ public struct FluxPosterior: Sendable {
             }
             if mfa.violation(at: p) <= 1e-12 { return mfa.theta(p) }
         }
-        // A polytope too thin for the box (glycolysis): with an `exchangePrior`, the prior is the
-        // sampler's own distribution (hit-and-run over the polytope), so draw from it.
-        if let settings = exchangePrior, let sampler = try? FluxSpaceSampler(network: mfa.network, basis: mfa.basis, settings: settings),
-           let theta = sampler.sample(count: 1, using: &rng).first, mfa.violation(at: mfa.params(theta)) <= 1e-12 {
-            return theta
-        }
         return nil
+    }
+
+    /// `count` draws from the prior (`priorDraw`), or fewer when none can be had. Where box
+    /// rejection fails (a polytope too thin for its box: glycolysis) and an `exchangePrior` is
+    /// set, the prior is that sampler's own distribution — hit-and-run over the polytope, the
+    /// way `dataset generate` draws training states: one chain of at least 1,024 kept points
+    /// from which `count` are picked at random. (One short chain per draw would start each at
+    /// the polytope's Chebyshev centre and not get far from it along its long directions.)
+    public func priorDraws(count: Int, using rng: inout SplitMix64) -> [[Double]] {
+        var out: [[Double]] = []
+        while out.count < count, let x = priorDraw(using: &rng) { out.append(x) }
+        guard out.count < count, let settings = exchangePrior,
+              let sampler = try? FluxSpaceSampler(network: mfa.network, basis: mfa.basis, settings: settings) else { return out }
+        var chain = sampler.sample(count: max(count - out.count, 1024), using: &rng)
+            .filter { mfa.violation(at: mfa.params($0)) <= 1e-12 }
+        for i in chain.indices.dropLast() { chain.swapAt(i, i + Int(rng.next() % UInt64(chain.count - i))) }
+        return out + chain.prefix(count - out.count)
     }
 
     /// (JᵀJ + P)⁻¹ at `p`: the Laplace covariance of the data, with P = diag(12/width²) — the

@@ -207,14 +207,22 @@ struct BenchCoverage: ParsableCommand {
         let untilConverged = self.untilConverged, minESS = self.minEss, maxSamples = self.maxPosteriorSamples
         // Per repeat and target: the posterior's intervals against the truth (and the ANN).
         typealias Credible = [CredibleCheck]
+        // Truths from the prior, drawn before the repeats (one sampler chain where box rejection fails).
+        var priorTruths: [[Double]] = []
+        if fromPrior {
+            var draw = FluxPosterior(mfa: mfa)
+            draw.exchangePrior = exchangePrior
+            var rng = SplitMix64(seed: SplitMix64.mix(seed &+ 0x7_0000))
+            priorTruths = draw.priorDraws(count: repeats, using: &rng)
+            guard priorTruths.count == repeats else { throw CLIError("--truth prior: no draw from the prior of model \(model) (a polytope too thin for box rejection; give --exchange-prior)") }
+        }
+        let truths = priorTruths
         let results = ParallelRows.map(count: repeats, threads: threads) { rep -> (LeastSquaresMFA.ProfileResult?, Double, Int, Credible, [Double])? in
             var rng = SplitMix64(seed: seed &+ UInt64(rep) &* 0x9E37_79B9_7F4A_7C15)
             var truthFree = truthFree, truth = exampleTruth, clean = clean
             if fromPrior {
-                var draw = FluxPosterior(mfa: mfa)
-                draw.exchangePrior = exchangePrior
-                guard let t = draw.priorDraw(using: &rng),
-                      let lab = try? mfa.simulator.simulate(basis.fluxState(free: t)) else { return nil }
+                let t = truths[rep]
+                guard let lab = try? mfa.simulator.simulate(basis.fluxState(free: t)) else { return nil }
                 truthFree = t
                 truth = values(basis.fluxState(free: t))
                 clean = lab.values
