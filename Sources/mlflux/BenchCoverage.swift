@@ -217,7 +217,8 @@ struct BenchCoverage: ParsableCommand {
             guard priorTruths.count == repeats else { throw CLIError("--truth prior: no draw from the prior of model \(model) (a polytope too thin for box rejection; give --exchange-prior)") }
         }
         let truths = priorTruths
-        let results = ParallelRows.map(count: repeats, threads: threads) { rep -> (LeastSquaresMFA.ProfileResult?, Double, Int, Credible, [Double])? in
+        let progressLine = ProgressLine(label: "repeats")
+        let results = ParallelRows.map(count: repeats, threads: threads, progress: progressLine.report) { rep -> (LeastSquaresMFA.ProfileResult?, Double, Int, Credible, [Double])? in
             var rng = SplitMix64(seed: seed &+ UInt64(rep) &* 0x9E37_79B9_7F4A_7C15)
             var truthFree = truthFree, truth = exampleTruth, clean = clean
             if fromPrior {
