@@ -217,6 +217,13 @@ struct BenchCoverage: ParsableCommand {
             guard priorTruths.count == repeats else { throw CLIError("--truth prior: no draw from the prior of model \(model) (a polytope too thin for box rejection; give --exchange-prior)") }
         }
         let truths = priorTruths
+        /// Sequential Monte Carlo of `measured` from the ANN's proposal (--particles, --min-ess).
+        @Sendable func temperedPosterior(_ sampler: FluxPosterior, _ ann: ANNPredictor, _ measured: MeasuredLabeling) -> FluxPosterior.Result? {
+            var t = TemperedPosterior(importance: ImportancePosterior(posterior: sampler, ann: ann))
+            t.particles = particles
+            t.minESS = minESS
+            return try? t.sample(measured)
+        }
         let progressLine = ProgressLine(label: "repeats")
         let results = ParallelRows.map(count: repeats, threads: threads, progress: progressLine.report) { rep -> (LeastSquaresMFA.ProfileResult?, Double, Int, Credible, [Double])? in
             var rng = SplitMix64(seed: seed &+ UInt64(rep) &* 0x9E37_79B9_7F4A_7C15)
@@ -256,10 +263,7 @@ struct BenchCoverage: ParsableCommand {
                 sampler.seed = UInt64(rep) &+ 1
                 var sampled: FluxPosterior.Result?
                 if smcPosterior, let a = annPredictor {
-                    var t = TemperedPosterior(importance: ImportancePosterior(posterior: sampler, ann: a))
-                    t.particles = particles
-                    t.minESS = minESS
-                    sampled = try? t.sample(measured)
+                    sampled = temperedPosterior(sampler, a, measured)
                 } else {
                     sampled = try? sampler.sample(measured)
                 }
@@ -274,10 +278,7 @@ struct BenchCoverage: ParsableCommand {
                     let weighted: FluxPosterior.Result? = withImportance || withSMC ? annPredictor.flatMap { a in
                         var s = ImportancePosterior(posterior: sampler, ann: a)
                         s.proposals = proposals
-                        guard withSMC else { return try? s.sample(measured) }
-                        var t = TemperedPosterior(importance: s)
-                        t.particles = particles
-                        return try? t.sample(measured)
+                        return withSMC ? temperedPosterior(sampler, a, measured) : try? s.sample(measured)
                     } : nil
                     /// Sorted values of target `f` over `draws`.
                     func sortedValues(_ draws: [[Double]], _ f: ProfiledFlux) -> [Double] {

@@ -12,15 +12,9 @@ final class ImportancePosteriorTests: XCTestCase {
     /// v2.xch the `mixed` exchange prior (`MCMCTests.mixedCDF`) — although the proposal is a
     /// Gaussian-like bump around v3.net 0.5 and v2.xch 1: the weights remove the proposal.
     func testUninformativeDataReturnThePriorWhateverTheProposal() throws {
-        let (mfa, basis, sim, layout) = try toyLeastSquares(startCount: 1)
-        let clean = try sim.simulate(basis.fluxState(free: [1, 0.3, 0.5])).values
-        var post = FluxPosterior(mfa: mfa)
-        post.exchangePrior = SamplerSettings(exchange: .mixed)
-        post.threads = 2
-        var importance = ImportancePosterior(posterior: post, ann: nil)
+        var importance = try uninformativeToyPosterior()
         importance.proposals = 8000
-        importance.laplaceShare = 0
-        let r = try importance.sample(measuredLabeling(clean, layout, sd: 10), proposal: (mean: [0.5, 0], covariance: [0.09, 0, 0, 2.25]))
+        let r = try importance.sample(uninformativeToyMIDs(), proposal: (mean: [0.5, 0], covariance: [0.09, 0, 0, 2.25]))
         let ess = try XCTUnwrap(r.importance).effectiveSampleSize
         XCTAssertGreaterThan(ess, 1000)
         XCTAssertEqual(r.draws.count, 8000)
@@ -93,4 +87,22 @@ final class ImportancePosteriorTests: XCTestCase {
         XCTAssertThrowsError(try importance.sample(measured, proposal: (mean: [0.5], covariance: [1])))
         XCTAssertThrowsError(try importance.sample(measured))      // no network, no proposal
     }
+}
+
+/// Toy `ImportancePosterior` (no network, no Laplace share) for the `mixed` exchange prior on two
+/// threads: with `uninformativeToyMIDs` the posterior is that prior.
+func uninformativeToyPosterior() throws -> ImportancePosterior {
+    let (mfa, _, _, _) = try toyLeastSquares(startCount: 1)
+    var post = FluxPosterior(mfa: mfa)
+    post.exchangePrior = SamplerSettings(exchange: .mixed)
+    post.threads = 2
+    var importance = ImportancePosterior(posterior: post, ann: nil)
+    importance.laplaceShare = 0
+    return importance
+}
+
+/// The toy's MIDs at θ = (1, 0.3, 0.5) with σ = 10 per entry: data that say nothing.
+func uninformativeToyMIDs() throws -> MeasuredLabeling {
+    let (_, basis, sim, layout) = try toyLeastSquares(startCount: 1)
+    return measuredLabeling(try sim.simulate(basis.fluxState(free: [1, 0.3, 0.5])).values, layout, sd: 10)
 }

@@ -44,16 +44,9 @@ final class TemperedPosteriorTests: XCTestCase {
     /// v2.xch the `mixed` exchange prior (`MCMCTests.mixedCDF`) — from a narrow proposal
     /// around v3.net 0.5, v2.xch 1.
     func testUninformativeDataReturnThePrior() throws {
-        let (mfa, basis, sim, layout) = try toyLeastSquares(startCount: 1)
-        let clean = try sim.simulate(basis.fluxState(free: [1, 0.3, 0.5])).values
-        var post = FluxPosterior(mfa: mfa)
-        post.exchangePrior = SamplerSettings(exchange: .mixed)
-        post.threads = 2
-        var importance = ImportancePosterior(posterior: post, ann: nil)
-        importance.laplaceShare = 0
-        var smc = TemperedPosterior(importance: importance)
+        var smc = TemperedPosterior(importance: try uninformativeToyPosterior())
         smc.particles = 250
-        let r = try smc.sample(measuredLabeling(clean, layout, sd: 10), proposal: (mean: [0.5, 0], covariance: [0.01, 0, 0, 0.04]))
+        let r = try smc.sample(try uninformativeToyMIDs(), proposal: (mean: [0.5, 0], covariance: [0.01, 0, 0, 0.04]))
         XCTAssertTrue(r.draws.allSatisfy { $0[0] == 1 && $0[1] >= 0.001 && $0[1] <= 0.999 && $0[2] >= 0 && $0[2] <= 100 })
         let net = r.draws.map { $0[1] }, xch = r.draws.map { $0[2] }
         // Moved particles are correlated: hold them to 5 standard errors of 500 independent draws.
