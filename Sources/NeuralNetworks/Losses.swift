@@ -46,6 +46,8 @@ public struct LinearMap: Equatable, Sendable {
 /// | `weightedMSE(w)` | `[B, n]`, `w` is `[n]` | `(1/Bn) Σ w_j (p − y)²` |
 /// | `gaussianNLL` | `[B, 2n]`: `μ` then `s = log σ²` | `(1/Bn) Σ ½(s + (y − μ)² e^(−s))` (no `½log 2π`) |
 /// | `gaussianCholeskyNLL` | `[B, 2n + n(n−1)/2]`: `μ`, `s`, then `P`'s strict lower triangle | `(1/Bn) Σ ½(Σᵢ sᵢ + ‖Pᵀ(y − μ)‖²)` |
+/// | `gaussianMixtureNLL(K)` | `[B, 3Kn]`: per target `K` logits, `K` means, `K` log-scales | `−(1/Bn) Σ log Σ_k π_k φ((y − m_k)/s_k)/s_k` (no `½log 2π`) |
+/// | `monotoneQuantiles(p)` | `[B, mn]`, `m = p.count` | `(1/Bnm) Σ_i ρ_{p_i}(y − q_i)`, pinball loss of the quantiles `q` |
 /// | `mapped(map, loss)` | `[B, k]` | `loss(map(p), y)`, `y` is `[B, map.kernel.rows]` |
 ///
 /// `gaussianNLL` makes a heteroscedastic predictor: column `j` of the output is the mean of
@@ -57,12 +59,26 @@ public struct LinearMap: Equatable, Sendable {
 /// `P_ij` (`i > j`, row by row: `P_10, P_20, P_21, …`) taken as is, so `Λ` is positive
 /// definite for any output and `log det Σ = Σ s_i`. With zero off-diagonals it is
 /// `gaussianNLL` exactly. `Loss.gaussianMeanAndCovariance` gives `Σ = (P·Pᵀ)⁻¹`.
+///
+/// `gaussianMixtureNLL(components: K)` is a mixture density network's objective (Bishop
+/// 1994): target `j`'s density is a mixture of `K` Gaussians whose weights are the softmax of
+/// columns `3Kj ..< 3Kj + K`, means columns `3Kj + K ..< 3Kj + 2K` and log standard deviations
+/// columns `3Kj + 2K ..< 3Kj + 3K` (clamped to [−7, 7]). A NaN target (not observed) adds
+/// nothing to the loss or its gradient but still counts in the mean's `Bn`.
+///
+/// `monotoneQuantiles(probabilities:)` is quantile regression of a whole quantile function
+/// (the mean pinball loss over the `m` probabilities, ρ_p(u) = u·(p − 1{u < 0}); summed over a
+/// fine grid it approaches the CRPS, a proper score). Target `j`'s quantiles are columns
+/// `mj ..< m(j+1)` mapped to be ascending: `q_0 = o_0`, `q_i = q_{i−1} + softplus(o_i) + 1e-4`
+/// (`Loss.monotoneQuantileValues`). NaN targets as for the mixture.
 public indirect enum Loss: Equatable, Sendable {
     case mse
     case mae
     case weightedMSE([Float])
     case gaussianNLL
     case gaussianCholeskyNLL
+    case gaussianMixtureNLL(components: Int)
+    case monotoneQuantiles(probabilities: [Float])
     case mapped(LinearMap, Loss)
 
     /// The loss of `prediction` against `target`.
@@ -82,6 +98,8 @@ public indirect enum Loss: Equatable, Sendable {
         switch self {
         case .gaussianNLL: return 2 * targetWidth
         case .gaussianCholeskyNLL: return 2 * targetWidth + targetWidth * (targetWidth - 1) / 2
+        case .gaussianMixtureNLL(let k): return 3 * k * targetWidth
+        case .monotoneQuantiles(let p): return p.count * targetWidth
         case .mapped(let map, _): return map.kernel.columns
         default: return targetWidth
         }
@@ -168,6 +186,69 @@ public indirect enum Loss: Equatable, Sendable {
                     }
                 }
             }
+        case .gaussianMixtureNLL(let k):
+            precondition(k >= 1, "a mixture needs at least one component")
+            var logw = [Double](repeating: 0, count: k), logd = logw
+            for r in 0..<b {
+                for j in 0..<n {
+                    let yv = Double(y.storage[r * n + j])
+                    guard !yv.isNaN else { continue }
+                    let base = r * p.columns + 3 * k * j
+                    // log softmax of the logits, log N(y; m, s) up to ½log 2π.
+                    var top = -Double.infinity
+                    for c in 0..<k { top = max(top, Double(p.storage[base + c])) }
+                    var norm = 0.0
+                    for c in 0..<k { norm += exp(Double(p.storage[base + c]) - top) }
+                    let logNorm = top + log(norm)
+                    var best = -Double.infinity
+                    for c in 0..<k {
+                        logw[c] = Double(p.storage[base + c]) - logNorm
+                        let ls = min(max(Double(p.storage[base + 2 * k + c]), -7), 7)
+                        let u = (yv - Double(p.storage[base + k + c])) * exp(-ls)
+                        logd[c] = logw[c] - ls - 0.5 * u * u
+                        best = max(best, logd[c])
+                    }
+                    var sum = 0.0
+                    for c in 0..<k { sum += exp(logd[c] - best) }
+                    total -= best + log(sum)
+                    guard gradient else { continue }
+                    for c in 0..<k {
+                        let resp = exp(logd[c] - best) / sum   // responsibility of component c
+                        let raw = Double(p.storage[base + 2 * k + c])
+                        let ls = min(max(raw, -7), 7)
+                        let u = (yv - Double(p.storage[base + k + c])) * exp(-ls)
+                        g!.storage[base + c] = Float((exp(logw[c]) - resp) * scale)
+                        g!.storage[base + k + c] = Float(-resp * u * exp(-ls) * scale)
+                        g!.storage[base + 2 * k + c] = raw == ls ? Float(resp * (1 - u * u) * scale) : 0
+                    }
+                }
+            }
+        case .monotoneQuantiles(let probabilities):
+            let m = probabilities.count
+            precondition(m >= 1, "quantile regression needs at least one probability")
+            var q = [Double](repeating: 0, count: m), dq = q
+            let perQuantile = 1 / Double(m)
+            for r in 0..<b {
+                for j in 0..<n {
+                    let yv = Double(y.storage[r * n + j])
+                    guard !yv.isNaN else { continue }
+                    let base = r * p.columns + m * j
+                    Self.monotoneQuantileValues(p.storage[base..<(base + m)], into: &q)
+                    for i in 0..<m {
+                        let u = yv - q[i], pi = Double(probabilities[i])
+                        total += perQuantile * u * (pi - (u < 0 ? 1 : 0))
+                        dq[i] = perQuantile * ((u < 0 ? 1 : 0) - pi)
+                    }
+                    guard gradient else { continue }
+                    // q_i = o_0 + Σ_{l=1…i} (softplus(o_l) + 1e-4): ∂/∂o_l = σ(o_l)·Σ_{i≥l} ∂/∂q_i.
+                    var tail = 0.0
+                    for i in stride(from: m - 1, through: 0, by: -1) {
+                        tail += dq[i]
+                        let o = Double(p.storage[base + i])
+                        g!.storage[base + i] = Float((i == 0 ? tail : tail / (1 + exp(-o))) * scale)
+                    }
+                }
+            }
         case .mapped: fatalError("unreachable")
         }
         return (Float(total * scale), g)
@@ -214,6 +295,17 @@ extension Loss {
             }
         }
         return (mean, cov)
+    }
+
+    /// The ascending quantiles of one target of a `monotoneQuantiles` prediction from its `m`
+    /// outputs `o`: `q_0 = o_0`, `q_i = q_{i−1} + softplus(o_i) + 1e-4`.
+    public static func monotoneQuantileValues(_ o: ArraySlice<Float>, into q: inout [Double]) {
+        var acc = 0.0
+        for (i, v) in o.enumerated() {
+            let x = Double(v)
+            acc += i == 0 ? x : (x > 30 ? x : log1p(exp(x))) + 1e-4
+            q[i] = acc
+        }
     }
 
     /// Splits a `gaussianNLL` prediction `[B, 2n]` into means `[B, n]` and standard deviations

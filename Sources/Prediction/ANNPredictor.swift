@@ -166,6 +166,9 @@ public struct ANNPredictor: FluxPredictor {
     /// The calibrated shape of each free flux's standardised error, attached to every
     /// prediction as `FluxPrediction.freeErrorQuantiles` (`nil`: Gaussian).
     public var quantileCalibration: QuantileCalibration?
+    /// The shape of each free flux's error given the whole prediction (a mixture density head,
+    /// `ConditionalErrorShape`); when present it takes the place of `quantileCalibration`.
+    public var errorShape: ConditionalErrorShape?
     /// A network trained on exact MIDs that predicts the rows whose stated σ is below
     /// `exactBelow` (at most one element; an array only to hold a value of this type): a
     /// noise-aware network trades accuracy on exact input for calibrated uncertainty on
@@ -258,7 +261,7 @@ public struct ANNPredictor: FluxPredictor {
         let transform = members[0].transform
         let n = basis.count
         let told = networkSigma(sigma, rows: x.rows)
-        return targetDistributions(x, sigma: sigma).enumerated().map { r, d in
+        let predictions = targetDistributions(x, sigma: sigma).enumerated().map { r, d in
             let (mean, cov) = d
             var freeCov = transform.freeCovariance(targets: mean, covariance: cov)
             if independentErrors { for i in 0..<n { for j in 0..<n where i != j { freeCov[i * n + j] = 0 } } }
@@ -269,6 +272,12 @@ public struct ANNPredictor: FluxPredictor {
             p.freeErrorQuantiles = quantileCalibration?.quantiles(sigma: told?[r])
             guard let derived = derivedCalibration, !independentErrors else { return p }
             return derived.apply(p, sigma: told?[r])
+        }
+        guard let errorShape else { return predictions }
+        return zip(predictions, errorShape.quantiles(predictions, sigmas: told, basis: basis)).map { p, q in
+            var p = p
+            p.freeErrorQuantiles = q
+            return p
         }
     }
 
@@ -342,6 +351,7 @@ public struct ANNPredictor: FluxPredictor {
         // Then the derived fluxes' own factors, on the same rows with the new free-flux σ.
         copy.derivedCalibration = nil
         copy.quantileCalibration = nil
+        copy.errorShape = nil   // fitted on the old σ: `withErrorShape` fits a new one
         copy.independentErrors = false
         let predictions = copy.predict(matrix: x, sigma: sigma)
         copy.derivedCalibration = DerivedCalibration.fit(predictions: predictions,

@@ -16,7 +16,10 @@ import SafeIO
 /// target and predicted range; files with the older per-target `sigma_scale` still load) and
 /// `derived_calibration` (JSON `DerivedCalibration`: factors on every flux's and ΔG's propagated σ)
 /// and `quantile_calibration` (JSON `QuantileCalibration`: the shape of each free flux's
-/// standardised error; absent = Gaussian, as in files before it).
+/// standardised error; absent = Gaussian, as in files before it) and `error_shape` (JSON
+/// `ErrorShapeHeader`: the conditional error shape's `kind`, `components`, `widths`, `activations`,
+/// `covered` and `probabilities`, with tensors `error_shape.layers.<i>.weight` / `.bias` and
+/// `error_shape.features.mean` / `.std`; see `ConditionalErrorShape`).
 ///
 /// Files of format `mlflux-ann-1` (before noise-aware training and covariance heads) load as
 /// `head = diagonal` without `noise`.
@@ -63,6 +66,14 @@ public enum ANNWeightsFile {
         if let c = p.calibration { meta["sigma_calibration"] = try json(c) }
         if let d = p.derivedCalibration { meta["derived_calibration"] = try json(d) }
         if let q = p.quantileCalibration { meta["quantile_calibration"] = try json(q) }
+        if let e = p.errorShape {
+            for (name, shape, values) in e.mlp.parameters { tensors["error_shape.\(name)"] = SafeTensor(values, shape: shape) }
+            tensors["error_shape.features.mean"] = SafeTensor(e.features.mean, shape: [e.features.columns])
+            tensors["error_shape.features.std"] = SafeTensor(e.features.std, shape: [e.features.columns])
+            meta["error_shape"] = try json(ErrorShapeHeader(head: e.head, widths: e.mlp.widths,
+                                                            activations: e.mlp.layers.map(\.activation.rawValue),
+                                                            covered: e.covered, probabilities: e.probabilities))
+        }
         return SafeTensors(tensors: tensors, metadata: meta)
     }
 
@@ -178,6 +189,66 @@ public enum ANNWeightsFile {
             }
             predictor.quantileCalibration = q
         }
+        if st.metadata["error_shape"] != nil {
+            let h = try decode(ErrorShapeHeader.self, "error_shape")
+            func bad(_ why: String) -> PredictionError { .incompatibleWeights(file: file, reason: "metadata 'error_shape': \(why)") }
+            let n = basis.count
+            guard h.covered.count == n else { throw bad("covers \(h.covered.count) free fluxes, the network has \(n)") }
+            let head: ConditionalErrorShape.Head
+            switch h.kind {
+            case "mixture":
+                guard let k = h.components, (1...64).contains(k) else { throw bad("a mixture needs 1 … 64 components, not \(h.components.map(String.init) ?? "none")") }
+                head = .mixture(components: k)
+            case "quantiles": head = .quantiles
+            default: throw bad("unknown kind '\(Excerpt.quote(h.kind))' (known: mixture, quantiles)")
+            }
+            guard h.probabilities.count >= 2, h.probabilities.count <= 10_000, h.probabilities.allSatisfy({ $0 > 0 && $0 < 1 }),
+                  zip(h.probabilities, h.probabilities.dropFirst()).allSatisfy({ $0 < $1 }) else {
+                throw bad("probabilities must be 2 … 10000, strictly ascending, inside (0, 1)")
+            }
+            let outputs = head.width(probabilities: h.probabilities.count) * n
+            guard h.widths.count >= 2, h.widths.first == 2 * n + 1, h.widths.last == outputs,
+                  h.activations.count == h.widths.count - 1, h.widths.allSatisfy({ (1...(1 << 20)).contains($0) }) else {
+                throw bad("widths \(h.widths) do not take \(2 * n + 1) features to the \(outputs) outputs of a \(h.kind) head for \(n) free fluxes")
+            }
+            var layers: [Dense] = []
+            for i in 0..<(h.widths.count - 1) {
+                guard let act = Activation(rawValue: h.activations[i]) else { throw bad("unknown activation '\(Excerpt.quote(h.activations[i]))'") }
+                let w = try finite(st.floats("error_shape.layers.\(i).weight", shape: [h.widths[i], h.widths[i + 1]]), "error_shape.layers.\(i).weight")
+                let b = try finite(st.floats("error_shape.layers.\(i).bias", shape: [h.widths[i + 1]]), "error_shape.layers.\(i).bias")
+                layers.append(Dense(weight: Matrix(rows: h.widths[i], columns: h.widths[i + 1], storage: w), bias: b, activation: act))
+            }
+            let mean = try finite(st.floats("error_shape.features.mean", shape: [2 * n + 1]), "error_shape.features.mean")
+            let std = try finite(st.floats("error_shape.features.std", shape: [2 * n + 1]), "error_shape.features.std")
+            if let j = std.firstIndex(where: { !($0 > 0) }) {
+                throw PredictionError.incompatibleWeights(file: file, reason: "tensor 'error_shape.features.std' entry \(j) is \(std[j]); feature scales must be positive")
+            }
+            predictor.errorShape = ConditionalErrorShape(mlp: MLP(layers: layers), features: Standardizer(mean: mean, std: std),
+                                                         head: head, covered: h.covered, probabilities: h.probabilities)
+        }
         return predictor
+    }
+}
+
+/// The metadata of a stored `ConditionalErrorShape` (its tensors hold the weights).
+struct ErrorShapeHeader: Codable, Equatable {
+    /// `mixture` or `quantiles` (`ConditionalErrorShape.Head`).
+    var kind: String
+    /// Mixture components (mixture heads only).
+    var components: Int?
+    var widths: [Int]
+    var activations: [String]
+    var covered: [Bool]
+    var probabilities: [Double]
+
+    init(head: ConditionalErrorShape.Head, widths: [Int], activations: [String], covered: [Bool], probabilities: [Double]) {
+        switch head {
+        case .mixture(let k): (kind, components) = ("mixture", k)
+        case .quantiles: (kind, components) = ("quantiles", nil)
+        }
+        self.widths = widths
+        self.activations = activations
+        self.covered = covered
+        self.probabilities = probabilities
     }
 }

@@ -43,6 +43,9 @@ struct DatasetGenerate: ParsableCommand {
     @Option(help: "Exchange flux distribution: log-uniform, uniform, log-normal or mixed (each flux uniform or log-uniform, half each; default: log-uniform).")
     var exchange: String?
 
+    @Option(help: "Hit-and-run steps between kept states (default: 2 × the net polytope's dimension). Consecutive states of one chain are correlated; a test set for simulation-based calibration, whose χ² test assumes independent truths, needs far more (glycolysis: 2000).")
+    var thinning: Int?
+
     @Option(help: "Seed of the run.")
     var seed: UInt64 = 1
 
@@ -84,6 +87,7 @@ struct DatasetGenerate: ParsableCommand {
         if let e = exchange, SamplerSettings.ExchangeMethod(rawValue: e) == nil {
             throw ValidationError("unknown --exchange '\(e)' (known: \(SamplerSettings.ExchangeMethod.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
+        if let thinning { try OptionCheck.count(thinning, "--thinning", in: 1...1_000_000, "hit-and-run steps between kept states") }
         try OptionCheck.count(flattenBins, "--flatten-bins", in: 1...DatasetRequest.blockSize,
                               "bins per reaction over one block of \(DatasetRequest.blockSize) states")
     }
@@ -111,6 +115,7 @@ struct DatasetGenerate: ParsableCommand {
         var settings = SamplerSettings.automatic(for: bundle.basis)
         if let s = sampler { settings.net = SamplerSettings.NetMethod(rawValue: s)! }
         if let e = exchange { settings.exchange = SamplerSettings.ExchangeMethod(rawValue: e)! }
+        if let thinning { settings.thinning = thinning }
         var request = DatasetRequest(samples: samples, seed: seed, sampler: settings)
         (request.shardIndex, request.shardCount) = try parsedShard()
         request.threads = threads

@@ -161,9 +161,14 @@ struct TrainCalibrate: ParsableCommand {
     @Option(help: "Equal-count classes of the mean predicted exchange flux (noise-aware networks: of the measurement σ), each calibrated on its own (1 = no classes; default 2, noise-aware 4).") var contexts: Int?
     @Option(help: "Noise-aware networks: seed of the noise drawn on the calibration rows.") var seed: UInt64 = 1
     @Option(help: "Classes of the measurement σ with their own error shape (noise-aware networks; interpolated in log σ between class centres; default 4, other networks 1); 0 = none (Gaussian).") var shapeClasses: Int?
+    @Option(help: "A conditional error shape: a small network that gives each prediction its own error shape from what it states (metadata 'error_shape'; it takes the place of the σ classes' shape): quantiles (its z quantiles, pinball loss), mixture (--shape-components Gaussians, likelihood) or none.") var conditionalShape: ConditionalShapeKind = .none
+    @Option(help: "Gaussians of a mixture conditional error shape.") var shapeComponents: Int = 4
+    @Option(help: "Epochs of the conditional error shape's training (early stopping on the last 10 % of the rows).") var shapeEpochs: Int = 60
     @OptionGroup var destination: BundleDestination
 
     func validate() throws {
+        try OptionCheck.count(shapeComponents, "--shape-components", in: 1...16, "Gaussians of a mixture error shape")
+        try OptionCheck.count(shapeEpochs, "--shape-epochs", in: 1...10000, "epochs of the conditional error shape")
         try OptionCheck.count(bins, "--bins", in: 1...1000, "ranges of the predicted value per flux")
         if let contexts { try OptionCheck.count(contexts, "--contexts", in: 1...100, "classes of the mean exchange flux") }
         if let shapeClasses { try OptionCheck.count(shapeClasses, "--shape-classes", in: 0...100, "classes of the measurement σ with their own error shape") }
@@ -201,8 +206,17 @@ struct TrainCalibrate: ParsableCommand {
             noise.perturb(&mids, layout: bundle.layout, sigma: s, using: &rng)
             sigma = s
         }
-        let calibrated = ann.calibrated(on: mids, sigma: sigma, free: set.free, bins: bins, contextClasses: contexts,
+        var calibrated = ann.calibrated(on: mids, sigma: sigma, free: set.free, bins: bins, contextClasses: contexts,
                                          shapeClasses: shapeClasses)
+        var shapeSummary: ConditionalErrorShape.FitSummary?
+        if let head = conditionalShape.head(components: shapeComponents) {
+            let epochs = shapeEpochs
+            (calibrated, shapeSummary) = calibrated.withErrorShape(on: mids, sigma: sigma, free: set.free, head: head,
+                                                                   epochs: epochs, seed: seed, progress: { e in
+                FileHandle.standardError.write(Data(String(format: "conditional error shape: epoch %d/%d  training %.4f  validation %.4f  %.1f s\n",
+                                                           e.epoch + 1, epochs, e.trainingLoss, e.validationLoss, e.seconds).utf8))
+            })
+        }
         let original = try SafeTensors(contentsOf: URL(fileURLWithPath: path)).metadata
         // A new bundle keeps the model's weights file (replaced below) and its other files.
         let targetBundle = try destination.bundle(from: bundle, replacing: nil)
@@ -219,6 +233,10 @@ struct TrainCalibrate: ParsableCommand {
                 print("  \(name): " + f.map { String(format: "%.3f", $0) }.joined(separator: " "))
             }
         }
+        if let e = shapeSummary {
+            let what = conditionalShape == .mixture ? "\(shapeComponents)-Gaussian mixture, NLL" : "quantiles, pinball loss"
+            print("conditional error shape (\(what)): \(e.epochs) epochs on \(e.trainingRows) rows; validation (\(e.validationRows) rows) loss per flux \(String(format: "%.4f", e.validationLoss)) (the SEs' Gaussian: \(String(format: "%.4f", e.gaussianLoss)))")
+        }
         if let q = calibrated.quantileCalibration {
             // The shape in a few numbers: z at 2.5, 16, 50, 84 and 97.5 % (Gaussian: −1.96 −1 0 1 1.96).
             let shown: [Double] = [0.025, 0.16, 0.5, 0.84, 0.975]
@@ -230,6 +248,19 @@ struct TrainCalibrate: ParsableCommand {
                     print("  \(bundle.basis.names[k]): " + shown.map { String(format: "%.2f", e.quantile($0, flux: k)!) }.joined(separator: " "))
                 }
             }
+        }
+    }
+}
+
+/// `train calibrate --conditional-shape`.
+enum ConditionalShapeKind: String, ExpressibleByArgument, CaseIterable {
+    case none, quantiles, mixture
+
+    func head(components: Int) -> ConditionalErrorShape.Head? {
+        switch self {
+        case .none: return nil
+        case .quantiles: return .quantiles
+        case .mixture: return .mixture(components: components)
         }
     }
 }

@@ -62,6 +62,8 @@ final class GradientTests: XCTestCase {
             ("weightedMSE", .weightedMSE([0.5, 2, 0.1]), randomMatrix(5, 3, using: &rng), y),
             ("gaussianNLL", .gaussianNLL, randomMatrix(5, 6, using: &rng), y),
             ("gaussianCholeskyNLL", .gaussianCholeskyNLL, randomMatrix(5, 9, using: &rng), y),
+            ("gaussianMixtureNLL", .gaussianMixtureNLL(components: 2), randomMatrix(5, 18, using: &rng), y),
+            ("gaussianMixtureNLL, 3 components", .gaussianMixtureNLL(components: 3), randomMatrix(5, 27, using: &rng), y),
             ("mapped weightedMSE", .mapped(map, .weightedMSE([1, 2, 3, 0.5])), randomMatrix(5, 3, using: &rng), yMapped),
             ("mapped gaussianNLL", .mapped(LinearMap(kernel: randomMatrix(6, 2, using: &rng)), .gaussianNLL),
              randomMatrix(5, 2, using: &rng), y),
@@ -110,6 +112,40 @@ final class GradientTests: XCTestCase {
         for i in 0..<3 { for j in 0..<3 { var l = 0.0; for m in 0..<3 { l += P[i][m] * P[j][m] }; quad += r[i] * l * r[j] } }
         let logDet = (0..<3).reduce(0.0) { $0 + Double(p[0, 3 + $1]) }
         XCTAssertEqual(Double(Loss.gaussianCholeskyNLL(p, t)), 0.5 * (logDet + quad) / 3, accuracy: 1e-5)
+    }
+
+    /// The mixture NLL with one component is the Gaussian NLL (log-scale = s/2); two equal
+    /// components are one; the value at a point by hand; a NaN target adds nothing.
+    func testMixtureNLLAgainstTheGaussianAndByHand() {
+        var rng = SplitMix64(seed: 5)
+        let y = randomMatrix(4, 3, using: &rng)
+        let gaussian = randomMatrix(4, 6, using: &rng)
+        var one = Matrix(rows: 4, columns: 9), two = Matrix(rows: 4, columns: 18)
+        for r in 0..<4 {
+            for j in 0..<3 {
+                one[r, 3 * j] = 0.7                       // the only logit: weight 1
+                one[r, 3 * j + 1] = gaussian[r, j]
+                one[r, 3 * j + 2] = 0.5 * gaussian[r, 3 + j]
+                for c in 0..<2 {                          // two copies of the same component
+                    two[r, 6 * j + c] = -1.3
+                    two[r, 6 * j + 2 + c] = gaussian[r, j]
+                    two[r, 6 * j + 4 + c] = 0.5 * gaussian[r, 3 + j]
+                }
+            }
+        }
+        XCTAssertEqual(Loss.gaussianMixtureNLL(components: 1)(one, y), Loss.gaussianNLL(gaussian, y), accuracy: 1e-6)
+        XCTAssertEqual(Loss.gaussianMixtureNLL(components: 2)(two, y), Loss.gaussianNLL(gaussian, y), accuracy: 1e-6)
+        // Weights 1/4, 3/4 (logits 0, ln 3); N(0, 1) and N(2, 0.5²) at y = 1.
+        let p = Matrix([[0, logf(3), 0, 2, 0, logf(0.5)]])
+        let density = 0.25 * exp(-0.5) + 0.75 * exp(-0.5 * 4) / 0.5
+        XCTAssertEqual(Double(Loss.gaussianMixtureNLL(components: 2)(p, Matrix([[1]]))), -log(density), accuracy: 1e-6)
+        // A NaN target: no loss, no gradient, but it counts in the mean.
+        let (value, g) = Loss.gaussianMixtureNLL(components: 2).valueAndGradient(Matrix([[0, logf(3), 0, 2, 0, logf(0.5)],
+                                                                                         [0, logf(3), 0, 2, 0, logf(0.5)]]),
+                                                                                 Matrix([[1], [.nan]]))
+        XCTAssertEqual(Double(value), -log(density) / 2, accuracy: 1e-6)
+        XCTAssertEqual(g.row(1), [Float](repeating: 0, count: 6))
+        XCTAssertEqual(Loss.gaussianMixtureNLL(components: 4).predictionWidth(targetWidth: 5), 60)
     }
 
     /// Known values: MSE/MAE/weighted MSE by hand; the NLL at μ = y, s = 0 is 0 and its
