@@ -48,8 +48,9 @@ import TestSupport
         let sigma = [0.01, 0, 1e-5]
         let routed = ann.predict(matrix: x, sigma: sigma)
         let one = Matrix(rows: 1, columns: clean.count, storage: clean)
-        // Equal up to Float32 round-off of a batch of 1 against a batch of 2 (BLAS blocking).
-        func same(_ a: [Double], _ b: [Double]) -> Bool { zip(a, b).allSatisfy { abs($0 - $1) <= 1e-5 * max(abs($1), 1e-3) } }
+        // Equal up to Float32 round-off of a batch of 1 against a batch of 2 (BLAS blocking,
+        // which differs between CPUs; through the log10 exchange targets up to ~1e-5 relative).
+        func same(_ a: [Double], _ b: [Double]) -> Bool { zip(a, b).allSatisfy { abs($0 - $1) <= 1e-4 * max(abs($1), 1e-3) } }
         #expect(same(routed[0].free, alone.predict(matrix: one, sigma: [0.01])[0].free))
         #expect(same(routed[1].free, exact.predict(matrix: one, sigma: [0])[0].free))
         #expect(same(routed[2].free, routed[1].free) && !same(routed[0].free, routed[1].free))
