@@ -116,11 +116,18 @@ extension FluxPrediction {
     /// `freeErrorQuantiles` (nil without a map for the flux): predicted + F̂⁻¹((1 ∓ level)/2)·SE,
     /// an exchange flux in log10, predicted·10^(z·SE/(predicted·ln 10)). In general asymmetric.
     public func shapedInterval(free k: Int, level: Double, basis: FreeFluxBasis) -> (lower: Double, upper: Double)? {
-        guard let q = freeErrorQuantiles, let zl = q.quantile((1 - level) / 2, flux: k),
-              let zu = q.quantile((1 + level) / 2, flux: k) else { return nil }
-        guard k >= basis.freeNet.count else { return (free[k] + zl * freeSE[k], free[k] + zu * freeSE[k]) }
+        guard let lower = shapedQuantile(free: k, probability: (1 - level) / 2, basis: basis),
+              let upper = shapedQuantile(free: k, probability: (1 + level) / 2, basis: basis) else { return nil }
+        return (lower, upper)
+    }
+
+    /// The quantile of probability `p` of free flux `k` under `freeErrorQuantiles` (nil without
+    /// a map for the flux, or for an exchange flux predicted at 0): predicted + F̂⁻¹(p)·SE, an
+    /// exchange flux predicted·10^(F̂⁻¹(p)·SE/(predicted·ln 10)). `p` = 0.5 is the shape's median.
+    public func shapedQuantile(free k: Int, probability p: Double, basis: FreeFluxBasis) -> Double? {
+        guard let z = freeErrorQuantiles?.quantile(p, flux: k) else { return nil }
+        guard k >= basis.freeNet.count else { return free[k] + z * freeSE[k] }
         guard free[k] > 0 else { return nil }
-        let logSE = freeSE[k] / (free[k] * 2.302_585_092_994_046)
-        return (free[k] * pow(10, zl * logSE), free[k] * pow(10, zu * logSE))
+        return free[k] * pow(10, z * freeSE[k] / (free[k] * 2.302_585_092_994_046))
     }
 }

@@ -108,6 +108,11 @@ struct BenchCoverage: ParsableCommand {
         var annBoth: Double?
         /// Centre within 0.5 posterior σ of the posterior mean and width within ±25 %.
         var annBothOfMean: Double?
+        /// The same for the ANN's shaped distribution (its error shape's median and central
+        /// 68 % interval, `FluxPrediction.shapedQuantile`), where the bundle carries one.
+        var annShapedCentreWithinHalfSigma: Double?
+        var annShapedWidthWithin25: Double?
+        var annShapedBoth: Double?
         /// --importance / --smc: the corrected posterior's 68 % / 95 % coverage, its median ESS
         /// (importance: Kish's; smc: the smallest over the free fluxes across populations),
         /// its median largest R-hat (smc) and median seconds,
@@ -137,6 +142,9 @@ struct BenchCoverage: ParsableCommand {
         var annCentreFromMean: Double?
         /// ANN 68 % width / posterior 68 % width.
         var annWidth: Double?
+        /// The same two for the ANN's shaped distribution (median, central 68 % interval).
+        var annShapedCentre: Double?
+        var annShapedWidth: Double?
         /// --importance / --smc: whether its intervals hold the truth, its ESS, and its median's distance
         /// and 68 % width against the MCMC posterior's (as for the ANN).
         var correctedIn68: Bool?
@@ -306,6 +314,11 @@ struct BenchCoverage: ParsableCommand {
                             let mean = values.reduce(0) { $0 + tr($1) } / Double(values.count)
                             check.annCentreFromMean = abs(tr(centre) - mean) / half
                             check.annWidth = se / half
+                            if let k, let m = a.shapedQuantile(free: k, probability: 0.5, basis: basis),
+                               let i = a.shapedInterval(free: k, level: 0.68, basis: basis) {
+                                check.annShapedCentre = abs(tr(m) - tr(q(0.5))) / half
+                                check.annShapedWidth = (tr(i.upper) - tr(i.lower)) / 2 / half
+                            }
                         }
                         if let w = weighted {
                             let v = sortedValues(w.draws, f)
@@ -337,6 +350,9 @@ struct BenchCoverage: ParsableCommand {
             let compared = c.filter { $0.annCentre != nil }, na = Double(max(compared.count, 1))
             func centreOK(_ x: CredibleCheck) -> Bool { x.annCentre! <= 0.5 }
             func widthOK(_ x: CredibleCheck) -> Bool { abs(x.annWidth! - 1) <= 0.25 }
+            let shaped = c.filter { $0.annShapedCentre != nil }, ns = Double(max(shaped.count, 1))
+            func shapedCentreOK(_ x: CredibleCheck) -> Bool { x.annShapedCentre! <= 0.5 }
+            func shapedWidthOK(_ x: CredibleCheck) -> Bool { abs(x.annShapedWidth! - 1) <= 0.25 }
             let weighted = c.filter { $0.correctedIn68 != nil }, nw = Double(max(weighted.count, 1))
             rows.append(Row(
                 flux: f.name(in: network), truth: fromPrior ? .nan : exampleTruth[j],
@@ -358,6 +374,9 @@ struct BenchCoverage: ParsableCommand {
                 annWidthWithin25: compared.isEmpty ? nil : Double(compared.filter(widthOK).count) / na,
                 annBoth: compared.isEmpty ? nil : Double(compared.filter { centreOK($0) && widthOK($0) }.count) / na,
                 annBothOfMean: compared.isEmpty ? nil : Double(compared.filter { $0.annCentreFromMean! <= 0.5 && widthOK($0) }.count) / na,
+                annShapedCentreWithinHalfSigma: shaped.isEmpty ? nil : Double(shaped.filter(shapedCentreOK).count) / ns,
+                annShapedWidthWithin25: shaped.isEmpty ? nil : Double(shaped.filter(shapedWidthOK).count) / ns,
+                annShapedBoth: shaped.isEmpty ? nil : Double(shaped.filter { shapedCentreOK($0) && shapedWidthOK($0) }.count) / ns,
                 correctedCoverage68: weighted.isEmpty ? nil : Double(weighted.filter { $0.correctedIn68! }.count) / nw,
                 correctedCoverage95: weighted.isEmpty ? nil : Double(weighted.filter { $0.correctedIn95! }.count) / nw,
                 correctedMedianESS: weighted.isEmpty ? nil : weighted.map { $0.correctedESS ?? .nan }.sorted()[weighted.count / 2],
@@ -403,12 +422,14 @@ struct BenchCoverage: ParsableCommand {
         }
         if ann {
             func pct(_ x: Double?) -> String { x.map { String(format: "%.1f %%", 100 * $0) } ?? "" }
-            var amortized = [["FLUX", "ANN CENTRE ≤ 0.5 POSTERIOR σ OF MEDIAN", "OF MEAN", "ANN 68 % WIDTH ±25 %", "BOTH (MEDIAN)", "BOTH (MEAN)"]]
+            var amortized = [["FLUX", "ANN CENTRE ≤ 0.5 POSTERIOR σ OF MEDIAN", "OF MEAN", "ANN 68 % WIDTH ±25 %", "BOTH (MEDIAN)", "BOTH (MEAN)",
+                              "SHAPED: MEDIAN ≤ 0.5 σ", "68 % WIDTH ±25 %", "BOTH"]]
             for r in rows {
                 amortized.append([r.flux, pct(r.annCentreWithinHalfSigma), pct(r.annCentreWithinHalfSigmaOfMean),
-                                  pct(r.annWidthWithin25), pct(r.annBoth), pct(r.annBothOfMean)])
+                                  pct(r.annWidthWithin25), pct(r.annBoth), pct(r.annBothOfMean),
+                                  pct(r.annShapedCentreWithinHalfSigma), pct(r.annShapedWidthWithin25), pct(r.annShapedBoth)])
             }
-            print(TextTable.render(amortized, rightAligned: [1, 2, 3, 4, 5]))
+            print(TextTable.render(amortized, rightAligned: Set(1..<9)))
         }
         if importance || smc {
             func pct(_ x: Double?) -> String { x.map { String(format: "%.1f %%", 100 * $0) } ?? "" }

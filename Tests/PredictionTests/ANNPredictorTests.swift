@@ -111,11 +111,13 @@ final class ANNPredictorTests: XCTestCase {
         let val = try Self.simulate(300, seed: 12, network: network, basis: basis, simulator: sim)
         let test = try Self.simulate(200, seed: 13, network: network, basis: basis, simulator: sim)
         let noise = MeasurementNoise(minimum: 1e-3, maximum: 5e-2)
+        // 30 epochs: after 12, v2.xch's σ had barely begun to follow the told σ on some CPUs
+        // (ratio 1.09 on an AMD EPYC); after 30 the ratios are 2.3 (v3.net) and 5.1 (v2.xch).
         let (p, _) = ANNTraining.train(
             network: network, basis: basis, layout: layout, inputs: train.x, free: train.free,
             validation: (val.x, val.free),
-            configuration: ANNTrainingConfiguration(hidden: [32, 32], epochs: 12, batchSize: 32, learningRate: 2e-3,
-                                                    members: 1, patience: 12, seed: 3, features: .logsSigma,
+            configuration: ANNTrainingConfiguration(hidden: [32, 32], epochs: 30, batchSize: 32, learningRate: 2e-3,
+                                                    members: 1, patience: 30, seed: 3, features: .logsSigma,
                                                     head: .cholesky, noise: noise))
         XCTAssertTrue(p.isNoiseAware)
         // Target space: v3.net scaled affinely, v2.xch as log10 (its σ there is a relative error).
