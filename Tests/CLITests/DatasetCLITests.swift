@@ -57,6 +57,24 @@ func python(_ code: String) -> (status: Int32, output: String)? {
         #expect(info.stdout.contains("1500 states") && info.stdout.contains("model toy"), "\(info.stdout)")
     }
 
+    /// `--thinning` reaches the hit-and-run sampler (glycolysis, 7 free net fluxes) and is
+    /// recorded; out of range, one line.
+    @Test func thinningIsUsedAndRecorded() throws {
+        let root = cliScratch("thinning")
+        var states: [Data] = []
+        for t in ["3", "60"] {
+            let r = try mlflux(["dataset", "generate", "--model", "glycolysis", "--samples", "300", "--exchange", "uniform",
+                                "--thinning", t, "--seed", "2", "--out", root + "/t\(t)"])
+            #expect(r.status == 0, "\(r.stderr)")
+            let d = try JSONSerialization.jsonObject(with: fileBytes(root + "/t\(t)/dataset.json")) as? [String: Any]
+            #expect((d?["sampler"] as? [String: Any])?["thinning"] as? Int == Int(t), "\(d ?? [:])")
+            states.append(fileBytes(root + "/t\(t)/free_fluxes.npy"))
+        }
+        #expect(states[0] != states[1], "another thinning keeps other states")
+        let bad = try mlflux(["dataset", "generate", "--model", "toy", "--samples", "10", "--thinning", "0", "--out", root + "/bad"])
+        #expect(bad.status != 0 && bad.stderr.contains("--thinning"), "\(bad.stderr)")
+    }
+
     @Test func numpyReadsTheFiles() throws {
         let root = cliScratch("numpy")
         let g = try mlflux(["dataset", "generate", "--model", "glycolysis", "--samples", "40", "--out", root])

@@ -68,6 +68,37 @@ import TestSupport
         #expect(again.status == 0 && fileBytes(reports + "/evaluation-n01.json") == first)
     }
 
+    /// `train calibrate --conditional-shape quantiles` stores the head (metadata `error_shape`)
+    /// and every prediction then states its own asymmetric intervals; options out of range
+    /// give one line.
+    @Test func calibrateWithAConditionalShape() throws {
+        let b = try ScratchBundle("cond-shape")
+        let data = try b.dataset(300)
+        let cal = b.root + "/shaped"
+        let c = try b.run(["train", "calibrate", "--model", b.name, "--data", data, "--conditional-shape", "quantiles",
+                           "--shape-epochs", "2", "--out", cal])
+        #expect(c.status == 0, "\(c.stderr)")
+        #expect(c.stdout.contains("conditional error shape (quantiles, pinball loss): 2 epochs"), "\(c.stdout)")
+        #expect(c.stderr.contains("conditional error shape: epoch 2/2"), "progress per epoch on stderr: \(c.stderr)")
+        let header = try safetensorsMetadata(cal + "/ann.safetensors")
+        #expect(header["error_shape"]?.contains("\"kind\":\"quantiles\"") == true, "\(header["error_shape"] ?? "none")")
+        let p = try mlflux(["predict", "--model", cal, "--format", "json", "--stddev", "0.01", repositoryRoot() + "/Plugins/toy/example_mids.csv"])
+        #expect(p.status == 0, "\(p.stderr)")
+        let json = try JSONSerialization.jsonObject(with: Data(p.stdout.utf8)) as? [String: Any]
+        let intervals = json?["freeIntervals"] as? [String: [String: Double]] ?? [:]
+        #expect(intervals.count == 2, "both free fluxes get the head's intervals: \(intervals)")
+        for (flux, i) in intervals {
+            let (l95, l68, u68, u95) = (i["lower95"] ?? .nan, i["lower68"] ?? .nan, i["upper68"] ?? .nan, i["upper95"] ?? .nan)
+            #expect(l95 < l68 && l68 < u68 && u68 < u95, "\(flux): \(i)")
+        }
+        for bad in [["--shape-components", "0"], ["--shape-epochs", "0"]] {
+            let r = try b.run(["train", "calibrate", "--model", b.name, "--data", data, "--out", b.root + "/x"] + bad)
+            #expect(r.status != 0 && r.stderr.contains(bad[0]) && r.stderr.split(separator: "\n").count <= 3, "\(bad): \(r.stderr)")
+        }
+        let unknown = try b.run(["train", "calibrate", "--model", b.name, "--data", data, "--out", b.root + "/x", "--conditional-shape", "flow"])
+        #expect(unknown.status != 0 && unknown.stderr.contains("'flow'") && unknown.stderr.contains("--conditional-shape"), "\(unknown.stderr)")
+    }
+
     @Test func versionFlag() throws {
         let r = try mlflux(["--version"])
         let v = r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
