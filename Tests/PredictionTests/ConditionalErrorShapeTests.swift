@@ -107,18 +107,8 @@ final class ConditionalErrorShapeTests: XCTestCase {
     /// The head survives the weights file; a header that does not fit gives one line naming the
     /// file and the key.
     func testWeightsFileRoundTripAndValidation() throws {
-        let network = try toyNetwork(experiments: [TracerExperiment(id: "A_100", inputs: [
-            TracerInput(pool: "molA", components: [TracerComponent(pattern: "100", fraction: 1)!])])])
-        let basis = try FreeFluxBasis(network: network)
-        let sim = try EMUSimulator(network: network, experiments: network.experiments)
-        let layout = LabelingLayout(experimentIDs: network.experiments.map(\.id), measured: sim.measured)
-        var rng = SplitMix64(seed: 8)
-        let training = (0..<50).map { _ in [1, 0.05 + 0.4 * Self.uniform(&rng), pow(10, -2 + 2 * Self.uniform(&rng))] }
-        let transform = FluxTransform(basis: basis, training: training)
-        let member = ANNMember(inputScaler: Standardizer(mean: [Float](repeating: 0, count: layout.count), std: [Float](repeating: 1, count: layout.count)),
-                               mlp: MLP(widths: [layout.count, 8, OutputHead.diagonal.outputWidth(transform.targetCount)], using: &rng),
-                               transform: transform)
-        var predictor = ANNPredictor(network: network, basis: basis, layout: layout, members: [member])
+        var (predictor, rng) = try untrainedToyANN(seed: 8)
+        let (network, basis, layout) = (predictor.network, predictor.basis, predictor.layout)
         predictor.errorShape = ConditionalErrorShape(mlp: MLP(widths: [7, 5, 18], using: &rng),
                                                      features: Standardizer(mean: [Float](repeating: 0.1, count: 7), std: [Float](repeating: 2, count: 7)),
                                                      head: .mixture(components: 2), covered: [false, true, true])

@@ -173,18 +173,8 @@ final class QuantileCalibrationTests: XCTestCase {
     /// before (no shape attached, same fluxes and SEs); a broken map is refused in one line
     /// naming the file and the metadata key.
     func testWeightsFileRoundTripAndValidation() throws {
-        let network = try toyNetwork(experiments: [TracerExperiment(id: "A_100", inputs: [
-            TracerInput(pool: "molA", components: [TracerComponent(pattern: "100", fraction: 1)!])])])
-        let basis = try FreeFluxBasis(network: network)
-        let sim = try EMUSimulator(network: network, experiments: network.experiments)
-        let layout = LabelingLayout(experimentIDs: network.experiments.map(\.id), measured: sim.measured)
-        var rng = SplitMix64(seed: 8)
-        let training = (0..<50).map { _ in [1, 0.05 + 0.4 * Self.uniform(&rng), pow(10, -2 + 2 * Self.uniform(&rng))] }
-        let transform = FluxTransform(basis: basis, training: training)
-        let member = ANNMember(inputScaler: Standardizer(mean: [Float](repeating: 0, count: layout.count), std: [Float](repeating: 1, count: layout.count)),
-                               mlp: MLP(widths: [layout.count, 8, OutputHead.diagonal.outputWidth(transform.targetCount)], using: &rng),
-                               transform: transform)
-        let plain = ANNPredictor(network: network, basis: basis, layout: layout, members: [member])
+        var (plain, rng) = try untrainedToyANN(seed: 8)
+        let (network, basis, layout) = (plain.network, plain.basis, plain.layout)
         let x = Matrix(rows: 20, columns: layout.count, storage: (0..<(20 * layout.count)).map { _ in Float(Self.uniform(&rng)) })
         let dir = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("qcal-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -235,4 +225,23 @@ final class QuantileCalibrationTests: XCTestCase {
             XCTAssertTrue("\($0)".contains("quantile_calibration") && "\($0)".contains("2 free fluxes, the network 3"), "\($0)")
         }
     }
+}
+
+/// An untrained one-tracer toy ANN (8 hidden units, diagonal head, exchange transform from 50
+/// random states) for tests of what the weights file stores, and the generator after it.
+func untrainedToyANN(seed: UInt64) throws -> (predictor: ANNPredictor, rng: SplitMix64) {
+    let network = try toyNetwork(experiments: [TracerExperiment(id: "A_100", inputs: [
+        TracerInput(pool: "molA", components: [TracerComponent(pattern: "100", fraction: 1)!])])])
+    let basis = try FreeFluxBasis(network: network)
+    let sim = try EMUSimulator(network: network, experiments: network.experiments)
+    let layout = LabelingLayout(experimentIDs: network.experiments.map(\.id), measured: sim.measured)
+    var rng = SplitMix64(seed: seed)
+    let training = (0..<50).map { _ in
+        [1, 0.05 + 0.4 * QuantileCalibrationTests.uniform(&rng), pow(10, -2 + 2 * QuantileCalibrationTests.uniform(&rng))]
+    }
+    let transform = FluxTransform(basis: basis, training: training)
+    let member = ANNMember(inputScaler: Standardizer(mean: [Float](repeating: 0, count: layout.count), std: [Float](repeating: 1, count: layout.count)),
+                           mlp: MLP(widths: [layout.count, 8, OutputHead.diagonal.outputWidth(transform.targetCount)], using: &rng),
+                           transform: transform)
+    return (ANNPredictor(network: network, basis: basis, layout: layout, members: [member]), rng)
 }
