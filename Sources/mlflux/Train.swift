@@ -161,7 +161,7 @@ struct TrainCalibrate: ParsableCommand {
     @Option(help: "Equal-count classes of the mean predicted exchange flux (noise-aware networks: of the measurement σ), each calibrated on its own (1 = no classes; default 2, noise-aware 4).") var contexts: Int?
     @Option(help: "Noise-aware networks: seed of the noise drawn on the calibration rows.") var seed: UInt64 = 1
     @Option(help: "Classes of the measurement σ with their own error shape (noise-aware networks; interpolated in log σ between class centres; default 4, other networks 1); 0 = none (Gaussian).") var shapeClasses: Int?
-    @Option(help: "A conditional error shape: a small network that gives each prediction its own error shape from what it states (metadata 'error_shape'; it takes the place of the σ classes' shape): quantiles (its z quantiles, pinball loss), mixture (--shape-components Gaussians, likelihood) or none.") var conditionalShape: ConditionalShapeKind = .none
+    @Option(help: "A conditional error shape: a small network that gives each prediction its own error shape from what it states (metadata 'error_shape'; it takes the place of the σ classes' shape): quantiles (its z quantiles, pinball loss), mixture (--shape-components Gaussians, likelihood) or none (a head fitted before is dropped: it was fitted on the old σ).") var conditionalShape: ConditionalShapeKind = .none
     @Option(help: "Gaussians of a mixture conditional error shape.") var shapeComponents: Int = 4
     @Option(help: "Epochs of the conditional error shape's training (early stopping on the last 10 % of the rows).") var shapeEpochs: Int = 60
     @OptionGroup var destination: BundleDestination
