@@ -188,7 +188,7 @@ public indirect enum Loss: Equatable, Sendable {
             }
         case .gaussianMixtureNLL(let k):
             precondition(k >= 1, "a mixture needs at least one component")
-            var logw = [Double](repeating: 0, count: k), logd = logw
+            var logw = [Double](repeating: 0, count: k), logd = logw, invScale = logw, u = logw
             for r in 0..<b {
                 for j in 0..<n {
                     let yv = Double(y.storage[r * n + j])
@@ -203,9 +203,10 @@ public indirect enum Loss: Equatable, Sendable {
                     var best = -Double.infinity
                     for c in 0..<k {
                         logw[c] = Double(p.storage[base + c]) - logNorm
-                        let ls = min(max(Double(p.storage[base + 2 * k + c]), -7), 7)
-                        let u = (yv - Double(p.storage[base + k + c])) * exp(-ls)
-                        logd[c] = logw[c] - ls - 0.5 * u * u
+                        let ls = Self.clampedLogScale(p.storage[base + 2 * k + c])
+                        invScale[c] = exp(-ls)
+                        u[c] = (yv - Double(p.storage[base + k + c])) * invScale[c]
+                        logd[c] = logw[c] - ls - 0.5 * u[c] * u[c]
                         best = max(best, logd[c])
                     }
                     var sum = 0.0
@@ -214,12 +215,11 @@ public indirect enum Loss: Equatable, Sendable {
                     guard gradient else { continue }
                     for c in 0..<k {
                         let resp = exp(logd[c] - best) / sum   // responsibility of component c
-                        let raw = Double(p.storage[base + 2 * k + c])
-                        let ls = min(max(raw, -7), 7)
-                        let u = (yv - Double(p.storage[base + k + c])) * exp(-ls)
+                        let raw = p.storage[base + 2 * k + c]
                         g!.storage[base + c] = Float((exp(logw[c]) - resp) * scale)
-                        g!.storage[base + k + c] = Float(-resp * u * exp(-ls) * scale)
-                        g!.storage[base + 2 * k + c] = raw == ls ? Float(resp * (1 - u * u) * scale) : 0
+                        g!.storage[base + k + c] = Float(-resp * u[c] * invScale[c] * scale)
+                        // No gradient where the clamp holds the log-scale.
+                        g!.storage[base + 2 * k + c] = Double(raw) == Self.clampedLogScale(raw) ? Float(resp * (1 - u[c] * u[c]) * scale) : 0
                     }
                 }
             }
@@ -296,6 +296,10 @@ extension Loss {
         }
         return (mean, cov)
     }
+
+    /// A `gaussianMixtureNLL` log standard deviation as the loss reads it: clamped to [−7, 7].
+    @inline(__always)
+    public static func clampedLogScale(_ raw: Float) -> Double { min(max(Double(raw), -7), 7) }
 
     /// The ascending quantiles of one target of a `monotoneQuantiles` prediction from its `m`
     /// outputs `o`: `q_0 = o_0`, `q_i = q_{i−1} + softplus(o_i) + 1e-4`.

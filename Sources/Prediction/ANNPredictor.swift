@@ -166,8 +166,8 @@ public struct ANNPredictor: FluxPredictor {
     /// The calibrated shape of each free flux's standardised error, attached to every
     /// prediction as `FluxPrediction.freeErrorQuantiles` (`nil`: Gaussian).
     public var quantileCalibration: QuantileCalibration?
-    /// The shape of each free flux's error given the whole prediction (a mixture density head,
-    /// `ConditionalErrorShape`); when present it takes the place of `quantileCalibration`.
+    /// The shape of each free flux's error given the whole prediction (a quantile or mixture
+    /// head, `ConditionalErrorShape`); when present it takes the place of `quantileCalibration`.
     public var errorShape: ConditionalErrorShape?
     /// A network trained on exact MIDs that predicts the rows whose stated σ is below
     /// `exactBelow` (at most one element; an array only to hold a value of this type): a

@@ -1,4 +1,5 @@
 import Foundation
+import NeuralNetworks
 
 /// A mixture of Gaussians on the real line, `F(z) = Σ_k w_k Φ((z − m_k)/s_k)`: the density a
 /// mixture density network (`Loss.gaussianMixtureNLL`) states for one target.
@@ -24,7 +25,7 @@ public struct ScalarGaussianMixture: Sendable, Equatable {
         let e = logits.map { exp(Double($0) - top) }
         let sum = e.reduce(0, +)
         self.init(weights: e.map { $0 / sum }, means: means.map(Double.init),
-                  scales: logScales.map { exp(min(max(Double($0), -7), 7)) })
+                  scales: logScales.map { exp(Loss.clampedLogScale($0)) })
     }
 
     /// F(z).
