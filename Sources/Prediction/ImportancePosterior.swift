@@ -155,17 +155,33 @@ public struct ImportancePosterior: Sendable {
         return (ProposalMixture(centres: centres, components: comps, tailDegrees: tailDegrees), fit)
     }
 
+    /// The proposal for one input, built once (a least-squares fit and draws over the
+    /// polytope) for `sample` here and in `TemperedPosterior`, which build it themselves when
+    /// not given one.
+    public struct Prepared: Sendable {
+        let mixture: ProposalMixture
+        let fit: LeastSquaresMFA.Fit?
+    }
+
+    /// The proposal for `measured` around `proposal` (default: the network's Gaussian).
+    public func prepare(_ measured: MeasuredLabeling, proposal: (mean: [Double], covariance: [Double])? = nil) throws -> Prepared {
+        let (mixture, fit) = try self.mixture(measured, proposal: proposal ?? proposalGaussian(measured))
+        return Prepared(mixture: mixture, fit: fit)
+    }
+
     /// Samples the posterior of `measured` (complete labeling; no fitted flux scale). The
     /// proposal's centre is `proposal`'s mean and covariance (the fit's parameters, column-major
-    /// d × d over `posterior.mfa.parameters`), by default the network's for `measured`.
+    /// d × d over `posterior.mfa.parameters`), by default the network's for `measured`;
+    /// `prepared`, when given, is the proposal itself (from `prepare` for the same input).
     public func sample(_ measured: MeasuredLabeling, proposal: (mean: [Double], covariance: [Double])? = nil,
+                       prepared: Prepared? = nil,
                        progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> FluxPosterior.Result {
         let clock = Date()
         let mfa = posterior.mfa
         try mfa.check(measured)
         let problem = mfa.problem(measured, fluxes: mfa.fluxMeasurements)
         guard !problem.scaled else { throw ImportanceError.unsupported("fluxes in the network's unit (measured fluxes without a fitted scale)") }
-        let (mixture, fit) = try self.mixture(measured, proposal: proposal ?? proposalGaussian(measured))
+        let (mixture, fit) = try prepared.map { ($0.mixture, $0.fit) } ?? self.mixture(measured, proposal: proposal ?? proposalGaussian(measured))
         let logDensity = posterior.logDensity(problem)
         var rng = SplitMix64(seed: SplitMix64.mix(posterior.seed &+ 0x1_5000))
         let draws = (0..<proposals).map { _ in mixture.draw(using: &rng) }

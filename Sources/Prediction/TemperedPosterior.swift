@@ -41,10 +41,13 @@ public struct TemperedPosterior: Sendable {
     public var jumpShare = 0.5
     /// After tempering: rounds of `finalSweeps` sweeps at β = 1 until every free flux's split
     /// R-hat across the populations is at most 1.01 and its ESS at least `minESS`, at most
-    /// `maxFinalRounds` rounds.
+    /// `maxFinalRounds` rounds (default 200: 1,000 sweeps, about 50 s for glycolysis on two
+    /// cores) and, when `maxSeconds` is set, no round begun after that many seconds from the
+    /// start of `sample` (a time limit makes where sampling stops depend on the machine).
     public var finalSweeps = 5
     public var minESS = 400.0
-    public var maxFinalRounds = 20
+    public var maxFinalRounds = 200
+    public var maxSeconds: Double? = nil
 
     public init(importance: ImportancePosterior) { self.importance = importance }
 
@@ -68,10 +71,12 @@ public struct TemperedPosterior: Sendable {
 
     /// Samples the posterior of `measured` (complete labeling; no fitted flux scale). The
     /// proposal's centre is `proposal` (the fit's parameters, mean and column-major d × d
-    /// covariance), by default the network's for `measured`.
+    /// covariance), by default the network's for `measured`; `prepared`, when given, is the
+    /// proposal itself (`ImportancePosterior.prepare` for the same input).
     /// - Throws: `ImportancePosterior.ImportanceError` when the proposal is unusable or none of
     ///   its draws lies inside the polytope with a finite posterior density.
     public func sample(_ measured: MeasuredLabeling, proposal: (mean: [Double], covariance: [Double])? = nil,
+                       prepared: ImportancePosterior.Prepared? = nil,
                        progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> FluxPosterior.Result {
         let clock = Date()
         let posterior = importance.posterior, mfa = posterior.mfa
@@ -83,7 +88,8 @@ public struct TemperedPosterior: Sendable {
         guard particles >= 2, populations >= 1 else {
             throw ImportancePosterior.ImportanceError.unsupported("at least 2 particles in at least 1 population")
         }
-        let (mixture, fit) = try importance.mixture(measured, proposal: proposal ?? importance.proposalGaussian(measured))
+        let (mixture, fit) = try prepared.map { ($0.mixture, $0.fit) }
+            ?? importance.mixture(measured, proposal: proposal ?? importance.proposalGaussian(measured))
         let logTarget = posterior.logDensity(problem)
         let counter = ProgressCounter(), total = 1000 * populations
         let settings = self
@@ -113,6 +119,7 @@ public struct TemperedPosterior: Sendable {
             }
             let worstR = rHat.filter { !$0.isNaN }.max() ?? 1, worstESS = ess.filter { !$0.isNaN }.min() ?? .infinity
             if (worstR <= 1.01 && worstESS >= minESS) || rounds >= maxFinalRounds { break }
+            if let maxSeconds, Date().timeIntervalSince(clock) >= maxSeconds { break }
             let current = done
             done = ParallelRows.map(count: populations, threads: posterior.threads) { c -> Population in
                 var p = current[c]

@@ -44,6 +44,10 @@ struct BenchCoverage: ParsableCommand {
     @Flag(help: "With --posterior: sample each repeat's posterior by sequential Monte Carlo from the ANN's proposal (mlflux posterior --method smc) instead of importance sampling, and compare it with the MCMC posterior like --importance.") var smc = false
     @Option(help: "--importance: proposed flux vectors per repeat.") var proposals: Int = 4000
     @Option(help: "--smc: particles per population (4 populations).") var particles: Int = 1000
+    @Option(help: "--posterior: threads of each repeat's posterior (chains or populations); give --threads 1 to time one posterior on all cores.")
+    var posteriorThreads: Int = 1
+    @Option(help: "--posterior-method smc / --smc: the most sweeps after the tempering (mlflux posterior --max-sweeps).") var maxSweeps: Int = 1000
+    @Option(help: "--posterior-method smc / --smc: begin no more sweeps after this many seconds (mlflux posterior --max-seconds).") var maxSeconds: Double?
     @Option(help: "--posterior: kept draws per chain.") var posteriorSamples: Int = 2000
     @Option(help: "--posterior: adapting burn-in steps per chain (default: as many as --posterior-samples).") var posteriorBurnIn: Int?
     @Flag(help: "--posterior: while a repeat's chains have a split R-hat above 1.01 or an ESS below --min-ess, double its draws and burn-in and sample again (as mlflux posterior --until-converged), up to --max-posterior-samples.")
@@ -70,6 +74,9 @@ struct BenchCoverage: ParsableCommand {
             throw ValidationError("--posterior-method smc: --importance, --smc and --until-converged compare with or extend the chains; leave them out")
         }
         try OptionCheck.count(particles, "--particles", in: 50...1_000_000)
+        try OptionCheck.threads(posteriorThreads, "--posterior-threads")
+        try OptionCheck.count(maxSweeps, "--max-sweeps", in: 0...1_000_000)
+        if let maxSeconds { try OptionCheck.number(maxSeconds, "--max-seconds", in: 0...1e7, lowerOpen: true) }
         try OptionCheck.count(proposals, "--proposals", in: 100...10_000_000)
         if untilConverged {
             guard posterior else { throw ValidationError("--until-converged applies to --posterior") }
@@ -136,6 +143,8 @@ struct BenchCoverage: ParsableCommand {
         var rHat: Double
         /// Every free flux of this repeat's chains converged (R-hat ≤ 1.01, ESS ≥ --min-ess).
         var converged = false
+        /// Seconds of this repeat's posterior (all rounds).
+        var seconds = Double.nan
         /// |ANN centre − posterior median| / posterior σ (half the 68 % width).
         var annCentre: Double?
         /// |ANN centre − posterior mean| / posterior σ (mean of log10 for exchange fluxes).
@@ -175,6 +184,12 @@ struct BenchCoverage: ParsableCommand {
         /// mean of a χ²(dof) variable is dof.
         var meanVSSR: Double
         var degreesOfFreedom: Int
+        /// --posterior: repeats whose posterior met R-hat ≤ 1.01 and ESS ≥ --min-ess for every
+        /// free flux, and the median and largest seconds of one repeat's posterior (with
+        /// --until-converged, all its rounds), on --posterior-threads threads.
+        var posteriorConvergedRepeats: Int?
+        var posteriorMedianSeconds: Double?
+        var posteriorMaxSeconds: Double?
         var fluxes: [Row]
     }
 
@@ -213,6 +228,7 @@ struct BenchCoverage: ParsableCommand {
         let withImportance = importance, withSMC = smc, proposals = self.proposals, particles = self.particles, withANN = ann
         let smcPosterior = posteriorMethod == .smc
         let untilConverged = self.untilConverged, minESS = self.minEss, maxSamples = self.maxPosteriorSamples
+        let posteriorThreads = self.posteriorThreads, maxSweeps = self.maxSweeps, maxSeconds = self.maxSeconds
         // Per repeat and target: the posterior's intervals against the truth (and the ANN).
         typealias Credible = [CredibleCheck]
         // Truths from the prior, drawn before the repeats (one sampler chain where box rejection fails).
@@ -230,6 +246,8 @@ struct BenchCoverage: ParsableCommand {
             var t = TemperedPosterior(importance: ImportancePosterior(posterior: sampler, ann: ann))
             t.particles = particles
             t.minESS = minESS
+            t.maxFinalRounds = (maxSweeps + t.finalSweeps - 1) / t.finalSweeps
+            t.maxSeconds = maxSeconds
             return try? t.sample(measured)
         }
         let progressLine = ProgressLine(label: "repeats")
@@ -269,6 +287,8 @@ struct BenchCoverage: ParsableCommand {
                 sampler.samples = posteriorSamples
                 sampler.burnIn = posteriorBurnIn
                 sampler.seed = UInt64(rep) &+ 1
+                sampler.threads = posteriorThreads
+                let posteriorClock = Date()
                 var sampled: FluxPosterior.Result?
                 if smcPosterior, let a = annPredictor {
                     sampled = temperedPosterior(sampler, a, measured)
@@ -280,6 +300,7 @@ struct BenchCoverage: ParsableCommand {
                     sampler.burnIn *= 2
                     sampled = try? sampler.sample(measured)
                 }
+                let posteriorSeconds = Date().timeIntervalSince(posteriorClock)
                 if let post = sampled {
                     let converged = post.converged(minESS: minESS)
                     let annPrediction = withANN ? try? annPredictor?.predict(measured: measured) : nil
@@ -302,7 +323,7 @@ struct BenchCoverage: ParsableCommand {
                         let k = f.kind == .net ? basis.freeNet.firstIndex(of: f.reaction) : basis.freeExchange.firstIndex(of: f.reaction).map { $0 + basis.freeNet.count }
                         var check = CredibleCheck(in68: (q(0.16)...q(0.84)).contains(truth[j]), in95: (q(0.025)...q(0.975)).contains(truth[j]),
                                                   ess: k.map { post.ess[$0] } ?? .nan, rHat: k.map { post.rHat[$0] } ?? .nan,
-                                                  converged: converged)
+                                                  converged: converged, seconds: posteriorSeconds)
                         // Comparisons with the posterior: net fluxes as they are, exchange fluxes in
                         // log10 (where both are closest to Gaussian), in units of its σ (half its 68 % width).
                         let tr: (Double) -> Double = f.kind == .net ? { $0 } : { log10(max($0, 1e-12)) }
@@ -398,7 +419,11 @@ struct BenchCoverage: ParsableCommand {
                             refitsPerProfile: Double(all.reduce(0) { $0 + $1.refits }) / Double(max(all.count, 1)),
                             lowerMinimaFound: all.filter { $0.lowerMinimum != nil }.count,
                             meanVSSR: fitted.reduce(0) { $0 + $1.1 } / Double(max(fitted.count, 1)),
-                            degreesOfFreedom: fitted.first?.2 ?? 0, fluxes: rows)
+                            degreesOfFreedom: fitted.first?.2 ?? 0,
+                            posteriorConvergedRepeats: credible.isEmpty ? nil : credible.filter { $0.first?.converged ?? false }.count,
+                            posteriorMedianSeconds: credible.isEmpty ? nil : credible.map { $0.first?.seconds ?? .nan }.sorted()[credible.count / 2],
+                            posteriorMaxSeconds: credible.compactMap { $0.first?.seconds }.max(),
+                            fluxes: rows)
         if format == .json { print(try JSONOutput.string(report)); return }
         print("model \(report.model): \(fitted.count) of \(repeats) repeats fitted, σ \(sigma), \(build) build, \(threads) threads, \(String(format: "%.1f", seconds)) s; per profile \(String(format: "%.3f", report.secondsPerProfile)) s, \(String(format: "%.1f", report.refitsPerProfile)) re-fits; \(report.lowerMinimaFound) profiles found a lower minimum; mean minimised VSSR \(String(format: "%.2f", report.meanVSSR)) for \(report.degreesOfFreedom) degrees of freedom")
         var table = [["FLUX", "TRUTH", "PROFILE COVER", "LINEARISED COVER", "UNDETERMINED", "AT BOUND", "MEAN WIDTH (PROFILE)", "MEAN WIDTH (LIN)"]]
@@ -419,6 +444,9 @@ struct BenchCoverage: ParsableCommand {
                              r.convergedRepeats.map(String.init) ?? "", pct(r.convergedCoverage68), pct(r.convergedCoverage95)])
             }
             print(TextTable.render(post, rightAligned: Set(1..<9)))
+            if let n = report.posteriorConvergedRepeats, let median = report.posteriorMedianSeconds, let most = report.posteriorMaxSeconds {
+                print("posterior: \(n) of \(credible.count) repeats converged for every free flux; seconds per posterior (\(posteriorThreads) threads): median \(String(format: "%.1f", median)), largest \(String(format: "%.1f", most))")
+            }
         }
         if ann {
             func pct(_ x: Double?) -> String { x.map { String(format: "%.1f %%", 100 * $0) } ?? "" }

@@ -33,7 +33,7 @@ struct Posterior: ParsableCommand {
             to the posterior by tempering, resampling and Metropolis moves (sequential Monte \
             Carlo): it needs the network only to overlap the posterior, and reports R-hat and \
             ESS across the populations like the chains' (sweeps continue until R-hat ≤ 1.01 \
-            and ESS ≥ --min-ess, or 100 sweeps). --method auto tries importance sampling, then \
+            and ESS ≥ --min-ess, or --max-sweeps sweeps, or --max-seconds). --method auto tries importance sampling, then \
             smc when its ESS is below --min-ess, then MCMC when the populations do not converge.
             """)
 
@@ -46,6 +46,10 @@ struct Posterior: ParsableCommand {
     @Option(help: "--method importance/auto: proposed flux vectors (one simulation each).") var proposals: Int = 4000
     @Option(help: "--method smc: particles per population (--chains populations).") var particles: Int = 1000
     @Option(help: "Chains (run in parallel); with --method smc, populations.") var chains: Int = 4
+    @Option(help: "--method smc/auto: the most sweeps at β = 1 after the tempering (in rounds of 5) while R-hat > 1.01 or ESS < --min-ess.")
+    var maxSweeps: Int = 1000
+    @Option(help: "--method smc/auto: begin no more sweeps after this many seconds (the draws then depend on the machine's speed).")
+    var maxSeconds: Double?
     @Option(help: "Kept draws per chain.") var samples: Int = 5000
     @Option(help: "Adapting burn-in steps per chain (discarded).") var burnIn: Int = 5000
     @Option(help: "Parallel tempering: inverse temperatures of each chain's walkers, comma-separated, descending from 1 (1 = none).")
@@ -83,6 +87,8 @@ struct Posterior: ParsableCommand {
         try OptionCheck.count(chains, "--chains", in: 2...64)
         try OptionCheck.count(proposals, "--proposals", in: 100...10_000_000)
         try OptionCheck.count(particles, "--particles", in: 50...1_000_000)
+        try OptionCheck.count(maxSweeps, "--max-sweeps", in: 0...1_000_000)
+        if let maxSeconds { try OptionCheck.number(maxSeconds, "--max-seconds", in: 0...1e7, lowerOpen: true) }
         try OptionCheck.count(samples, "--samples", in: 10...10_000_000)
         try OptionCheck.count(burnIn, "--burn-in", in: 0...10_000_000)
         guard chains.multipliedReportingOverflow(by: samples).overflow == false, chains * samples <= 50_000_000 else {
@@ -126,12 +132,15 @@ struct Posterior: ParsableCommand {
             throw CLIError("--method \(method.rawValue): model \(model) has no trained ANN to propose from (use --method mcmc)")
         }
         func note(_ text: String) { FileHandle.standardError.write(Data("note: \(input): \(text)\n".utf8)) }
+        var prepared: ImportancePosterior.Prepared?   // auto: built once, for both samplers
         if method == .importance || method == .auto {
             var importance = ImportancePosterior(posterior: sampler, ann: ann)
             importance.proposals = proposals
             let line = ProgressLine(label: "importance sampling")
             do {
-                result = try importance.sample(measured) { done, total in line.report(done, total) }
+                let proposal = try importance.prepare(measured)
+                prepared = proposal
+                result = try importance.sample(measured, prepared: proposal) { done, total in line.report(done, total) }
                 let ess = result.importance?.effectiveSampleSize ?? 0
                 if method == .importance || ess >= minEss {
                     return try finish(result, bundle: bundle, inputs: inputs)
@@ -147,9 +156,11 @@ struct Posterior: ParsableCommand {
             smc.particles = particles
             smc.populations = chains
             smc.minESS = minEss
+            smc.maxFinalRounds = (maxSweeps + smc.finalSweeps - 1) / smc.finalSweeps
+            smc.maxSeconds = maxSeconds
             let line = ProgressLine(label: "tempering (β × 1000 per population)")
             do {
-                result = try smc.sample(measured) { done, total in line.report(done, total) }
+                result = try smc.sample(measured, prepared: prepared) { done, total in line.report(done, total) }
                 if method == .smc || result.converged(minESS: minEss) { return try finish(result, bundle: bundle, inputs: inputs) }
                 let (rHat, ess) = result.convergence
                 note("sequential Monte Carlo: largest R-hat \(String(format: "%.3f", rHat)), smallest ESS \(String(format: "%.0f", ess)); sampling by MCMC instead")
@@ -187,7 +198,7 @@ struct Posterior: ParsableCommand {
                 FileHandle.standardError.write(Data("warning: \(input): importance sampling ESS \(String(format: "%.0f", importance.effectiveSampleSize)) of \(importance.proposals) proposals (below \(String(format: "%.0f", minEss))): the ANN's distribution misses the posterior; use more --proposals or --method mcmc\n".utf8))
             }
         } else if result.tempering != nil, maxRHat > 1.01 || minESS < minEss {
-            FileHandle.standardError.write(Data("warning: \(input): the populations disagree (largest R-hat \(String(format: "%.3f", maxRHat)), smallest ESS \(String(format: "%.0f", minESS))); use more --particles or --method mcmc\n".utf8))
+            FileHandle.standardError.write(Data("warning: \(input): the populations disagree (largest R-hat \(String(format: "%.3f", maxRHat)), smallest ESS \(String(format: "%.0f", minESS))); use more --max-sweeps or --particles, or --method mcmc\n".utf8))
         } else if maxRHat > 1.01 || minESS < (untilConverged ? minEss : 400) {
             FileHandle.standardError.write(Data("warning: \(input): the chains have not converged well (largest R-hat \(String(format: "%.3f", maxRHat)), smallest ESS \(String(format: "%.0f", minESS))); run longer (--samples, --burn-in)\n".utf8))
         }

@@ -65,9 +65,10 @@ import TestSupport
             #expect(lo <= truth && truth <= hi, "\(q) \(reaction): [\(lo), \(hi)]")
         }
         let auto = try mlflux(["posterior", "--model", "toy", "Plugins/toy/example_mids.csv", "--stddev", "0.01", "--method", "auto",
-                               "--proposals", "200", "--particles", "60", "--min-ess", "100000", "--samples", "200", "--burn-in", "200", "--threads", "2"])
+                               "--proposals", "200", "--particles", "60", "--min-ess", "100000", "--max-sweeps", "10",
+                               "--samples", "200", "--burn-in", "200", "--threads", "2", "--format", "json"])
         #expect(auto.status == 0 && auto.stderr.contains("sampling by sequential Monte Carlo instead")
-                && auto.stderr.contains("sampling by MCMC instead") && auto.stdout.contains("R-HAT"), "\(auto.stderr)")
+                && auto.stderr.contains("sampling by MCMC instead") && auto.stdout.contains("\"rHat\""), "\(auto.stderr)")
         let scaled = try mlflux(["posterior", "--model", "toy", "Plugins/toy/example_mids.csv", "--method", "importance",
                                  "--measured-fluxes", "Plugins/toy/example_rates.csv"])
         #expect(scaled.status != 0 && scaled.stderr.contains("importance sampling needs"), "\(scaled.stderr)")

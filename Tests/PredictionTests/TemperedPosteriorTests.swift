@@ -57,4 +57,20 @@ final class TemperedPosteriorTests: XCTestCase {
             XCTAssertEqual(share, p, accuracy: 5 * (p * (1 - p) / n).squareRoot(), "\(x)")
         }
     }
+    /// The sweeps after the tempering stop at `maxFinalRounds` rounds of `finalSweeps` when
+    /// the asked ESS cannot be reached (4 × 60 particles cannot give 10⁹), and none begin once
+    /// `maxSeconds` has passed.
+    func testFinalSweepsStopAtTheirLimits() throws {
+        var smc = TemperedPosterior(importance: try uninformativeToyPosterior())
+        smc.particles = 60
+        smc.minESS = 1e9
+        smc.maxFinalRounds = 3
+        let proposal = (mean: [0.5, 0.0], covariance: [0.01, 0, 0, 0.04])
+        let capped = try XCTUnwrap(try smc.sample(try uninformativeToyMIDs(), proposal: proposal).tempering)
+        XCTAssertEqual(capped.finalSweeps, 3 * smc.finalSweeps)
+        smc.maxSeconds = 1e-9
+        let timed = try XCTUnwrap(try smc.sample(try uninformativeToyMIDs(), proposal: proposal).tempering)
+        XCTAssertEqual(timed.finalSweeps, 0)
+        XCTAssertGreaterThan(timed.stages, 0)
+    }
 }
