@@ -67,6 +67,32 @@ final class StatisticsTests: XCTestCase {
         XCTAssertEqual(svg.components(separatedBy: "<circle").count - 1, 300)
         XCTAssertTrue(svg.hasPrefix("<svg") && svg.hasSuffix("</svg>\n"))
     }
+
+    /// A free exchange flux's SE states a Gaussian in log10 (`ErrorQuantiles` conventions): with
+    /// truths drawn from exactly that distribution (one decade per SE), the "free" coverage is
+    /// P(|z| ≤ 1) = 0.6827 — read as p ± SE in flux units it would be Φ(log10(1 + ln 10)) = 0.70.
+    /// The net flux, with truths p + SE·z, covers 0.6827 either way.
+    func testFreeExchangeCoverageReadsTheLogScaleInterval() throws {
+        let net = try toyNetwork()
+        let basis = try FreeFluxBasis(network: net)
+        var rng = SplitMix64(seed: 21)
+        let n = 40_000, decades = 1.0
+        var truthFree: [[Double]] = [], preds: [FluxPrediction] = []
+        for _ in 0..<n {
+            let p = [1, Double.random(in: 0.2...0.3, using: &rng), pow(10, Double.random(in: -2...0, using: &rng))]
+            let se = [0, 0.01, decades * p[2] * log(10)]
+            preds.append(FluxPrediction(free: p, freeSE: se, basis: basis, network: net))
+            truthFree.append([1, p[1] + se[1] * rng.nextGaussian(), p[2] * pow(10, decades * rng.nextGaussian())])
+        }
+        let report = Evaluation.evaluate(predictions: preds, truth: truthFree.map { basis.fluxState(free: $0) }, truthFree: truthFree,
+                                         basis: basis, network: net)
+        let tolerance = 3.5 * (0.6827 * 0.3173 / Double(n)).squareRoot()
+        for name in basis.names.dropFirst() {
+            let q = try XCTUnwrap(report.quantities.first { $0.kind == "free" && $0.name == name })
+            XCTAssertEqual(q.coverage68, 0.6827, accuracy: tolerance, name)
+        }
+        XCTAssertEqual(report.coverage68, 0.6827, accuracy: tolerance)
+    }
 }
 
 /// Rank histograms (SBC): standardised errors of a calibrated Gaussian give uniform ranks;
