@@ -72,12 +72,15 @@ public struct TemperedPosterior: Sendable {
     /// Samples the posterior of `measured` (complete labeling; no fitted flux scale). The
     /// proposal's centre is `proposal` (the fit's parameters, mean and column-major d × d
     /// covariance), by default the network's for `measured`; `prepared`, when given, is the
-    /// proposal itself (`ImportancePosterior.prepare` for the same input).
+    /// proposal itself (`ImportancePosterior.prepare` for the same input). `progress` gets β ×
+    /// 1000 summed over the populations during the tempering; `sweepProgress` the sweeps done
+    /// at β = 1 and the most there can be, after each round.
     /// - Throws: `ImportancePosterior.ImportanceError` when the proposal is unusable or none of
     ///   its draws lies inside the polytope with a finite posterior density.
     public func sample(_ measured: MeasuredLabeling, proposal: (mean: [Double], covariance: [Double])? = nil,
                        prepared: ImportancePosterior.Prepared? = nil,
-                       progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> FluxPosterior.Result {
+                       progress: (@Sendable (Int, Int) -> Void)? = nil,
+                       sweepProgress: ((Int, Int) -> Void)? = nil) throws -> FluxPosterior.Result {
         let clock = Date()
         let posterior = importance.posterior, mfa = posterior.mfa
         try mfa.check(measured)
@@ -127,6 +130,7 @@ public struct TemperedPosterior: Sendable {
                 return p
             }.map { try! $0.get() }
             rounds += 1
+            sweepProgress?(rounds * finalSweeps, maxFinalRounds * finalSweeps)
         }
         let diagnostics = Diagnostics(particles: particles * populations, populations: populations,
                                       stages: done.map(\.stages).max() ?? 0, simulations: done.reduce(0) { $0 + $1.simulations },

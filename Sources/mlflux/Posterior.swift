@@ -160,7 +160,9 @@ struct Posterior: ParsableCommand {
             smc.maxSeconds = maxSeconds
             let line = ProgressLine(label: "tempering (β × 1000 per population)")
             do {
-                result = try smc.sample(measured, prepared: prepared) { done, total in line.report(done, total) }
+                let sweeps = ProgressLine(label: "sweeps at β = 1 (stopping once R-hat ≤ 1.01 and ESS ≥ --min-ess)")
+                result = try smc.sample(measured, prepared: prepared, progress: { done, total in line.report(done, total) },
+                                        sweepProgress: { done, most in sweeps.report(done, most) })
                 if method == .smc || result.converged(minESS: minEss) { return try finish(result, bundle: bundle, inputs: inputs) }
                 let (rHat, ess) = result.convergence
                 note("sequential Monte Carlo: largest R-hat \(String(format: "%.3f", rHat)), smallest ESS \(String(format: "%.0f", ess)); sampling by MCMC instead")
