@@ -163,6 +163,10 @@ public struct ANNPredictor: FluxPredictor {
     public var independentErrors = false
     /// Factors on the propagated σ of every net flux, exchange flux and ΔG (`nil`: none).
     public var derivedCalibration: DerivedCalibration?
+    /// Factors on the standard errors of the hybrid's MAP fit that starts from and is
+    /// regularised by this network (`HybridPredictor.calibration`); `nil`: none. Fitted on
+    /// this network's calibration, so recalibrating the network drops it.
+    public var hybridCalibration: DerivedCalibration?
     /// The calibrated shape of each free flux's standardised error, attached to every
     /// prediction as `FluxPrediction.freeErrorQuantiles` (`nil`: Gaussian).
     public var quantileCalibration: QuantileCalibration?
@@ -350,6 +354,7 @@ public struct ANNPredictor: FluxPredictor {
                                                 sigmas: told, contextClasses: contextClasses ?? (isNoiseAware ? 4 : 2), bins: bins)
         // Then the derived fluxes' own factors, on the same rows with the new free-flux σ.
         copy.derivedCalibration = nil
+        copy.hybridCalibration = nil
         copy.quantileCalibration = nil
         copy.errorShape = nil   // fitted on the old σ: `withErrorShape` fits a new one
         copy.independentErrors = false

@@ -15,6 +15,7 @@ import SafeIO
 /// and optionally `sigma_calibration` (JSON `SigmaCalibration`: σ factors per context class,
 /// target and predicted range; files with the older per-target `sigma_scale` still load) and
 /// `derived_calibration` (JSON `DerivedCalibration`: factors on every flux's and ΔG's propagated σ)
+/// and `hybrid_calibration` (the same for the hybrid MAP fit from this network)
 /// and `quantile_calibration` (JSON `QuantileCalibration`: the shape of each free flux's
 /// standardised error; absent = Gaussian, as in files before it) and `error_shape` (JSON
 /// `ErrorShapeHeader`: the conditional error shape's `kind`, `components`, `widths`, `activations`,
@@ -65,6 +66,7 @@ public enum ANNWeightsFile {
         if let noise = p.noise { meta["noise"] = try json(noise) }
         if let c = p.calibration { meta["sigma_calibration"] = try json(c) }
         if let d = p.derivedCalibration { meta["derived_calibration"] = try json(d) }
+        if let h = p.hybridCalibration { meta["hybrid_calibration"] = try json(h) }
         if let q = p.quantileCalibration { meta["quantile_calibration"] = try json(q) }
         if let e = p.errorShape {
             for (name, shape, values) in e.mlp.parameters { tensors["error_shape.\(name)"] = SafeTensor(values, shape: shape) }
@@ -181,6 +183,13 @@ public enum ANNWeightsFile {
                 throw PredictionError.incompatibleWeights(file: file, reason: "metadata 'derived_calibration': \(why)")
             }
             predictor.derivedCalibration = d
+        }
+        if st.metadata["hybrid_calibration"] != nil {
+            let h = try decode(DerivedCalibration.self, "hybrid_calibration")
+            if let why = h.inconsistency(reactions: basis.reactionCount) {
+                throw PredictionError.incompatibleWeights(file: file, reason: "metadata 'hybrid_calibration': \(why)")
+            }
+            predictor.hybridCalibration = h
         }
         if st.metadata["quantile_calibration"] != nil {
             let q = try decode(QuantileCalibration.self, "quantile_calibration")

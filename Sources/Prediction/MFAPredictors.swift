@@ -156,7 +156,43 @@ public struct HybridPredictor: FluxPredictor {
         if usesPrior, largerPrecision, !result.keptANNPrediction, !result.priorDropped, result.scale == nil {
             result.prediction = Self.noLessPrecise(result.prediction, than: start)
         }
+        if usesPrior, let factors = ann.hybridCalibration {
+            result.prediction = factors.apply(result.prediction, sigma: toldSigma(measured))
+        }
         return result
+    }
+
+    /// The measurement σ the network is told for `measured` (its σ classes' key; nil for a
+    /// network trained on exact MIDs).
+    func toldSigma(_ measured: MeasuredLabeling) -> Float? {
+        ann.networkSigma([MeasurementNoise.sampleSigma(measured.stddev, fallback: ann.defaultStddev)], rows: 1)?.first
+    }
+
+    /// Factors on this predictor's net, exchange and ΔG standard errors so that each covers
+    /// 68.27 % of its errors on `rows` (complete measurements with their σ, e.g. the ANN's
+    /// calibration rows) whose true fluxes are `truth`, per `classes` classes of the told σ
+    /// (`DerivedCalibration.fit`). The MIDs do not identify some exchange fluxes; there the
+    /// MAP's SE is the prior's log10 σ carried to flux units, which the ANN's own map rescales
+    /// but the fit's does not. Rows whose fit fails are left out. `progress` gets rows done.
+    public func calibration(rows: [MeasuredLabeling], truth: [FluxState], classes: Int, threads: Int,
+                            progress: (@Sendable (Int, Int) -> Void)? = nil) -> DerivedCalibration {
+        precondition(rows.count == truth.count)
+        var network = ann
+        network.hybridCalibration = nil
+        var plain = HybridPredictor(ann: network, mfa: mfa, usesPrior: usesPrior, restarts: restarts, imputer: imputer)
+        plain.priorInflation = priorInflation
+        plain.largerPrecision = largerPrecision
+        plain.densePrior = densePrior
+        let fitted = plain
+        let counter = ProgressCounter()
+        let predictions = ParallelRows.map(count: rows.count, threads: threads) { i -> FluxPrediction? in
+            defer { counter.add(1); progress?(counter.value, rows.count) }
+            return try? fitted.predict(measured: rows[i])
+        }.map { (try? $0.get()) ?? nil }
+        let kept = predictions.indices.filter { predictions[$0] != nil }
+        return DerivedCalibration.fit(predictions: kept.map { predictions[$0]! }, truth: kept.map { truth[$0] },
+                                      sigmas: ann.isNoiseAware ? kept.map { fitted.toldSigma(rows[$0])! } : nil,
+                                      classes: classes)
     }
 
     /// `map` with the standard error of every net flux at most the ANN's (`ann`, the prior):

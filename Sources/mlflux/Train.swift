@@ -164,6 +164,9 @@ struct TrainCalibrate: ParsableCommand {
     @Option(help: "A conditional error shape: a small network that gives each prediction its own error shape from what it states (metadata 'error_shape'; it takes the place of the σ classes' shape): quantiles (its z quantiles, pinball loss), mixture (--shape-components Gaussians, likelihood) or none (a head fitted before is dropped: it was fitted on the old σ).") var conditionalShape: ConditionalShapeKind = .none
     @Option(help: "Gaussians of a mixture conditional error shape.") var shapeComponents: Int = 4
     @Option(help: "Epochs of the conditional error shape's training (early stopping on the last 10 % of the rows).") var shapeEpochs: Int = 60
+    @Option(help: "Also fit factors on the hybrid's standard errors ('hybrid_calibration') on the first N calibration rows (0 = none; a map fitted before is dropped: it was fitted on the old σ). One MAP fit per row, on --threads threads.")
+    var hybridRows: Int = 0
+    @Option(help: "--hybrid-rows: worker threads.") var threads: Int = ProcessInfo.processInfo.activeProcessorCount
     @OptionGroup var destination: BundleDestination
 
     func validate() throws {
@@ -172,6 +175,8 @@ struct TrainCalibrate: ParsableCommand {
         try OptionCheck.count(bins, "--bins", in: 1...1000, "ranges of the predicted value per flux")
         if let contexts { try OptionCheck.count(contexts, "--contexts", in: 1...100, "classes of the mean exchange flux") }
         if let shapeClasses { try OptionCheck.count(shapeClasses, "--shape-classes", in: 0...100, "classes of the measurement σ with their own error shape") }
+        try OptionCheck.count(hybridRows, "--hybrid-rows", in: 0...10_000_000, "calibration rows fitted by the hybrid")
+        try OptionCheck.threads(threads)
     }
 
     func run() throws {
@@ -217,6 +222,28 @@ struct TrainCalibrate: ParsableCommand {
                                                            e.epoch + 1, epochs, e.trainingLoss, e.validationLoss, e.seconds).utf8))
             })
         }
+        var hybridSummary: String?
+        if hybridRows > 0 {
+            guard let plain = try StrategyRegistry.predictor("hybrid", bundle: bundle, options: StrategyRegistry.Options()) as? HybridPredictor else {
+                throw CLIError("--hybrid-rows: model \(model) has no hybrid predictor")
+            }
+            guard let sigma else {
+                throw CLIError("--hybrid-rows: the hybrid's factors are fitted on noisy rows; the network of model \(model) is not noise-aware")
+            }
+            let n = min(hybridRows, set.count)
+            let rows = (0..<n).map { i in
+                MeasuredLabeling(layout: bundle.layout, values: (0..<mids.columns).map { Double(mids.storage[i * mids.columns + $0]) },
+                                 stddev: [Double](repeating: sigma[i], count: mids.columns),
+                                 mask: [Bool](repeating: true, count: mids.columns))
+            }
+            let hybrid = HybridPredictor(ann: calibrated, mfa: plain.mfa, restarts: plain.restarts)
+            let line = ProgressLine(label: "hybrid fits")
+            let clock = Date()
+            calibrated.hybridCalibration = hybrid.calibration(rows: rows, truth: (0..<n).map { bundle.basis.fluxState(free: set.free[$0]) },
+                                                              classes: contexts ?? (calibrated.isNoiseAware ? 4 : 2), threads: threads,
+                                                              progress: { done, total in line.report(done, total) })
+            hybridSummary = String(format: "hybrid SE factors on %d rows (%.0f s)", n, Date().timeIntervalSince(clock))
+        }
         let original = try SafeTensors(contentsOf: URL(fileURLWithPath: path)).metadata
         // A new bundle keeps the model's weights file (replaced below) and its other files.
         let targetBundle = try destination.bundle(from: bundle, replacing: nil)
@@ -231,6 +258,13 @@ struct TrainCalibrate: ParsableCommand {
             if c.factors.count > 1 { print(" class \(k + 1)") }
             for (name, f) in zip(names, classFactors) {
                 print("  \(name): " + f.map { String(format: "%.3f", $0) }.joined(separator: " "))
+            }
+        }
+        if let hybridSummary, let h = calibrated.hybridCalibration {
+            print("\(hybridSummary), \(h.sigmaEdges.count + 1) measurement-σ class(es); exchange flux factors per class:")
+            for (c, f) in h.exchange.enumerated() {
+                let shown = bundle.network.reactions.indices.filter { f[$0] != 1 }   // 1: no exchange flux
+                print("  class \(c + 1): " + shown.map { "\(bundle.network.reactions[$0].id) \(String(format: "%.2f", f[$0]))" }.joined(separator: " "))
             }
         }
         if let e = shapeSummary {

@@ -54,6 +54,7 @@ import TestSupport
         (["posterior", "--model", "toy", "Plugins/toy/example_mids.csv", "--method", "smc", "--max-sweeps=-1"], "--max-sweeps"),
         (["posterior", "--model", "toy", "Plugins/toy/example_mids.csv", "--method", "smc", "--max-seconds", "0"], "--max-seconds"),
         (["bench", "coverage", "--model", "toy", "--posterior", "--posterior-threads", "0"], "--posterior-threads"),
+        (["train", "calibrate", "--model", "toy", "--data", "data/none", "--hybrid-rows=-1", "--out", "/tmp/none"], "--hybrid-rows"),
         (["bench", "coverage", "--model", "toy", "--posterior", "--max-seconds", "nan"], "--max-seconds"),
         (["posterior", "--model", "toy", "Plugins/toy/example_mids.csv", "--history-jumps", "1.5"], "--history-jumps"),
         (["bench", "nn", "--pcnn", "1x32"], "--pcnn"),
