@@ -190,6 +190,9 @@ struct TrainCalibrate: ParsableCommand {
         try destination.checkFree()
         let ann = try ANNWeightsFile.read(URL(fileURLWithPath: path), network: bundle.network,
                                           basis: bundle.basis, layout: bundle.layout)
+        if hybridRows > 0 && ann.noise == nil {
+            throw CLIError("--hybrid-rows: the hybrid's factors are fitted on noisy rows; the network of model \(model) is not noise-aware")
+        }
         let parts = try data.map { dir in
             let validationDir = (dir as NSString).appendingPathComponent("validation")
             return try LoadedDataset.reading(FileManager.default.fileExists(atPath: validationDir) ? validationDir : dir, for: bundle)
@@ -227,9 +230,7 @@ struct TrainCalibrate: ParsableCommand {
             guard let plain = try StrategyRegistry.predictor("hybrid", bundle: bundle, options: StrategyRegistry.Options()) as? HybridPredictor else {
                 throw CLIError("--hybrid-rows: model \(model) has no hybrid predictor")
             }
-            guard let sigma else {
-                throw CLIError("--hybrid-rows: the hybrid's factors are fitted on noisy rows; the network of model \(model) is not noise-aware")
-            }
+            guard let sigma else { throw CLIError("--hybrid-rows: no noisy rows (checked above)") }
             let n = min(hybridRows, set.count)
             let rows = (0..<n).map { i in
                 MeasuredLabeling(layout: bundle.layout, values: (0..<mids.columns).map { Double(mids.storage[i * mids.columns + $0]) },

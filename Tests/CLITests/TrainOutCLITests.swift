@@ -99,6 +99,24 @@ import TestSupport
         #expect(unknown.status != 0 && unknown.stderr.contains("'flow'") && unknown.stderr.contains("--conditional-shape"), "\(unknown.stderr)")
     }
 
+    /// `--hybrid-rows`: the hybrid's own map is fitted, written and read by `predict`;
+    /// recalibrating without the option drops it (it was fitted on the old σ).
+    @Test func calibrateWithTheHybridsMap() throws {
+        let b = try ScratchBundle("hybrid-map")
+        let data = try b.dataset(300)
+        let cal = b.root + "/hybrid"
+        let c = try b.run(["train", "calibrate", "--model", b.name, "--data", data, "--hybrid-rows", "60", "--threads", "2", "--out", cal])
+        #expect(c.status == 0, "\(c.stderr)")
+        #expect(c.stdout.contains("hybrid SE factors on 60 rows"), "\(c.stdout)")
+        #expect(try safetensorsMetadata(cal + "/ann.safetensors")["hybrid_calibration"]?.contains("\"exchange\"") == true)
+        let p = try mlflux(["predict", "--model", cal, "--predictor", "hybrid", "--stddev", "0.01", repositoryRoot() + "/Plugins/toy/example_mids.csv"])
+        #expect(p.status == 0 && p.stdout.contains("v2"), "\(p.stderr)")
+        let again = b.root + "/again"
+        let r = try b.run(["train", "calibrate", "--model", cal, "--data", data, "--out", again])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(try safetensorsMetadata(again + "/ann.safetensors")["hybrid_calibration"] == nil)
+    }
+
     @Test func versionFlag() throws {
         let r = try mlflux(["--version"])
         let v = r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
