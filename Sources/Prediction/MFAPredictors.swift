@@ -53,7 +53,7 @@ public struct MFAPredictor: FluxPredictor {
 /// reaches no valid state returns the ANN's prediction instead, marked `keptANNPrediction`.
 public struct HybridPredictor: FluxPredictor {
     public let name = "hybrid"
-    public let ann: ANNPredictor
+    public var ann: ANNPredictor
     public var mfa: LeastSquaresMFA
     public var usesPrior: Bool
     /// Extra starts, drawn from the ANN's prediction, when the first fit misses the data.
@@ -177,12 +177,8 @@ public struct HybridPredictor: FluxPredictor {
     public func calibration(rows: [MeasuredLabeling], truth: [FluxState], classes: Int, threads: Int,
                             progress: (@Sendable (Int, Int) -> Void)? = nil) -> DerivedCalibration {
         precondition(rows.count == truth.count)
-        var network = ann
-        network.hybridCalibration = nil
-        var plain = HybridPredictor(ann: network, mfa: mfa, usesPrior: usesPrior, restarts: restarts, imputer: imputer)
-        plain.priorInflation = priorInflation
-        plain.largerPrecision = largerPrecision
-        plain.densePrior = densePrior
+        var plain = self
+        plain.ann.hybridCalibration = nil
         let fitted = plain
         let counter = ProgressCounter()
         let predictions = ParallelRows.map(count: rows.count, threads: threads) { i -> FluxPrediction? in

@@ -227,7 +227,7 @@ struct TrainCalibrate: ParsableCommand {
         }
         var hybridSummary: String?
         if hybridRows > 0 {
-            guard let plain = try StrategyRegistry.predictor("hybrid", bundle: bundle, options: StrategyRegistry.Options()) as? HybridPredictor else {
+            guard var hybrid = try StrategyRegistry.predictor("hybrid", bundle: bundle, options: StrategyRegistry.Options()) as? HybridPredictor else {
                 throw CLIError("--hybrid-rows: model \(model) has no hybrid predictor")
             }
             guard let sigma else { throw CLIError("--hybrid-rows: no noisy rows (checked above)") }
@@ -237,7 +237,7 @@ struct TrainCalibrate: ParsableCommand {
                                  stddev: [Double](repeating: sigma[i], count: mids.columns),
                                  mask: [Bool](repeating: true, count: mids.columns))
             }
-            let hybrid = HybridPredictor(ann: calibrated, mfa: plain.mfa, restarts: plain.restarts)
+            hybrid.ann = calibrated   // the bundle's settings, with the network just calibrated
             let line = ProgressLine(label: "hybrid fits")
             let clock = Date()
             calibrated.hybridCalibration = hybrid.calibration(rows: rows, truth: (0..<n).map { bundle.basis.fluxState(free: set.free[$0]) },
