@@ -23,8 +23,10 @@ import NeuralNetworks
 /// flux-space sampler: feasible by construction) or, without one, the centre of the bounds
 /// and uniform draws from the box; starts run on `threads` threads and the best fit wins.
 /// Standard errors come from the linearised covariance (JᵀJ)⁺ over the directions the data
-/// determine; a free flux the data leave undetermined, or whose 1σ spans more than its bounds,
-/// gets the SD of a uniform distribution over its bounds (infinite when a bound is open).
+/// determine, with the bounds as information: each free flux also has the precision of a
+/// Gaussian whose ±1σ around the estimate holds 68.27 % of its bounds (`BoundedHalfWidth`), so
+/// one the data leave undetermined gets that half-width (infinite when a bound is open) and
+/// combinations the data determine keep their precision.
 public struct LeastSquaresMFA: Sendable {
     public let simulator: EMUSimulator
     public let basis: FreeFluxBasis
@@ -536,8 +538,9 @@ public struct LeastSquaresMFA: Sendable {
 
     /// Standard errors of θ from the linearised covariance of the parameters, (JᵀJ)⁺ over the
     /// directions the data determine (`pseudoInverse`), and the rank of the data part of J. A
-    /// free flux the data leave undetermined, or whose standard error exceeds its bound range,
-    /// gets the SD of a uniform distribution over its bounds (∞ if one is open).
+    /// free flux without a prior also carries its bounds as information (a Gaussian whose ±1σ
+    /// around the estimate holds 68.27 % of them, `BoundedHalfWidth`), so one the data leave
+    /// undetermined gets that half-width (∞ if a bound is open).
     ///
     /// With a `scaleColumn` (∂r/∂s of a scaled fit), the covariance is that of (parameters, s)
     /// and the errors are those of s·θ: var = s²·var θ + θ²·var s + 2sθ·cov(θ, s); the third
@@ -554,19 +557,37 @@ public struct LeastSquaresMFA: Sendable {
             ? Self.largerPrecision(data: Self.normalMatrix(dataJ, rows: d, columns: P), prior: problem.prior, size: P) : nil
         let sv = LinearAlgebra.singularValues(m: d, n: P, a: &dataJ) ?? []
         let rank = sv.filter { $0 > 1e-8 * (sv.first ?? 0) }.count
-        let (inverse, determined) = conditioned ?? Self.pseudoInverse(Self.normalMatrix(J, rows: m, columns: P), size: P)
-        let solved = determined.contains(true) || P == 0
         let pb = paramBounds
+        // The bounds as information on a parameter without a prior: a Gaussian whose ±1σ around
+        // the estimate holds 68.27 % of them (`BoundedHalfWidth`), added to the data's precision.
+        // Where the data determine the parameter it changes nothing; where they do not (a flat
+        // or nearly flat VSSR, the estimate often at a bound) its variance becomes that
+        // half-width² — calibrated when the truth is anywhere inside the bounds — while the
+        // combinations the data do determine keep the data's precision (glycolysis: H_IN and
+        // H_EX each unresolved, H_IN − H_EX and the fluxes it fixes resolved).
+        let priorOn = Set(problem.prior.covered)
+        let halfWidth = (0..<P).map { i -> Double in
+            i < parameters.count && !priorOn.contains(i)
+                ? BoundedHalfWidth.halfWidth(value: best.p[i], lower: pb[i].0, upper: pb[i].1) : .infinity
+        }
+        var normal = Self.normalMatrix(J, rows: m, columns: P)
+        for i in 0..<P where halfWidth[i].isFinite && halfWidth[i] > 0 { normal[i + P * i] += 1 / (halfWidth[i] * halfWidth[i]) }
+        let (inverse, determined) = conditioned ?? Self.pseudoInverse(normal, size: P)
+        let solved = determined.contains(true) || P == 0
         var se = [Double](repeating: 0, count: basis.count)
-        // A parameter the data leave undetermined, or with 1σ wider than its bounds, is known
-        // only from its bounds: the SD of a uniform distribution over them (range/√12), with
-        // no correlations; ∞ when a bound is open.
+        // Still undetermined (an open bound, or a prior's conditioned precision that leaves the
+        // parameter out): its bounds only, no correlations — the half-width above, ∞ when a bound
+        // is open. A parameter under a prior (the hybrid's MAP) falls back only when its 1σ is
+        // wider than its bounds, to the SD of a uniform distribution over them (range/√12).
         var byBounds = [Bool](repeating: false, count: P)
         for (i, k) in parameters.enumerated() {
-            let range = pb[i].1 - pb[i].0
             var sp = determined[i] ? max(inverse[i + P * i], 0).squareRoot() : .infinity
-            if !(sp <= range) {
-                sp = range.isFinite ? range / 12.0.squareRoot() : .infinity
+            let range = pb[i].1 - pb[i].0
+            let (limit, fallback) = priorOn.contains(i)
+                ? (range, range.isFinite ? range / 12.0.squareRoot() : .infinity)
+                : (halfWidth[i] * (1 + 1e-9), halfWidth[i])   // (its own precision caps it at h)
+            if !(sp <= limit) {
+                sp = fallback
                 byBounds[i] = true
             }
             se[k] = sp.isFinite ? chain(k, t) * sp : .infinity

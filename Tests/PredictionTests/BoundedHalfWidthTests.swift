@@ -1,0 +1,49 @@
+import XCTest
+import EMU
+import MLFluxCore
+import TestSupport
+@testable import Prediction
+
+/// The 1σ of a parameter known only from its bounds: value ± h holds 68.27 % of truths drawn
+/// uniformly over the bounds wherever the estimate sits, and least squares states it for a
+/// flux its data cannot see.
+final class BoundedHalfWidthTests: XCTestCase {
+    /// Brute force: 200,001 evenly spaced truths over [0.01, 0.05]; for estimates at the lower
+    /// bound, inside, at the centre and at the upper bound the share inside value ± h is
+    /// 0.6827 (to the grid's resolution). The uniform SD range/√12 holds 0.577 at the centre
+    /// and 0.289 at a bound.
+    func testIntervalHoldsTheShareOfUniformTruths() {
+        let lower = 0.01, upper = 0.05, n = 200_001
+        let truths = (0..<n).map { lower + (upper - lower) * Double($0) / Double(n - 1) }
+        func share(_ x: Double, _ h: Double) -> Double { Double(truths.filter { abs($0 - x) <= h }.count) / Double(n) }
+        for x in [0.01, 0.0125, 0.02, 0.03, 0.041, 0.05] {
+            let h = BoundedHalfWidth.halfWidth(value: x, lower: lower, upper: upper)
+            XCTAssertEqual(share(x, h), 0.682_689, accuracy: 2e-5, "estimate \(x)")
+        }
+        XCTAssertEqual(BoundedHalfWidth.halfWidth(value: 0.07, lower: lower, upper: upper),
+                       BoundedHalfWidth.halfWidth(value: upper, lower: lower, upper: upper))
+        let sd = (upper - lower) / 12.0.squareRoot()
+        XCTAssertEqual(share(0.03, sd), 0.577, accuracy: 1e-3)
+        XCTAssertEqual(share(0.01, sd), 0.289, accuracy: 1e-3)
+        XCTAssertEqual(BoundedHalfWidth.halfWidth(value: 0, lower: 0, upper: .infinity), .infinity)
+        XCTAssertEqual(BoundedHalfWidth.halfWidth(value: 1, lower: 1, upper: 1), 0)
+    }
+
+    /// σ = 1000: the toy's labeling says nothing about v3.net ∈ [0.001, 0.999], so wherever the
+    /// fit ends, its stated 1σ interval must hold 68.27 % of truths drawn uniformly over the
+    /// bounds (10,000 draws: ±1.4 points is 3 SE), not the 29–58 % of the uniform SD.
+    func testUnseenFluxCoversUniformTruths() throws {
+        let (mfa, basis, sim, layout) = try toyLeastSquares(startCount: 3)
+        let values = try sim.simulate(basis.fluxState(free: [1, 0.25, 0.4])).values
+        let fit = try XCTUnwrap(mfa.fit(measuredLabeling(values, layout, sd: 1e3)))
+        let k = basis.freeNet[1]
+        let r = try XCTUnwrap(sim.network.reactions.firstIndex { $0.id == "v3" })
+        let value = fit.prediction.net[r], se = fit.prediction.netSE[r]
+        XCTAssertTrue(se.isFinite && se > 0, "\(se)")
+        XCTAssertGreaterThanOrEqual(se, 0.3413 * 0.998 - 1e-9)
+        var rng = SplitMix64(seed: 5)
+        let draws = 10_000
+        let inside = (0..<draws).filter { _ in abs(0.001 + 0.998 * Double.random(in: 0..<1, using: &rng) - value) <= se }.count
+        XCTAssertEqual(Double(inside) / Double(draws), 0.6827, accuracy: 0.014, "v3.net \(value) ± \(se), free index \(k)")
+    }
+}
