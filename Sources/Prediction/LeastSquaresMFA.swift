@@ -570,9 +570,8 @@ public struct LeastSquaresMFA: Sendable {
             i < parameters.count && !priorOn.contains(i)
                 ? BoundedHalfWidth.halfWidth(value: best.p[i], lower: pb[i].0, upper: pb[i].1) : .infinity
         }
-        var normal = Self.normalMatrix(J, rows: m, columns: P)
-        for i in 0..<P where halfWidth[i].isFinite && halfWidth[i] > 0 { normal[i + P * i] += 1 / (halfWidth[i] * halfWidth[i]) }
-        let (inverse, determined) = conditioned ?? Self.pseudoInverse(normal, size: P)
+        let (inverse, determined) = conditioned
+            ?? Self.pseudoInverse(Self.withBounds(Self.normalMatrix(J, rows: m, columns: P), halfWidth: halfWidth, size: P), size: P)
         let solved = determined.contains(true) || P == 0
         var se = [Double](repeating: 0, count: basis.count)
         // Still undetermined (an open bound, or a prior's conditioned precision that leaves the
@@ -629,6 +628,14 @@ public struct LeastSquaresMFA: Sendable {
         }
         // The scale is a parameter the data determine (one measured flux suffices).
         return (se, rank, varS.squareRoot(), nil, dilutionSE)
+    }
+
+    /// `normal` (a P × P precision, `JᵀJ`) plus the bounds' precision 1/h² on the diagonal for
+    /// every parameter with a finite, positive half-width `halfWidth[i]` (`BoundedHalfWidth`).
+    static func withBounds(_ normal: [Double], halfWidth: [Double], size P: Int) -> [Double] {
+        var precision = normal
+        for i in 0..<P where halfWidth[i].isFinite && halfWidth[i] > 0 { precision[i + P * i] += 1 / (halfWidth[i] * halfWidth[i]) }
+        return precision
     }
 
     /// The covariance of the parameters when the prior is itself a posterior given the same data

@@ -47,3 +47,27 @@ final class BoundedHalfWidthTests: XCTestCase {
         XCTAssertEqual(Double(inside) / Double(draws), 0.6827, accuracy: 0.014, "v3.net \(value) ± \(se), free index \(k)")
     }
 }
+
+/// The bounds' information keeps what the data determine: two parameters whose difference
+/// alone is measured (JᵀJ = a·vvᵀ, v = (1, −1), a = 10⁴) and half-widths h = 3 each. Analytic:
+/// eigenvectors v/√2 (precision 2a + 1/h²) and (1, 1)/√2 (precision 1/h²), so
+/// var(p₁ − p₂) = 2/(2a + 1/h²) ≈ 1/a (the data's), var(p₁ + p₂) = 2h² (the bounds' alone)
+/// and var(p₁) = (1/(2a + 1/h²) + h²)/2.
+final class BoundsInformationTests: XCTestCase {
+    func testDeterminedDifferenceKeepsTheDataPrecision() {
+        let a = 1e4, h = 3.0
+        let normal = [a, -a, -a, a]
+        let (inverse, determined) = LeastSquaresMFA.pseudoInverse(
+            LeastSquaresMFA.withBounds(normal, halfWidth: [h, h], size: 2), size: 2)
+        XCTAssertEqual(determined, [true, true])
+        let lambda = 2 * a + 1 / (h * h)
+        let varDiff = inverse[0] + inverse[3] - 2 * inverse[1]
+        let varSum = inverse[0] + inverse[3] + 2 * inverse[1]
+        XCTAssertEqual(varDiff, 2 / lambda, accuracy: 1e-9 * varDiff)
+        XCTAssertEqual(varDiff, 1 / a, accuracy: 1e-4 / a)
+        XCTAssertEqual(varSum, 2 * h * h, accuracy: 1e-9)
+        XCTAssertEqual(inverse[0], (1 / lambda + h * h) / 2, accuracy: 1e-9)
+        // Dropping the correlation (the old rule: each known from its bounds alone) would state
+        // var(p₁ − p₂) = 2·(range/√12)² — here thousands of times the data's.
+    }
+}
