@@ -8,7 +8,9 @@
 /// h = 0.3413·range at the centre, growing to 0.6827·range at a bound. (The SD of a uniform
 /// distribution, range/√12 = 0.289·range, holds 57.7 % at the centre and 28.9 % at a bound:
 /// least squares on glycolysis at σ 0.01 put the unresolved effluxes at their bounds and
-/// covered their truth 15–38 % of the time with it.)
+/// covered their truth 15–38 % of the time with it.) `LeastSquaresMFA.boundsPrior` keeps the
+/// uniform SD on purpose: it is a prior centred at a known truth for the information bound,
+/// not an interval around an estimate.
 public enum BoundedHalfWidth {
     /// The share of the bound range the interval holds (that of ±1σ of a Gaussian).
     public static let share = 0.682_689_492_137_085_9
